@@ -1,0 +1,20 @@
+/// The SQL migrations of every Marginalia store, compiled into the binaries from the
+/// `.sql` files beside this one, so an installed binary needs no files of its own.
+public enum EmbeddedSchema {
+    /// One migration: applied once, in order, identified by its file name.
+    public struct Migration: Sendable {
+        /// The file name without `.sql`, e.g. `client-001-library`.
+        public let identifier: String
+        public let sql: String
+
+        init(_ identifier: String, _ bytes: [UInt8]) {
+            self.identifier = identifier
+            self.sql = String(decoding: bytes, as: UTF8.self)
+        }
+    }
+
+    /// The client store's migrations (`client-*.sql`), oldest first.
+    public static let client: [Migration] = [
+        Migration("client-001-library", PackageResources.client_001_library_sql),
+    ]
+}

@@ -1,0 +1,183 @@
+/// An article in a library. The body is stored apart, content-addressed by
+/// `contentHash` (SHA-256 of the NFC body), so it is kept and sent once.
+public struct Article: Sendable, Hashable, Codable {
+    public var id: String
+    public var title: String
+    public var published: CalendarDate?
+    /// Where the article came from (for imported files, the file name).
+    public var source: String?
+    /// Lowercase hex SHA-256 of the NFC body.
+    public var contentHash: String
+    /// Photo captions, kept apart from the body text, in reading order.
+    public var captions: [String]
+    /// Sorted, without duplicates.
+    public var tags: [String]
+    public var createdAt: Timestamp
+    public var updatedAt: Timestamp
+
+    public init(
+        id: String, title: String, published: CalendarDate?, source: String?, contentHash: String,
+        captions: [String], tags: [String], createdAt: Timestamp, updatedAt: Timestamp
+    ) {
+        self.id = id
+        self.title = title
+        self.published = published
+        self.source = source
+        self.contentHash = contentHash
+        self.captions = captions
+        self.tags = tags
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+    }
+
+    /// The synchronized fields, as the change log records them.
+    public var fieldValues: [String: FieldValue] {
+        [
+            "title": .text(title),
+            "published": published.map { .text($0.description) } ?? .null,
+            "source": source.map { .text($0) } ?? .null,
+            "contentHash": .text(contentHash),
+            "captions": .list(captions),
+            "tags": .list(tags),
+        ]
+    }
+}
+
+/// A highlight on an article, with an optional note, tags and a color.
+public struct Annotation: Sendable, Hashable, Codable {
+    public var id: String
+    public var articleId: String
+    public var selectors: TextSelectors
+    public var note: String
+    /// Sorted, without duplicates.
+    public var tags: [String]
+    public var color: HighlightColor
+    public var createdAt: Timestamp
+    public var updatedAt: Timestamp
+
+    public init(
+        id: String, articleId: String, selectors: TextSelectors, note: String, tags: [String],
+        color: HighlightColor, createdAt: Timestamp, updatedAt: Timestamp
+    ) {
+        self.id = id
+        self.articleId = articleId
+        self.selectors = selectors
+        self.note = note
+        self.tags = tags
+        self.color = color
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+    }
+
+    /// The synchronized fields, as the change log records them.
+    public var fieldValues: [String: FieldValue] {
+        [
+            "articleId": .text(articleId),
+            "start": .integer(Int64(selectors.start)),
+            "end": .integer(Int64(selectors.end)),
+            "exact": .text(selectors.exact),
+            "prefix": .text(selectors.prefix),
+            "suffix": .text(selectors.suffix),
+            "note": .text(note),
+            "tags": .list(tags),
+            "color": .text(color.rawValue),
+        ]
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case id, articleId, position, quote, note, tags, color, createdAt, updatedAt
+    }
+
+    private struct Position: Codable {
+        var start: Int
+        var end: Int
+    }
+
+    private struct Quote: Codable {
+        var exact: String
+        var prefix: String
+        var suffix: String
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let position = try container.decode(Position.self, forKey: .position)
+        let quote = try container.decode(Quote.self, forKey: .quote)
+        self.init(
+            id: try container.decode(String.self, forKey: .id),
+            articleId: try container.decode(String.self, forKey: .articleId),
+            selectors: TextSelectors(
+                start: position.start, end: position.end, exact: quote.exact, prefix: quote.prefix,
+                suffix: quote.suffix),
+            note: try container.decode(String.self, forKey: .note),
+            tags: try container.decode([String].self, forKey: .tags),
+            color: try container.decode(HighlightColor.self, forKey: .color),
+            createdAt: try container.decode(Timestamp.self, forKey: .createdAt),
+            updatedAt: try container.decode(Timestamp.self, forKey: .updatedAt)
+        )
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encode(articleId, forKey: .articleId)
+        try container.encode(Position(start: selectors.start, end: selectors.end), forKey: .position)
+        try container.encode(
+            Quote(exact: selectors.exact, prefix: selectors.prefix, suffix: selectors.suffix), forKey: .quote)
+        try container.encode(note, forKey: .note)
+        try container.encode(tags, forKey: .tags)
+        try container.encode(color, forKey: .color)
+        try container.encode(createdAt, forKey: .createdAt)
+        try container.encode(updatedAt, forKey: .updatedAt)
+    }
+}
+
+/// The colors a highlight can have.
+public enum HighlightColor: String, Sendable, Hashable, Codable, CaseIterable {
+    case yellow, green, blue, pink, purple, orange, red, gray
+
+    /// Parses a color name given by a user, naming the valid ones when it is not one.
+    public init(parsing name: String) throws(MarginError) {
+        guard let color = HighlightColor(rawValue: name.lowercased()) else {
+            let names = HighlightColor.allCases.map(\.rawValue).joined(separator: ", ")
+            throw MarginError(.invalidInput, "unknown color '\(name)'; use one of: \(names)")
+        }
+        self = color
+    }
+}
+
+/// Rules for tags: NFC, trimmed, one line, 1 to 64 characters; a record's tags form a set.
+public enum Tags {
+    public static let maximumLength = 64
+
+    /// The canonical form of a tag typed by a user.
+    public static func normalize(_ raw: String) throws(MarginError) -> String {
+        let tag = ArticleText.normalize(raw).trimmingWhitespace()
+        guard !tag.isEmpty else { throw MarginError(.invalidInput, "a tag cannot be empty") }
+        guard tag.count <= maximumLength else {
+            throw MarginError(.invalidInput, "a tag can have at most \(maximumLength) characters")
+        }
+        guard !tag.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+            throw MarginError(.invalidInput, "a tag cannot contain control characters or line breaks")
+        }
+        return tag
+    }
+
+    /// Normalized, sorted and without duplicates.
+    public static func set(_ raw: [String]) throws(MarginError) -> [String] {
+        var tags = Set<String>()
+        for tag in raw { tags.insert(try normalize(tag)) }
+        return tags.sorted()
+    }
+}
+
+extension StringProtocol {
+    /// The string without leading and trailing white space and line breaks.
+    public func trimmingWhitespace() -> String {
+        let scalars = String(self).unicodeScalars
+        guard let first = scalars.firstIndex(where: { !$0.properties.isWhitespace }),
+              let last = scalars.lastIndex(where: { !$0.properties.isWhitespace })
+        else { return "" }
+        return String(scalars[first...last])
+    }
+}

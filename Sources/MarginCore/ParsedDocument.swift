@@ -1,0 +1,45 @@
+import Crypto
+
+/// An article read from a file, before it enters a library.
+public struct ParsedDocument: Sendable, Hashable {
+    public enum Format: String, Sendable {
+        /// The seed format: a ` date YYYY-MM-DD ` first line, captions, the `./.` end mark.
+        case seed
+        /// A `.txt` or `.md` file without the date line.
+        case plainText = "plain text"
+    }
+
+    public var format: Format
+    public var title: String
+    public var published: CalendarDate?
+    /// NFC, paragraphs separated by one blank line, captions removed.
+    public var body: String
+    public var captions: [String]
+
+    public init(format: Format, title: String, published: CalendarDate?, body: String, captions: [String]) {
+        self.format = format
+        self.title = title
+        self.published = published
+        self.body = body
+        self.captions = captions
+    }
+
+    /// Lowercase hex SHA-256 of the body: the article's content address.
+    public var contentHash: String { ContentHash.of(body) }
+}
+
+/// Content addresses of article bodies.
+public enum ContentHash {
+    /// Lowercase hex SHA-256 of the UTF-8 bytes of `text`.
+    public static func of(_ text: String) -> String {
+        let digest = SHA256.hash(data: Array(text.utf8))
+        let digits = Array("0123456789abcdef".utf8)
+        var hex: [UInt8] = []
+        hex.reserveCapacity(64)
+        for byte in digest {
+            hex.append(digits[Int(byte >> 4)])
+            hex.append(digits[Int(byte & 0x0F)])
+        }
+        return String(decoding: hex, as: UTF8.self)
+    }
+}

@@ -1,0 +1,94 @@
+/// Annotations as a W3C Web Annotation Data Model `AnnotationCollection` (JSON-LD), with
+/// `TextQuoteSelector` and `TextPositionSelector` counted in code points of the NFC body.
+public enum W3CExport {
+    /// The JSON-LD document for `annotations`; `articles` gives each target's title.
+    public static func document(annotations: [Annotation], articles: [String: Article]) -> JSONValue {
+        .object([
+            "@context": .string("http://www.w3.org/ns/anno.jsonld"),
+            "type": .string("AnnotationCollection"),
+            "label": .string("Marginalia annotations"),
+            "total": .number(Double(annotations.count)),
+            "first": .object([
+                "type": .string("AnnotationPage"),
+                "startIndex": .number(0),
+                "items": .array(annotations.map { item($0, article: articles[$0.articleId]) }),
+            ]),
+        ])
+    }
+
+    private static func item(_ annotation: Annotation, article: Article?) -> JSONValue {
+        var bodies: [JSONValue] = []
+        if !annotation.note.isEmpty {
+            bodies.append(.object([
+                "type": .string("TextualBody"), "purpose": .string("commenting"),
+                "format": .string("text/plain"), "value": .string(annotation.note),
+            ]))
+        }
+        for tag in annotation.tags {
+            bodies.append(.object(["type": .string("TextualBody"), "purpose": .string("tagging"), "value": .string(tag)]))
+        }
+        var source: [String: JSONValue] = ["id": .string("urn:uuid:\(annotation.articleId)"), "type": .string("Text")]
+        if let article { source["title"] = .string(article.title) }
+        var object: [String: JSONValue] = [
+            "id": .string("urn:uuid:\(annotation.id)"),
+            "type": .string("Annotation"),
+            "motivation": .string(annotation.note.isEmpty ? "highlighting" : "commenting"),
+            "created": .string(annotation.createdAt.iso8601),
+            "modified": .string(annotation.updatedAt.iso8601),
+            "stylesheet": .object([
+                "type": .string("CssStylesheet"),
+                "value": .string(".\(annotation.color.rawValue) { background-color: \(annotation.color.rawValue); }"),
+            ]),
+            "target": .object([
+                "source": .object(source),
+                "styleClass": .string(annotation.color.rawValue),
+                "selector": .array([
+                    .object([
+                        "type": .string("TextQuoteSelector"), "exact": .string(annotation.selectors.exact),
+                        "prefix": .string(annotation.selectors.prefix), "suffix": .string(annotation.selectors.suffix),
+                    ]),
+                    .object([
+                        "type": .string("TextPositionSelector"),
+                        "start": .number(Double(annotation.selectors.start)),
+                        "end": .number(Double(annotation.selectors.end)),
+                    ]),
+                ]),
+            ]),
+        ]
+        if !bodies.isEmpty { object["body"] = bodies.count == 1 ? bodies[0] : .array(bodies) }
+        return .object(object)
+    }
+}
+
+/// A JSON value, for documents whose shape is not a Swift type.
+public enum JSONValue: Sendable, Hashable, Codable {
+    case null
+    case bool(Bool)
+    case number(Double)
+    case string(String)
+    case array([JSONValue])
+    case object([String: JSONValue])
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        switch self {
+        case .null: try container.encodeNil()
+        case .bool(let value): try container.encode(value)
+        case .number(let value):
+            if value == value.rounded(), abs(value) < 9e15 { try container.encode(Int64(value)) } else { try container.encode(value) }
+        case .string(let value): try container.encode(value)
+        case .array(let value): try container.encode(value)
+        case .object(let value): try container.encode(value)
+        }
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if container.decodeNil() { self = .null }
+        else if let value = try? container.decode(Bool.self) { self = .bool(value) }
+        else if let value = try? container.decode(Double.self) { self = .number(value) }
+        else if let value = try? container.decode(String.self) { self = .string(value) }
+        else if let value = try? container.decode([JSONValue].self) { self = .array(value) }
+        else { self = .object(try container.decode([String: JSONValue].self)) }
+    }
+}

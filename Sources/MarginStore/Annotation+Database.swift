@@ -1,0 +1,112 @@
+import GRDB
+import MarginCore
+
+/// An annotation as listed: with its article's title and where it is shown now.
+public struct AnnotationListing: Sendable, Hashable {
+    public var annotation: Annotation
+    public var articleTitle: String
+    /// The range it is shown at in the current body; `nil` for an orphan.
+    public var anchor: Range<Int>?
+
+    public init(annotation: Annotation, articleTitle: String, anchor: Range<Int>?) {
+        self.annotation = annotation
+        self.articleTitle = articleTitle
+        self.anchor = anchor
+    }
+}
+
+/// How annotations are read from and written to the client store. Callers hold the
+/// transaction; these helpers keep the tag and search tables in step with the row.
+extension Annotation {
+    static let selection = """
+        SELECT n.id, n.article_id, n.start, n."end", n.exact, n.prefix, n.suffix, n.note, n.color, \
+        n.created_at, n.updated_at, n.anchor_start, n.anchor_end, a.title AS article_title, \
+        (SELECT group_concat(tag, char(31)) FROM annotation_tags WHERE annotation_id = n.id) AS tags \
+        FROM annotations n JOIN articles a ON a.id = n.article_id
+        """
+
+    init(row: Row) throws {
+        let colorName: String = row["color"]
+        guard let color = HighlightColor(rawValue: colorName) else {
+            throw MarginError(.corruptStore, "an annotation has the unknown color '\(colorName)'")
+        }
+        self.init(
+            id: row["id"],
+            articleId: row["article_id"],
+            selectors: TextSelectors(
+                start: row["start"], end: row["end"], exact: row["exact"], prefix: row["prefix"], suffix: row["suffix"]),
+            note: row["note"],
+            tags: splitTags(row["tags"]),
+            color: color,
+            createdAt: Timestamp(milliseconds: row["created_at"]),
+            updatedAt: Timestamp(milliseconds: row["updated_at"])
+        )
+    }
+
+    static func fetchOne(_ db: Database, id: String) throws -> Annotation? {
+        try Row.fetchOne(db, sql: selection + " WHERE n.id = ?", arguments: [id]).map(Annotation.init(row:))
+    }
+
+    static func fetchListings(
+        _ db: Database, where condition: String = "", arguments: StatementArguments = []
+    ) throws -> [AnnotationListing] {
+        try Row.fetchAll(
+            db,
+            sql: selection + " \(condition) ORDER BY a.published IS NULL, a.published DESC, n.article_id, "
+                + "n.anchor_start IS NULL, n.anchor_start, n.id",
+            arguments: arguments
+        ).map { row in
+            let start: Int? = row["anchor_start"]
+            let end: Int? = row["anchor_end"]
+            return AnnotationListing(
+                annotation: try Annotation(row: row), articleTitle: row["article_title"],
+                anchor: start.flatMap { start in end.map { start..<$0 } })
+        }
+    }
+
+    static func version(_ db: Database, id: String) throws -> Int64 {
+        try Int64.fetchOne(db, sql: "SELECT version FROM annotations WHERE id = ?", arguments: [id]) ?? 0
+    }
+
+    /// Inserts the annotation, shown at `anchor` (`nil`: an orphan).
+    func insert(_ db: Database, anchor: Range<Int>?) throws {
+        try db.cachedStatement(
+            sql: """
+                INSERT INTO annotations (id, article_id, start, "end", exact, prefix, suffix, note, color, \
+                created_at, updated_at, anchor_start, anchor_end) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """
+        ).execute(arguments: [
+            id, articleId, selectors.start, selectors.end, selectors.exact, selectors.prefix, selectors.suffix,
+            note, color.rawValue, createdAt.milliseconds, updatedAt.milliseconds, anchor?.lowerBound, anchor?.upperBound,
+        ])
+        let localId = db.lastInsertedRowID
+        try replaceTags(db)
+        try db.cachedStatement(sql: "INSERT INTO annotation_search (rowid, note, tags) VALUES (?, ?, ?)")
+            .execute(arguments: [localId, SearchText.indexable(note), SearchText.indexable(tags.joined(separator: " "))])
+    }
+
+    /// Writes the editable fields (note, tags, color, updated time) of an existing annotation.
+    func update(_ db: Database) throws {
+        try db.execute(
+            sql: "UPDATE annotations SET note = ?, color = ?, updated_at = ? WHERE id = ?",
+            arguments: [note, color.rawValue, updatedAt.milliseconds, id])
+        try replaceTags(db)
+        try db.execute(
+            sql: "UPDATE annotation_search SET note = ?, tags = ? WHERE rowid = (SELECT local_id FROM annotations WHERE id = ?)",
+            arguments: [SearchText.indexable(note), SearchText.indexable(tags.joined(separator: " ")), id])
+    }
+
+    static func delete(_ db: Database, id: String) throws {
+        try db.execute(
+            sql: "DELETE FROM annotation_search WHERE rowid = (SELECT local_id FROM annotations WHERE id = ?)",
+            arguments: [id])
+        try db.execute(sql: "DELETE FROM annotation_tags WHERE annotation_id = ?", arguments: [id])
+        try db.execute(sql: "DELETE FROM annotations WHERE id = ?", arguments: [id])
+    }
+
+    private func replaceTags(_ db: Database) throws {
+        try db.cachedStatement(sql: "DELETE FROM annotation_tags WHERE annotation_id = ?").execute(arguments: [id])
+        let insert = try db.cachedStatement(sql: "INSERT INTO annotation_tags (annotation_id, tag) VALUES (?, ?)")
+        for tag in tags { try insert.execute(arguments: [id, tag]) }
+    }
+}

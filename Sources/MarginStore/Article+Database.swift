@@ -1,0 +1,113 @@
+import Foundation
+import GRDB
+import MarginCore
+
+/// How articles are read from and written to the client store. Callers hold the
+/// transaction; these helpers keep the tag and search tables in step with the row.
+extension Article {
+    static let selection = """
+        SELECT a.id, a.title, a.published, a.source, a.body_hash, a.captions, a.created_at, a.updated_at, \
+        (SELECT group_concat(tag, char(31)) FROM article_tags WHERE article_id = a.id) AS tags \
+        FROM articles a
+        """
+
+    init(row: Row) throws {
+        let captions: String = row["captions"]
+        self.init(
+            id: row["id"],
+            title: row["title"],
+            published: (row["published"] as String?).flatMap(CalendarDate.init),
+            source: row["source"],
+            contentHash: row["body_hash"],
+            captions: try JSONDecoder().decode([String].self, from: Data(captions.utf8)),
+            tags: splitTags(row["tags"]),
+            createdAt: Timestamp(milliseconds: row["created_at"]),
+            updatedAt: Timestamp(milliseconds: row["updated_at"])
+        )
+    }
+
+    static func fetchOne(_ db: Database, id: String) throws -> Article? {
+        try Row.fetchOne(db, sql: selection + " WHERE a.id = ?", arguments: [id]).map(Article.init(row:))
+    }
+
+    static func fetchAll(_ db: Database, where condition: String = "", arguments: StatementArguments = []) throws -> [Article] {
+        try Row.fetchAll(
+            db, sql: selection + " \(condition) ORDER BY a.published IS NULL, a.published DESC, a.created_at DESC, a.id",
+            arguments: arguments
+        ).map(Article.init(row:))
+    }
+
+    /// The server version the article was last synchronized at.
+    static func version(_ db: Database, id: String) throws -> Int64 {
+        try Int64.fetchOne(db, sql: "SELECT version FROM articles WHERE id = ?", arguments: [id]) ?? 0
+    }
+
+    static func body(_ db: Database, hash: String) throws -> String? {
+        try String.fetchOne(db, sql: "SELECT text FROM bodies WHERE hash = ?", arguments: [hash])
+    }
+
+    /// The body of the article `id`, or `nil` if there is no such article.
+    static func text(_ db: Database, id: String) throws -> ArticleText? {
+        try String.fetchOne(
+            db, sql: "SELECT b.text FROM articles a JOIN bodies b ON b.hash = a.body_hash WHERE a.id = ?", arguments: [id]
+        ).map(ArticleText.init)
+    }
+
+    /// Whether an article with this body already exists, and its id.
+    static func id(_ db: Database, contentHash: String) throws -> String? {
+        try String.fetchOne(db, sql: "SELECT id FROM articles WHERE body_hash = ?", arguments: [contentHash])
+    }
+
+    func insert(_ db: Database, body: String) throws {
+        try db.cachedStatement(sql: "INSERT OR IGNORE INTO bodies (hash, text) VALUES (?, ?)")
+            .execute(arguments: [contentHash, body])
+        try db.cachedStatement(
+            sql: """
+                INSERT INTO articles (id, title, published, source, body_hash, captions, created_at, updated_at) \
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """
+        ).execute(arguments: [
+            id, title, published?.description, source, contentHash, JSONText.array(captions),
+            createdAt.milliseconds, updatedAt.milliseconds,
+        ])
+        let localId = db.lastInsertedRowID
+        try replaceTags(db)
+        try db.cachedStatement(sql: "INSERT INTO article_search (rowid, title, body) VALUES (?, ?, ?)")
+            .execute(arguments: [localId, SearchText.indexable(title), SearchText.indexable(body)])
+    }
+
+    /// Writes the editable fields (title, tags, updated time) of an existing article.
+    func update(_ db: Database) throws {
+        try db.execute(
+            sql: "UPDATE articles SET title = ?, updated_at = ? WHERE id = ?",
+            arguments: [title, updatedAt.milliseconds, id])
+        try replaceTags(db)
+        try db.execute(
+            sql: "UPDATE article_search SET title = ? WHERE rowid = (SELECT local_id FROM articles WHERE id = ?)",
+            arguments: [SearchText.indexable(title), id])
+    }
+
+    /// Removes the article row with its tags, search entry and (if unshared) body.
+    /// Its annotations must be gone already.
+    static func delete(_ db: Database, id: String, contentHash: String) throws {
+        try db.execute(
+            sql: "DELETE FROM article_search WHERE rowid = (SELECT local_id FROM articles WHERE id = ?)", arguments: [id])
+        try db.execute(sql: "DELETE FROM article_tags WHERE article_id = ?", arguments: [id])
+        try db.execute(sql: "DELETE FROM articles WHERE id = ?", arguments: [id])
+        try db.execute(
+            sql: "DELETE FROM bodies WHERE hash = ? AND NOT EXISTS (SELECT 1 FROM articles WHERE body_hash = ?)",
+            arguments: [contentHash, contentHash])
+    }
+
+    private func replaceTags(_ db: Database) throws {
+        try db.cachedStatement(sql: "DELETE FROM article_tags WHERE article_id = ?").execute(arguments: [id])
+        let insert = try db.cachedStatement(sql: "INSERT INTO article_tags (article_id, tag) VALUES (?, ?)")
+        for tag in tags { try insert.execute(arguments: [id, tag]) }
+    }
+}
+
+/// Tags read back from `group_concat(tag, char(31))` (tags cannot contain control characters).
+func splitTags(_ joined: String?) -> [String] {
+    guard let joined, !joined.isEmpty else { return [] }
+    return joined.split(separator: "\u{1F}").map(String.init).sorted()
+}

@@ -1,0 +1,46 @@
+import GRDB
+import MarginCore
+
+/// Appends change-log entries within one write transaction: numbers them from this
+/// device's sequence and stamps them with its hybrid logical clock.
+///
+/// Made by `LibraryStore.mutate`, which saves the advanced sequence and clock in the
+/// same transaction; it never outlives that transaction.
+struct ChangeRecorder {
+    let deviceId: String
+    private(set) var nextSeq: Int64
+    private var clock: HybridLogicalClock
+    private let now: Timestamp
+
+    init(_ db: Database, now: Timestamp) throws {
+        guard let row = try Row.fetchOne(db, sql: "SELECT device_id, next_seq, last_hlc FROM sync_state") else {
+            throw MarginError(.corruptStore, "the library has no device record; it was not created by margin")
+        }
+        deviceId = row["device_id"]
+        nextSeq = row["next_seq"]
+        clock = HybridLogicalClock(last: HybridTimestamp(rawValue: row["last_hlc"]))
+        self.now = now
+    }
+
+    /// Appends one entry; a change with no changed fields is not recorded.
+    mutating func record(
+        _ db: Database, _ entity: ChangeEntry.Entity, id: String, _ op: ChangeEntry.Operation,
+        old: [String: FieldValue]?, new: [String: FieldValue]?, baseVersion: Int64
+    ) throws {
+        let fields = ChangeEntry.fieldChanges(from: old, to: new)
+        guard !fields.isEmpty else { return }
+        let statement = try db.cachedStatement(
+            sql: "INSERT INTO changes (seq, entity, entity_id, op, fields, base_version, hlc) VALUES (?, ?, ?, ?, ?, ?, ?)")
+        try statement.execute(arguments: [
+            nextSeq, entity.rawValue, id, op.rawValue, JSONText.fieldChanges(fields), baseVersion,
+            clock.tick(now: now).rawValue,
+        ])
+        nextSeq += 1
+    }
+
+    /// Stores the advanced sequence and clock.
+    func save(_ db: Database) throws {
+        try db.execute(
+            sql: "UPDATE sync_state SET next_seq = ?, last_hlc = ?", arguments: [nextSeq, clock.last.rawValue])
+    }
+}

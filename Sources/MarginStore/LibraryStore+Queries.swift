@@ -1,0 +1,201 @@
+import Foundation
+import GRDB
+import MarginCore
+
+/// A record an id prefix typed by a user resolved to.
+public enum ResolvedRecord: Sendable, Hashable {
+    case article(String)
+    case annotation(String)
+
+    public var id: String {
+        switch self {
+        case .article(let id), .annotation(let id): id
+        }
+    }
+}
+
+/// An article with its body and annotations, as `margin show` prints it.
+public struct ArticleDetail: Sendable, Hashable {
+    public var article: Article
+    public var body: ArticleText
+    public var annotations: [AnnotationListing]
+}
+
+extension LibraryStore {
+    /// The shortest id prefix accepted on the command line.
+    public static let minimumPrefixLength = 4
+
+    /// Articles, newest published first; only those tagged `tag` when given.
+    public func articles(tag: String? = nil) throws(MarginError) -> [Article] {
+        let tag = try tag.map { tag throws(MarginError) in try Tags.normalize(tag) }
+        return try read { db in
+            guard let tag else { return try Article.fetchAll(db) }
+            return try Article.fetchAll(
+                db, where: "WHERE a.id IN (SELECT article_id FROM article_tags WHERE tag = ?)", arguments: [tag])
+        }
+    }
+
+    /// How many annotations each article has (articles without any are absent).
+    public func annotationCounts() throws(MarginError) -> [String: Int] {
+        try read { db in
+            var counts: [String: Int] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT article_id, count(*) AS n FROM annotations GROUP BY article_id") {
+                counts[row["article_id"]] = row["n"]
+            }
+            return counts
+        }
+    }
+
+    /// The article `id` with its body and annotations in text order (orphans last).
+    public func articleDetail(id: String) throws(MarginError) -> ArticleDetail {
+        try read { db in
+            guard let article = try Article.fetchOne(db, id: id), let body = try Article.text(db, id: id) else {
+                throw MarginError(.notFound, "no article \(id)")
+            }
+            let annotations = try Annotation.fetchListings(db, where: "WHERE n.article_id = ?", arguments: [id])
+            return ArticleDetail(article: article, body: body, annotations: annotations)
+        }
+    }
+
+    /// Annotations, filtered by article, tag and orphan state.
+    public func annotations(
+        articleId: String? = nil, tag: String? = nil, orphansOnly: Bool = false
+    ) throws(MarginError) -> [AnnotationListing] {
+        let tag = try tag.map { tag throws(MarginError) in try Tags.normalize(tag) }
+        var conditions: [String] = []
+        var arguments: StatementArguments = []
+        if let articleId {
+            conditions.append("n.article_id = ?")
+            arguments += [articleId]
+        }
+        if let tag {
+            conditions.append("n.id IN (SELECT annotation_id FROM annotation_tags WHERE tag = ?)")
+            arguments += [tag]
+        }
+        if orphansOnly { conditions.append("n.anchor_start IS NULL") }
+        let condition = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+        return try read { db in try Annotation.fetchListings(db, where: condition, arguments: arguments) }
+    }
+
+    /// The change log, oldest first; only entries not yet acknowledged by a server when
+    /// `pendingOnly`.
+    public func changes(pendingOnly: Bool = false) throws(MarginError) -> [ChangeEntry] {
+        try read { db in
+            let deviceId = try String.fetchOne(db, sql: "SELECT device_id FROM sync_state")!
+            let rows = try Row.fetchAll(
+                db,
+                sql: "SELECT seq, entity, entity_id, op, fields, base_version, hlc, pushed_at FROM changes "
+                    + (pendingOnly ? "WHERE pushed_at IS NULL " : "") + "ORDER BY seq")
+            let decoder = JSONDecoder()
+            return try rows.map { row in
+                let fields: String = row["fields"]
+                let pushedAt: Int64? = row["pushed_at"]
+                guard let entity = ChangeEntry.Entity(rawValue: row["entity"]),
+                      let op = ChangeEntry.Operation(rawValue: row["op"])
+                else { throw MarginError(.corruptStore, "the change log has an entry of an unknown kind") }
+                return ChangeEntry(
+                    seq: row["seq"], deviceId: deviceId, entity: entity, entityId: row["entity_id"], op: op,
+                    fields: try decoder.decode([String: ChangeEntry.FieldChange].self, from: Data(fields.utf8)),
+                    baseVersion: row["base_version"], hlc: HybridTimestamp(rawValue: row["hlc"]), pushed: pushedAt != nil)
+            }
+        }
+    }
+
+    /// The whole library, for `margin export`.
+    public func exportLibrary() throws(MarginError) -> LibraryExport {
+        let time = now()
+        return try read { db in
+            var bodies: [String: String] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT hash, text FROM bodies") { bodies[row["hash"]] = row["text"] }
+            let articles = try Article.fetchAll(db).map { article in
+                LibraryExport.ExportedArticle(article: article, body: bodies[article.contentHash] ?? "")
+            }
+            let annotations = try Annotation.fetchListings(db).map(\.annotation)
+            return LibraryExport(exportedAt: time, articles: articles, annotations: annotations)
+        }
+    }
+
+    /// The article or annotation whose id starts with `prefix` (at least four characters,
+    /// hyphens optional), restricted to `kinds`.
+    public func resolve(
+        _ prefix: String, kinds: Set<ChangeEntry.Entity> = [.article, .annotation]
+    ) throws(MarginError) -> ResolvedRecord {
+        let hexCount = prefix.filter { $0 != "-" }.count
+        guard hexCount >= Self.minimumPrefixLength, let canonical = Identifier.canonicalPrefix(prefix) else {
+            throw MarginError(
+                .invalidInput, "'\(prefix)' is not an id: give at least \(Self.minimumPrefixLength) hexadecimal characters of one")
+        }
+        let kindsText = kinds.count == 2 ? "article or annotation" : kinds.first!.rawValue
+        return try read { db in
+            var matches: [(ResolvedRecord, String)] = []
+            if kinds.contains(.article) {
+                for row in try Row.fetchAll(
+                    db, sql: "SELECT id, title FROM articles WHERE id >= ? AND id < ? ORDER BY id LIMIT 11",
+                    arguments: [canonical, canonical + "~"])
+                { matches.append((.article(row["id"]), "article: \(row["title"] as String)")) }
+            }
+            if kinds.contains(.annotation) {
+                for row in try Row.fetchAll(
+                    db, sql: "SELECT id, exact FROM annotations WHERE id >= ? AND id < ? ORDER BY id LIMIT 11",
+                    arguments: [canonical, canonical + "~"])
+                { matches.append((.annotation(row["id"]), "annotation on “\(Self.excerpt(row["exact"]))”")) }
+            }
+            guard let first = matches.first else {
+                throw MarginError(.notFound, "no \(kindsText) has an id starting with '\(prefix)'; see margin list or margin annotations")
+            }
+            guard matches.count == 1 else {
+                let candidates = matches.prefix(10).map { "\($0.0.id) (\($0.1))" }.joined(separator: "; ")
+                throw MarginError(.ambiguous, "the id '\(prefix)' is ambiguous; it matches \(candidates); give more characters")
+            }
+            return first.0
+        }
+    }
+
+    /// For each id, its shortest prefix (at least eight characters) that no other
+    /// article or annotation shares: what listings show.
+    public func shortIds(_ ids: [String]) throws(MarginError) -> [String: String] {
+        try read { db in
+            let neighbours = try db.cachedStatement(sql: """
+                SELECT (SELECT max(id) FROM (SELECT max(id) AS id FROM articles WHERE id < ?1 \
+                UNION ALL SELECT max(id) FROM annotations WHERE id < ?1)), \
+                (SELECT min(id) FROM (SELECT min(id) AS id FROM articles WHERE id > ?1 \
+                UNION ALL SELECT min(id) FROM annotations WHERE id > ?1))
+                """)
+            var result: [String: String] = [:]
+            for id in ids {
+                let row = try Row.fetchOne(neighbours, arguments: [id])!
+                let shared = [row[0] as String?, row[1] as String?].compactMap { $0 }
+                    .map { zip($0.utf8, id.utf8).prefix { $0 == $1 }.count }.max() ?? 0
+                result[id] = String(id.prefix(max(8, shared + 1)))
+            }
+            return result
+        }
+    }
+
+    /// Counts of what the library holds.
+    public func statistics() throws(MarginError) -> LibraryStatistics {
+        try read { db in
+            let row = try Row.fetchOne(db, sql: """
+                SELECT (SELECT count(*) FROM articles), (SELECT count(*) FROM annotations), \
+                (SELECT count(*) FROM annotations WHERE anchor_start IS NULL), \
+                (SELECT count(*) FROM changes WHERE pushed_at IS NULL), (SELECT device_id FROM sync_state)
+                """)!
+            return LibraryStatistics(
+                articles: row[0], annotations: row[1], orphans: row[2], pendingChanges: row[3], deviceId: row[4])
+        }
+    }
+
+    static func excerpt(_ text: String, length: Int = 40) -> String {
+        let line = text.split(whereSeparator: \.isNewline).joined(separator: " ")
+        return line.count <= length ? line : line.prefix(length - 1) + "…"
+    }
+}
+
+/// Counts of what a library holds.
+public struct LibraryStatistics: Sendable, Hashable, Codable {
+    public var articles: Int
+    public var annotations: Int
+    public var orphans: Int
+    public var pendingChanges: Int
+    public var deviceId: String
+}

@@ -1,0 +1,162 @@
+import Foundation
+import GRDB
+import MarginCore
+import MarginSchema
+
+/// A local Marginalia library in one SQLite file (WAL): articles, annotations, tags,
+/// full-text search and the change log that sync pushes.
+///
+/// Every mutation writes its change-log entry in the same transaction as the change.
+/// Instances may be shared across threads: all access goes through one serialized
+/// GRDB `DatabaseQueue`, and other processes are waited for up to five seconds.
+///
+/// For example:
+/// ```swift
+/// let store = try LibraryStore(path: "/tmp/library.sqlite")
+/// let report = try store.importDocuments([(document, source: "000.txt")])
+/// ```
+public final class LibraryStore: Sendable {
+    /// The store file.
+    public let path: String
+    let dbQueue: DatabaseQueue
+    let now: @Sendable () -> Timestamp
+
+    /// Opens the library at `path`, creating it (mode 0600, parent folders 0700) and
+    /// upgrading its schema in place as needed.
+    ///
+    /// - Parameter now: the wall clock; tests pass a fixed one.
+    public init(path: String, now: @escaping @Sendable () -> Timestamp = { .now() }) throws(MarginError) {
+        self.path = path
+        self.now = now
+        try Self.createFileIfMissing(path)
+        var configuration = Configuration()
+        configuration.journalMode = .wal
+        configuration.busyMode = .timeout(5)
+        do {
+            dbQueue = try DatabaseQueue(path: path, configuration: configuration)
+            try Self.migrate(dbQueue, path: path)
+        } catch let error as MarginError {
+            throw error
+        } catch {
+            throw Self.storeError(error, path: path)
+        }
+    }
+
+    /// This device's id, made when the store was created.
+    public func deviceId() throws(MarginError) -> String {
+        try read { db in try String.fetchOne(db, sql: "SELECT device_id FROM sync_state")! }
+    }
+
+    /// Runs `PRAGMA integrity_check`, returning SQLite's report (`["ok"]` when sound).
+    public func integrityCheck() throws(MarginError) -> [String] {
+        try read { db in try String.fetchAll(db, sql: "PRAGMA integrity_check") }
+    }
+
+    // MARK: - Access
+
+    func read<T>(_ body: (Database) throws -> T) throws(MarginError) -> T {
+        do {
+            return try dbQueue.read(body)
+        } catch let error as MarginError {
+            throw error
+        } catch {
+            throw Self.storeError(error, path: path)
+        }
+    }
+
+    func write<T>(_ body: (Database) throws -> T) throws(MarginError) -> T {
+        do {
+            return try dbQueue.write(body)
+        } catch let error as MarginError {
+            throw error
+        } catch {
+            throw Self.storeError(error, path: path)
+        }
+    }
+
+    /// Runs `body` in one write transaction with a change recorder: the changes and their
+    /// log entries commit together, or neither does.
+    func mutate<T>(_ body: (Database, inout ChangeRecorder) throws -> T) throws(MarginError) -> T {
+        let time = now()
+        return try write { db in
+            var recorder = try ChangeRecorder(db, now: time)
+            let result = try body(db, &recorder)
+            try recorder.save(db)
+            return result
+        }
+    }
+
+    // MARK: - Opening
+
+    private static func createFileIfMissing(_ path: String) throws(MarginError) {
+        let directory = (path as NSString).deletingLastPathComponent
+        if !directory.isEmpty, !FileManager.default.fileExists(atPath: directory) {
+            do {
+                try FileManager.default.createDirectory(
+                    atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            } catch {
+                throw MarginError(.storeUnavailable, "cannot create the folder \(directory) for the library; check its permissions")
+            }
+        }
+        let descriptor = open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0o600)
+        if descriptor >= 0 {
+            close(descriptor)
+            return
+        }
+        let code = errno
+        guard code == EEXIST else {
+            throw MarginError(.storeUnavailable, "cannot create the library \(path): \(String(cString: strerror(code)))")
+        }
+        var info = stat()
+        guard stat(path, &info) == 0, info.st_mode & S_IFMT == S_IFREG else {
+            throw MarginError(.storeUnavailable, "\(path) is not a regular file; pass a file path with --store")
+        }
+    }
+
+    private static func migrate(_ dbQueue: DatabaseQueue, path: String) throws {
+        var migrator = DatabaseMigrator()
+        for migration in EmbeddedSchema.client {
+            migrator.registerMigration(migration.identifier) { db in try db.execute(sql: migration.sql) }
+        }
+        let (superseded, complete) = try dbQueue.read { db in
+            (try migrator.hasBeenSuperseded(db), try migrator.hasCompletedMigrations(db))
+        }
+        guard !superseded else {
+            throw MarginError(.storeTooNew, "the library \(path) was written by a newer margin; upgrade margin to use it")
+        }
+        let hasDevice = complete
+            ? try dbQueue.read { db in try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM sync_state)") ?? false }
+            : false
+        if complete, hasDevice { return }
+        try migrator.migrate(dbQueue)
+        try dbQueue.write { db in
+            try db.execute(
+                sql: "INSERT INTO sync_state (id, device_id, next_seq, last_hlc) SELECT 1, ?, 1, 0 "
+                    + "WHERE NOT EXISTS (SELECT 1 FROM sync_state)",
+                arguments: [Identifier.make()])
+        }
+    }
+
+    static func storeError(_ error: any Error, path: String) -> MarginError {
+        guard let error = error as? DatabaseError else {
+            return MarginError(.io, "cannot use the library \(path): \(error)")
+        }
+        switch error.resultCode {
+        case .SQLITE_NOTADB:
+            return MarginError(.corruptStore, "\(path) is not a Marginalia library (not an SQLite database)", cause: error)
+        case .SQLITE_CORRUPT:
+            return MarginError(
+                .corruptStore, "the library \(path) is damaged; restore it from a backup or an export", cause: error)
+        case .SQLITE_BUSY, .SQLITE_LOCKED:
+            return MarginError(
+                .storeUnavailable, "the library \(path) is busy in another margin process; try again", cause: error)
+        case .SQLITE_CANTOPEN, .SQLITE_PERM, .SQLITE_READONLY, .SQLITE_AUTH:
+            return MarginError(
+                .storeUnavailable, "cannot open the library \(path) for writing; check its permissions", cause: error)
+        case .SQLITE_FULL:
+            return MarginError(.io, "the disk holding \(path) is full; nothing was changed", cause: error)
+        default:
+            return MarginError(.io, "the library \(path) failed: \(error.message ?? "SQLite error \(error.resultCode)")", cause: error)
+        }
+    }
+}

@@ -1,0 +1,35 @@
+import ArgumentParser
+import MarginStore
+
+struct AnnotationsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "annotations", abstract: "List annotations, of one article or of all.")
+
+    @OptionGroup var library: LibraryOptions
+    @Argument(help: "Only this article's (an id or unique prefix).") var article: String?
+    @Option(help: "Only annotations with this tag.") var tag: String?
+    @Flag(help: "Only orphans: annotations whose passage is no longer in the text.") var orphans = false
+    @Flag(help: "Print the annotations as JSON.") var json = false
+
+    func run() throws {
+        let store = try library.open()
+        let articleId = try article.map { try library.resolve(store, $0, kinds: [.article]).id }
+        let listings = try store.annotations(articleId: articleId, tag: tag, orphansOnly: orphans)
+        if json {
+            try Terminal.printJSON(listings.map(AnnotationItem.init))
+            return
+        }
+        let shortIds = try store.shortIds(listings.map(\.annotation.id))
+        let width = Terminal.idWidth(shortIds)
+        for listing in listings {
+            let annotation = listing.annotation
+            var line = Terminal.pad(shortIds[annotation.id]!, width) + Terminal.pad(annotation.color.rawValue, 8)
+                + "“\(Terminal.oneLine(annotation.selectors.exact, 50))”"
+            if listing.anchor == nil { line += "  (orphan)" }
+            line += "  " + Terminal.dim(Terminal.oneLine(listing.articleTitle, 40))
+            print(line)
+            if !annotation.note.isEmpty { print("    \(Terminal.oneLine(annotation.note, 100))") }
+            if !annotation.tags.isEmpty { print("    " + Terminal.dim(annotation.tags.map { "#\($0)" }.joined(separator: " "))) }
+        }
+    }
+}

@@ -1,0 +1,42 @@
+import ArgumentParser
+import MarginCore
+
+struct ListCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "List articles, newest first.")
+
+    @OptionGroup var library: LibraryOptions
+    @Option(help: "Only articles with this tag.") var tag: String?
+    @Flag(help: "Print the articles as JSON.") var json = false
+
+    func run() throws {
+        let store = try library.open()
+        let articles = try store.articles(tag: tag)
+        let counts = try store.annotationCounts()
+        if json {
+            try Terminal.printJSON(articles.map { ArticleItem(article: $0, annotationCount: counts[$0.id] ?? 0) })
+            return
+        }
+        let shortIds = try store.shortIds(articles.map(\.id))
+        let width = Terminal.idWidth(shortIds)
+        for article in articles {
+            let tags = article.tags.isEmpty ? "" : "  " + Terminal.dim(article.tags.map { "#\($0)" }.joined(separator: " "))
+            print(
+                Terminal.pad(shortIds[article.id]!, width) + (article.published?.description ?? "          ") + "  "
+                    + Terminal.pad(String(counts[article.id] ?? 0), 4) + Terminal.bold(article.title) + tags)
+        }
+    }
+}
+
+/// An article in `margin list --json`: its fields and how many annotations it has.
+struct ArticleItem: Encodable {
+    var article: Article
+    var annotationCount: Int
+
+    private enum CodingKeys: String, CodingKey { case annotationCount }
+
+    func encode(to encoder: any Encoder) throws {
+        try article.encode(to: encoder)
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(annotationCount, forKey: .annotationCount)
+    }
+}

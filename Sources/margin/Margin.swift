@@ -1,0 +1,48 @@
+import ArgumentParser
+import Foundation
+import MarginCore
+
+/// The `margin` command: a local library of articles and annotations.
+@main
+struct Margin: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "margin",
+        abstract: "Read, annotate and search articles in a local library.",
+        discussion: """
+            The library is --store, else $MARGIN_STORE, else $XDG_DATA_HOME/marginalia/library.sqlite.
+            Exit codes: 0 success, 1 failure, 2 usage error.
+            """,
+        version: "0.1.0",
+        subcommands: [
+            ImportCommand.self, ListCommand.self, ShowCommand.self, SearchCommand.self, AnnotateCommand.self,
+            AnnotationsCommand.self, EditCommand.self, DeleteCommand.self, ExportCommand.self, LogCommand.self,
+            StatusCommand.self,
+        ]
+    )
+
+    @OptionGroup var library: LibraryOptions
+
+    /// Runs the command line, mapping failures to one line on stderr and the documented
+    /// exit codes: 1 for failures, 2 for usage errors.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch let error as MarginError {
+            Terminal.printError(error.message)
+            Foundation.exit(1)
+        } catch let error as ExitCode {
+            Foundation.exit(error.rawValue)
+        } catch {
+            let code = exitCode(for: error)
+            if code == .success {
+                print(fullMessage(for: error))
+                Foundation.exit(0)
+            }
+            let message = message(for: error).split(whereSeparator: \.isNewline).joined(separator: " ")
+            let hint = code == .validationFailure && !(error is ValidationError) ? " (see 'margin --help')" : ""
+            Terminal.printError(message + hint)
+            Foundation.exit(code == .validationFailure ? 2 : 1)
+        }
+    }
+}

@@ -1,0 +1,85 @@
+import ArgumentParser
+import MarginCore
+import MarginStore
+
+struct ShowCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "show", abstract: "Print an article with its highlights and notes.",
+        discussion: "Highlights are colored on a terminal and marked [[like this]][n] otherwise.")
+
+    @OptionGroup var library: LibraryOptions
+    @Argument(help: "The article's id or a unique prefix of it.") var id: String
+    @Flag(help: "Print the article, its body and its annotations as JSON.") var json = false
+
+    func run() throws {
+        let store = try library.open()
+        let detail = try store.articleDetail(id: try library.resolve(store, id, kinds: [.article]).id)
+        if json {
+            try Terminal.printJSON(ArticleDetailItem(detail))
+            return
+        }
+        let article = detail.article
+        let labels = Dictionary(uniqueKeysWithValues: detail.annotations.enumerated().map { ($1.annotation.id, String($0 + 1)) })
+        let marks = detail.annotations.compactMap { listing in
+            listing.anchor.map {
+                HighlightRenderer.Mark(range: $0, color: listing.annotation.color, label: labels[listing.annotation.id]!)
+            }
+        }
+        var facts = [article.published?.description, article.source, article.id].compactMap { $0 }
+        if !article.tags.isEmpty { facts.append(article.tags.map { "#\($0)" }.joined(separator: " ")) }
+        print(Terminal.bold(article.title))
+        print(Terminal.dim(facts.joined(separator: " · ")))
+        print()
+        print(HighlightRenderer.render(detail.body, marks: marks, style: Terminal.colorsEnabled ? .ansi : .markers))
+        if !article.captions.isEmpty {
+            print("\n" + Terminal.bold("Photos"))
+            for caption in article.captions { print("  \(caption)") }
+        }
+        guard !detail.annotations.isEmpty else { return }
+        print("\n" + Terminal.bold("Notes"))
+        for listing in detail.annotations {
+            let annotation = listing.annotation
+            let state = listing.anchor == nil ? "  (orphan: its passage is no longer in the text)" : ""
+            print("[\(labels[annotation.id]!)] \(annotation.id)  \(annotation.color.rawValue)\(state)")
+            print("    “\(Terminal.oneLine(annotation.selectors.exact, 100))”")
+            if !annotation.note.isEmpty {
+                for line in annotation.note.split(separator: "\n", omittingEmptySubsequences: false) { print("    \(line)") }
+            }
+            if !annotation.tags.isEmpty { print("    " + Terminal.dim(annotation.tags.map { "#\($0)" }.joined(separator: " "))) }
+        }
+    }
+}
+
+/// `margin show --json`.
+struct ArticleDetailItem: Encodable {
+    var article: Article
+    var body: String
+    var annotations: [AnnotationItem]
+
+    init(_ detail: ArticleDetail) {
+        article = detail.article
+        body = detail.body.string
+        annotations = detail.annotations.map(AnnotationItem.init)
+    }
+}
+
+/// An annotation in JSON listings: its fields, its article's title and where it is shown
+/// now (`anchor` is null and `orphan` true when its passage is gone).
+struct AnnotationItem: Encodable {
+    var listing: AnnotationListing
+
+    private struct Anchor: Encodable {
+        var start: Int
+        var end: Int
+    }
+
+    private enum CodingKeys: String, CodingKey { case articleTitle, anchor, orphan }
+
+    func encode(to encoder: any Encoder) throws {
+        try listing.annotation.encode(to: encoder)
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(listing.articleTitle, forKey: .articleTitle)
+        try container.encode(listing.anchor.map { Anchor(start: $0.lowerBound, end: $0.upperBound) }, forKey: .anchor)
+        try container.encode(listing.anchor == nil, forKey: .orphan)
+    }
+}
