@@ -45,31 +45,35 @@ public struct LibraryExport: Sendable, Hashable, Codable {
         self.annotations = annotations
     }
 
-    /// Whether `bytes` look like an export (a JSON object naming this format), so that a
-    /// broken export gets a decoding error rather than "unknown format".
-    public static func looksLikeExport(_ bytes: [UInt8]) -> Bool {
-        let head = String(decoding: bytes.prefix(4096), as: UTF8.self)
-        return head.drop { $0.isWhitespace }.first == "{" && head.contains("\"\(formatName)\"")
+    /// Whether `bytes` hold a JSON object (they are then read as an export, so that a
+    /// broken export gets a precise decoding error rather than "unknown format").
+    public static func isJSONObject(_ bytes: [UInt8]) -> Bool {
+        bytes.drop { [0x20, 0x09, 0x0A, 0x0D, 0xEF, 0xBB, 0xBF].contains($0) }.first == UInt8(ascii: "{")
     }
 
     /// Decodes an export, explaining in one line what is wrong with a broken one.
     public static func decode(_ bytes: [UInt8], fileName: String) throws(MarginError) -> LibraryExport {
-        let export: LibraryExport
+        struct Format: Decodable { var format: String? }
+        struct Version: Decodable { var version: Int? }
+        let data = Data(bytes)
+        guard let format = try? JSONDecoder().decode(Format.self, from: data) else {
+            throw MarginError(.invalidInput, "\(fileName): not valid JSON, or not a JSON object")
+        }
+        guard format.format == formatName else {
+            throw MarginError(
+                .unsupportedFile, "\(fileName): a JSON file that is not a margin export (no \"format\": \"\(formatName)\")")
+        }
+        guard let version = (try? JSONDecoder().decode(Version.self, from: data))?.version, version <= currentVersion else {
+            throw MarginError(
+                .invalidInput, "\(fileName): the export's version is missing or newer than this margin reads; upgrade margin")
+        }
         do {
-            export = try JSONDecoder().decode(LibraryExport.self, from: Data(bytes))
+            return try JSONDecoder().decode(LibraryExport.self, from: data)
         } catch let error as DecodingError {
             throw MarginError(.invalidInput, "\(fileName): not a valid margin export: \(describe(error))")
         } catch {
-            throw MarginError(.invalidInput, "\(fileName): not valid JSON")
+            throw MarginError(.invalidInput, "\(fileName): not a valid margin export")
         }
-        guard export.format == formatName else {
-            throw MarginError(.invalidInput, "\(fileName): not a margin export (format is '\(export.format)')")
-        }
-        guard export.version <= currentVersion else {
-            throw MarginError(
-                .invalidInput, "\(fileName): export version \(export.version) is newer than this margin reads; upgrade margin")
-        }
-        return export
     }
 
     private static func describe(_ error: DecodingError) -> String {

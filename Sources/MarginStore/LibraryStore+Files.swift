@@ -87,10 +87,7 @@ extension LibraryStore {
         let bytes = [UInt8](data)
         let name = (path as NSString).lastPathComponent
         do throws(MarginError) {
-            if name.lowercased().hasSuffix(".json") || LibraryExport.looksLikeExport(bytes) {
-                guard LibraryExport.looksLikeExport(bytes) else {
-                    throw MarginError(.unsupportedFile, "\(path): a JSON file that is not a margin export")
-                }
+            if name.lowercased().hasSuffix(".json") || LibraryExport.isJSONObject(bytes) {
                 return .success(.export(try LibraryExport.decode(bytes, fileName: path)))
             }
             let document = try DocumentParser.parse(bytes, fileName: path)
