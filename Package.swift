@@ -44,6 +44,11 @@ let package = Package(
                 "MarginCore",
                 "MarginStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            linkerSettings: [
+                // A position-dependent executable needs no relocation at start-up: with the
+                // static Swift runtime that saves ~3 ms per command (SPEC's 15 ms budget).
+                .unsafeFlags(["-Xclang-linker", "-no-pie"], .when(platforms: [.linux], configuration: .release)),
             ]
         ),
         .executableTarget(
@@ -56,7 +61,7 @@ let package = Package(
             name: "MarginStoreTests",
             dependencies: ["MarginStore", "MarginSchema", .product(name: "GRDB", package: "GRDB.swift")]
         ),
-        .testTarget(name: "marginTests", dependencies: ["margin", "MarginCore"]),
+        .testTarget(name: "marginTests", dependencies: ["margin"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -2,19 +2,32 @@
 -- Times are integer milliseconds since 1970 (UTC). `version` columns hold the server
 -- version a record was last synchronized at (0: never synchronized).
 
--- This device: its id, the next change-log sequence number, the hybrid logical clock.
+-- This device: its id, the next change-log sequence number, the last one a server has
+-- acknowledged (changes are pushed in order, so those after it are pending), and the
+-- hybrid logical clock.
 CREATE TABLE sync_state (
     id          INTEGER PRIMARY KEY CHECK (id = 1),
     device_id   TEXT    NOT NULL,
     next_seq    INTEGER NOT NULL CHECK (next_seq >= 1),
+    pushed_seq  INTEGER NOT NULL DEFAULT 0 CHECK (pushed_seq < next_seq),
     last_hlc    INTEGER NOT NULL
 );
 
+-- How many articles and annotations there are, kept by triggers so that `status` does
+-- not count rows.
+CREATE TABLE library_counts (
+    id          INTEGER PRIMARY KEY CHECK (id = 1),
+    articles    INTEGER NOT NULL DEFAULT 0,
+    annotations INTEGER NOT NULL DEFAULT 0
+);
+INSERT INTO library_counts (id) VALUES (1);
+
 -- Article bodies, content-addressed by the SHA-256 of their NFC text.
 CREATE TABLE bodies (
-    hash        TEXT PRIMARY KEY CHECK (length(hash) = 64),
-    text        TEXT NOT NULL
-) WITHOUT ROWID;
+    local_id    INTEGER PRIMARY KEY,
+    hash        TEXT    NOT NULL UNIQUE CHECK (length(hash) = 64),
+    text        TEXT    NOT NULL
+);
 
 CREATE TABLE articles (
     local_id    INTEGER PRIMARY KEY,             -- stable rowid for the search index
@@ -29,6 +42,10 @@ CREATE TABLE articles (
     version     INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX articles_published ON articles(published DESC, created_at DESC);
+CREATE TRIGGER articles_counted AFTER INSERT ON articles
+    BEGIN UPDATE library_counts SET articles = articles + 1; END;
+CREATE TRIGGER articles_uncounted AFTER DELETE ON articles
+    BEGIN UPDATE library_counts SET articles = articles - 1; END;
 
 CREATE TABLE article_tags (
     article_id  TEXT NOT NULL REFERENCES articles(id),
@@ -58,6 +75,10 @@ CREATE TABLE annotations (
 );
 CREATE INDEX annotations_article ON annotations(article_id, anchor_start);
 CREATE INDEX annotations_orphans ON annotations(article_id) WHERE anchor_start IS NULL;
+CREATE TRIGGER annotations_counted AFTER INSERT ON annotations
+    BEGIN UPDATE library_counts SET annotations = annotations + 1; END;
+CREATE TRIGGER annotations_uncounted AFTER DELETE ON annotations
+    BEGIN UPDATE library_counts SET annotations = annotations - 1; END;
 
 CREATE TABLE annotation_tags (
     annotation_id TEXT NOT NULL REFERENCES annotations(id),
@@ -66,14 +87,19 @@ CREATE TABLE annotation_tags (
 ) WITHOUT ROWID;
 CREATE INDEX annotation_tags_tag ON annotation_tags(tag, annotation_id);
 
--- Full-text search, diacritic-insensitive. Rows are keyed by local_id; the indexed text
--- has đ/Đ folded to d/D, which the tokenizer cannot fold by itself.
+-- Full-text search, diacritic-insensitive. Rows are keyed by local_id. The text indexed
+-- is folded by margin (SearchText.searchable: lowercase, no diacritics, đ → d, words
+-- separated by single spaces), so the plain `ascii` tokenizer suffices. The tables are
+-- contentless: they keep no second copy of the text, and a row is deleted by giving the
+-- exact folded text it was indexed with.
 CREATE VIRTUAL TABLE article_search USING fts5(
-    title, body, tokenize = 'unicode61 remove_diacritics 2'
+    title, body, content = '', tokenize = 'ascii'
 );
 CREATE VIRTUAL TABLE annotation_search USING fts5(
-    note, tags, tokenize = 'unicode61 remove_diacritics 2'
+    note, tags, content = '', tokenize = 'ascii'
 );
+-- Merge index segments eight at a time rather than four: bulk imports write less.
+INSERT INTO article_search (article_search, rank) VALUES ('automerge', 8);
 
 -- The change log: every create, update and delete, written in the same transaction as
 -- the change itself, numbered by this device without gaps.
@@ -84,8 +110,6 @@ CREATE TABLE changes (
     op           TEXT    NOT NULL CHECK (op IN ('create', 'update', 'delete')),
     fields       TEXT    NOT NULL,              -- JSON {"field": {"old": …, "new": …}}
     base_version INTEGER NOT NULL,
-    hlc          INTEGER NOT NULL,
-    pushed_at    INTEGER                        -- NULL while pending
+    hlc          INTEGER NOT NULL
 );
-CREATE INDEX changes_pending ON changes(seq) WHERE pushed_at IS NULL;
 CREATE INDEX changes_entity ON changes(entity_id, seq);

@@ -174,10 +174,17 @@ public enum Tags {
 extension StringProtocol {
     /// The string without leading and trailing white space and line breaks.
     public func trimmingWhitespace() -> String {
-        let scalars = String(self).unicodeScalars
+        String(String(self)[...].trimmingWhitespaceScalars())
+    }
+}
+
+extension Substring {
+    /// The substring without leading and trailing white space, by Unicode scalar.
+    func trimmingWhitespaceScalars() -> Substring {
+        let scalars = unicodeScalars
         guard let first = scalars.firstIndex(where: { !$0.properties.isWhitespace }),
               let last = scalars.lastIndex(where: { !$0.properties.isWhitespace })
         else { return "" }
-        return String(scalars[first...last])
+        return Substring(scalars[first...last])
     }
 }

@@ -17,8 +17,12 @@ public struct ArticleText: Sendable, Hashable {
     }
 
     /// `text` in Unicode Normalization Form C.
+    ///
+    /// Uses the standard library's native normalizer (the one behind `String` equality),
+    /// which is several times faster on Linux than Foundation's UTF-16 round trip.
     public static func normalize(_ text: String) -> String {
-        text.precomposedStringWithCanonicalMapping
+        if text.utf8.allSatisfy({ $0 < 0x80 }) { return text }
+        return String(decoding: text._nfcCodeUnits, as: UTF8.self)
     }
 
     /// The number of scalars.

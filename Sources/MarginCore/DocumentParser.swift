@@ -17,7 +17,7 @@ public enum DocumentParser {
     /// Parses the bytes of the file `fileName`, or explains in one line why it cannot.
     public static func parse(_ bytes: [UInt8], fileName: String) throws(MarginError) -> ParsedDocument {
         let text = try decodeText(bytes, fileName: fileName)
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        var lines = text.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).map { Substring($0) }
         if let dateLine = try seedDate(firstLine: lines.first ?? "", fileName: fileName) {
             lines[0] = dateLine.rest
             return try seed(lines: lines, published: dateLine.date, fileName: fileName)
@@ -35,24 +35,37 @@ public enum DocumentParser {
 
     /// Strict UTF-8 (a leading byte-order mark dropped), no NUL bytes, `\n` line ends, NFC.
     static func decodeText(_ bytes: [UInt8], fileName: String) throws(MarginError) -> String {
-        var bytes = bytes[...]
-        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes = bytes.dropFirst(3) }
+        var bytes = bytes
+        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes.removeFirst(3) }
         guard !bytes.contains(0) else {
             throw MarginError(.unsupportedFile, "\(fileName): binary file, not text")
         }
-        guard let decoded = String(validating: bytes, as: UTF8.self) else {
+        if bytes.contains(UInt8(ascii: "\r")) {
+            // CRLF and lone CR become LF.
+            var unix: [UInt8] = []
+            unix.reserveCapacity(bytes.count)
+            for (index, byte) in bytes.enumerated() {
+                if byte == UInt8(ascii: "\r") {
+                    if index + 1 < bytes.count, bytes[index + 1] == UInt8(ascii: "\n") { continue }
+                    unix.append(UInt8(ascii: "\n"))
+                } else {
+                    unix.append(byte)
+                }
+            }
+            bytes = unix
+        }
+        guard let decoded = bytes.withUnsafeBufferPointer({ String(validating: $0, as: UTF8.self) }) else {
             throw MarginError(.unsupportedFile, "\(fileName): not valid UTF-8 text; convert it to UTF-8 and import again")
         }
         guard !decoded.unicodeScalars.allSatisfy(\.properties.isWhitespace) else {
             throw MarginError(.unsupportedFile, "\(fileName): empty file")
         }
-        let unixLines = decoded.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\r", with: "\n")
-        return ArticleText.normalize(unixLines)
+        return ArticleText.normalize(decoded)
     }
 
     /// The date and the rest of a seed's first line, `nil` if the line is not a date line.
-    private static func seedDate(firstLine: String, fileName: String) throws(MarginError) -> (date: CalendarDate, rest: String)? {
-        let trimmed = Substring(firstLine).drop { $0 == " " || $0 == "\t" }
+    private static func seedDate(firstLine: Substring, fileName: String) throws(MarginError) -> (date: CalendarDate, rest: Substring)? {
+        let trimmed = firstLine.drop { $0 == " " || $0 == "\t" }
         guard trimmed.hasPrefix("date ") else { return nil }
         let afterKeyword = trimmed.dropFirst(5).drop { $0 == " " }
         let token = afterKeyword.prefix { !$0.isWhitespace }
@@ -60,10 +73,10 @@ public enum DocumentParser {
         guard let date = CalendarDate(String(token)) else {
             throw MarginError(.invalidInput, "\(fileName): invalid date '\(token)' on the first line (expected YYYY-MM-DD)")
         }
-        return (date, String(afterKeyword.dropFirst(token.count)))
+        return (date, afterKeyword.dropFirst(token.count))
     }
 
-    private static func seed(lines: [String], published: CalendarDate, fileName: String) throws(MarginError) -> ParsedDocument {
+    private static func seed(lines: [Substring], published: CalendarDate, fileName: String) throws(MarginError) -> ParsedDocument {
         var paragraphs = self.paragraphs(lines)
         if let last = paragraphs.last, last.hasSuffix("./.") {
             let kept = String(last.dropLast(2)).trimmingWhitespace()
@@ -79,7 +92,7 @@ public enum DocumentParser {
             body: body.joined(separator: "\n\n"), captions: captions)
     }
 
-    private static func plainText(lines: [String], markdown: Bool, fileName: String) throws(MarginError) -> ParsedDocument {
+    private static func plainText(lines: [Substring], markdown: Bool, fileName: String) throws(MarginError) -> ParsedDocument {
         var paragraphs = self.paragraphs(lines)
         var title: String?
         if markdown, let first = paragraphs.first, first.hasPrefix("#"), !first.contains("\n") {
@@ -96,11 +109,11 @@ public enum DocumentParser {
     }
 
     /// Paragraphs: runs of non-blank lines, each trimmed, lines inside a paragraph kept.
-    private static func paragraphs(_ lines: [String]) -> [String] {
+    private static func paragraphs(_ lines: [Substring]) -> [String] {
         var result: [String] = []
-        var current: [String] = []
+        var current: [Substring] = []
         for line in lines {
-            let trimmed = line.trimmingWhitespace()
+            let trimmed = line.trimmingWhitespaceScalars()
             if trimmed.isEmpty {
                 if !current.isEmpty { result.append(current.joined(separator: "\n")) }
                 current = []
@@ -114,28 +127,29 @@ public enum DocumentParser {
 
     /// A paragraph that ends with a photo credit, `(Ảnh: …)` or `(Photo: …)`, perhaps with a period.
     public static func isCaption(_ paragraph: String) -> Bool {
-        var text = Substring(paragraph)
-        if text.hasSuffix(".") { text = text.dropLast() }
-        guard text.hasSuffix(")"), let open = text.lastIndex(of: "(") else { return false }
-        let credit = text[text.index(after: open)...].lowercased()
-        return ["ảnh:", "ảnh :", "photo:", "photo :"].contains { credit.hasPrefix($0) }
+        var utf8 = paragraph.utf8[...]
+        if utf8.last == UInt8(ascii: ".") { utf8 = utf8.dropLast() }
+        guard utf8.last == UInt8(ascii: ")"), let open = utf8.lastIndex(of: UInt8(ascii: "(")) else { return false }
+        let credit = utf8[utf8.index(after: open)...].prefix(captionCredits.map(\.count).max()!)
+        return captionCredits.contains { credit.starts(with: $0) }
+    }
+
+    /// How photo credits begin, as UTF-8: "Ảnh:", "ảnh:", "Photo:", "photo:", with an optional space.
+    private static let captionCredits: [[UInt8]] = ["Ảnh", "ảnh", "Photo", "photo"].flatMap { word in
+        [Array((word + ":").utf8), Array((word + " :").utf8)]
     }
 
     /// The first sentence of the lead paragraph, cut at a word boundary when it is long.
     public static func title(fromLead lead: String) -> String {
-        let firstLine = Substring(lead.prefix { $0 != "\n" })
-        var sentence = firstLine
-        var index = firstLine.startIndex
-        while index < firstLine.endIndex {
-            let next = firstLine.index(after: index)
-            if ".!?".contains(firstLine[index]), next == firstLine.endIndex || firstLine[next] == " " {
-                // Keep a period that ends the paragraph out of the title; keep ! and ?.
-                sentence = firstLine[..<(firstLine[index] == "." ? index : next)]
-                break
-            }
-            index = next
+        let scalars = Array(lead.unicodeScalars.prefix { $0 != "\n" })
+        var end = scalars.count
+        for (index, scalar) in scalars.enumerated() where scalar == "." || scalar == "!" || scalar == "?" {
+            guard index + 1 == scalars.count || scalars[index + 1] == " " else { continue }
+            // Keep a period that ends the sentence out of the title; keep ! and ?.
+            end = scalar == "." ? index : index + 1
+            break
         }
-        return shorten(String(sentence))
+        return shorten(String(String.UnicodeScalarView(scalars[..<end])))
     }
 
     private static func shorten(_ text: String) -> String {

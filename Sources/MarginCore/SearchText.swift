@@ -1,36 +1,38 @@
 /// Diacritic- and case-insensitive text for full-text search.
 ///
-/// SQLite's `unicode61 remove_diacritics 2` tokenizer folds every Vietnamese letter but
-/// `đ`/`Đ`, which has no decomposition; the index therefore stores text with `đ` folded
-/// to `d`, and queries are folded completely, so `dam phan` finds `đàm phán` and
-/// `hoi nghi` finds `hội nghị`.
+/// Everything indexed or searched is first *folded*: letters lose their diacritics and
+/// case (`đ`/`Đ` become `d`, which Unicode does not decompose), digits stay, and every
+/// other character becomes a space. The search tables index folded text with FTS5's
+/// `ascii` tokenizer, so `hoi nghi` finds `hội nghị` and `dam phan` finds `đàm phán`.
+/// Folding runs in Swift on the import's parsing threads, not in SQLite's single writer.
 public enum SearchText {
-    /// Text for the index: the original with `đ`/`Đ` folded (the tokenizer does the rest).
-    public static func indexable(_ text: String) -> String {
-        guard text.unicodeScalars.contains(where: { $0 == "đ" || $0 == "Đ" }) else { return text }
-        var result = String.UnicodeScalarView()
+    /// The folded form of `text`: words of folded letters and digits separated by spaces.
+    public static func searchable(_ text: String) -> String {
+        var output: [UInt8] = []
+        output.reserveCapacity(text.utf8.count)
+        var pendingSpace = false
         for scalar in text.unicodeScalars {
-            result.append(scalar == "đ" ? "d" : scalar == "Đ" ? "D" : scalar)
-        }
-        return String(result)
-    }
-
-    /// The folded words of a query: lowercase letters and digits without diacritics.
-    public static func terms(of query: String) -> [String] {
-        var terms: [String] = []
-        var current = String.UnicodeScalarView()
-        for scalar in query.unicodeScalars {
-            let folded = fold(scalar)
-            if folded.isEmpty, isMark(scalar) { continue }
-            if folded.isEmpty {
-                if !current.isEmpty { terms.append(String(current)) }
-                current = String.UnicodeScalarView()
-            } else {
-                current.append(contentsOf: folded)
+            switch fold(scalar) {
+            case .mark:
+                continue
+            case .separator:
+                pendingSpace = !output.isEmpty
+            case .letter(let letter):
+                if pendingSpace { output.append(UInt8(ascii: " ")) }
+                pendingSpace = false
+                if letter.isASCII { output.append(UInt8(letter.value)) } else { UTF8.encode(letter) { output.append($0) } }
+            case .letters(let letters):
+                if pendingSpace { output.append(UInt8(ascii: " ")) }
+                pendingSpace = false
+                for letter in letters { UTF8.encode(letter) { output.append($0) } }
             }
         }
-        if !current.isEmpty { terms.append(String(current)) }
-        return terms
+        return String(decoding: output, as: UTF8.self)
+    }
+
+    /// The folded words of a query.
+    public static func terms(of query: String) -> [String] {
+        searchable(query).split(separator: " ").map(String.init)
     }
 
     /// An FTS5 `MATCH` expression requiring every term (each quoted, so no query syntax
@@ -90,14 +92,18 @@ public enum SearchText {
         var folded: [Unicode.Scalar] = []
         var origin: [Int] = []
         for (index, scalar) in scalars.enumerated() {
-            let foldedScalars = fold(scalar)
-            if foldedScalars.isEmpty {
-                if isMark(scalar) { continue }
+            switch fold(scalar) {
+            case .mark:
+                continue
+            case .separator:
                 folded.append(" ")
                 origin.append(index)
-            } else {
-                for foldedScalar in foldedScalars {
-                    folded.append(foldedScalar)
+            case .letter(let letter):
+                folded.append(letter)
+                origin.append(index)
+            case .letters(let letters):
+                for letter in letters {
+                    folded.append(letter)
                     origin.append(index)
                 }
             }
@@ -121,7 +127,7 @@ public enum SearchText {
         var merged: [Range<Int>] = []
         for hit in hits {
             if let last = merged.last, hit.lowerBound >= last.upperBound, hit.lowerBound - last.upperBound <= 3,
-               scalars[last.upperBound..<hit.lowerBound].allSatisfy({ fold($0).isEmpty }) {
+               scalars[last.upperBound..<hit.lowerBound].allSatisfy({ fold($0) == .separator }) {
                 merged[merged.count - 1] = last.lowerBound..<hit.upperBound
             } else if merged.last.map({ hit.lowerBound >= $0.upperBound }) ?? true {
                 merged.append(hit)
@@ -130,20 +136,62 @@ public enum SearchText {
         return merged
     }
 
-    /// The folded form of one scalar: its base letters in lowercase, nothing for marks,
-    /// punctuation and spaces.
-    static func fold(_ scalar: Unicode.Scalar) -> [Unicode.Scalar] {
-        if scalar.isASCII {
-            let value = scalar.value
-            if (0x30...0x39).contains(value) || (0x61...0x7A).contains(value) { return [scalar] }
-            if (0x41...0x5A).contains(value) { return [Unicode.Scalar(value + 0x20)!] }
-            return []
+    /// What one scalar folds to.
+    enum Folded: Equatable {
+        /// A base letter or digit, lowercase.
+        case letter(Unicode.Scalar)
+        /// Several (a ligature such as `ǆ`).
+        case letters([Unicode.Scalar])
+        /// A space, punctuation or symbol: ends a word.
+        case separator
+        /// A combining mark: dropped, it belongs to the letter before it.
+        case mark
+    }
+
+    /// The fold of one scalar: ASCII directly, Latin letters (Vietnamese included) from
+    /// a table made once per process, anything else by canonical decomposition.
+    static func fold(_ scalar: Unicode.Scalar) -> Folded {
+        let value = scalar.value
+        if value < 0x80 {
+            if (0x30...0x39).contains(value) || (0x61...0x7A).contains(value) { return .letter(scalar) }
+            if (0x41...0x5A).contains(value) { return .letter(Unicode.Scalar(UInt8(value + 0x20))) }
+            return .separator
         }
-        if scalar == "đ" || scalar == "Đ" { return ["d"] }
+        if let index = latinTableIndex(value), let letter = latinTable[index] {
+            return .letter(letter)
+        }
+        return slowFold(scalar)
+    }
+
+    /// Latin-1 Supplement, Latin Extended-A and -B (U+00C0–U+024F) and Latin Extended
+    /// Additional (U+1E00–U+1EFF, most of Vietnamese): one base letter each, or `nil`
+    /// where the slow path decides.
+    private static let latinTable: [Unicode.Scalar?] = {
+        let ranges: [ClosedRange<UInt32>] = [0xC0...0x24F, 0x1E00...0x1EFF]
+        return ranges.flatMap { $0 }.map { value in
+            guard let scalar = Unicode.Scalar(value), case .letter(let letter) = slowFold(scalar) else { return nil }
+            return letter
+        }
+    }()
+
+    private static func latinTableIndex(_ value: UInt32) -> Int? {
+        if (0xC0...0x24F).contains(value) { return Int(value - 0xC0) }
+        if (0x1E00...0x1EFF).contains(value) { return Int(value - 0x1E00) + (0x24F - 0xC0 + 1) }
+        return nil
+    }
+
+    private static func slowFold(_ scalar: Unicode.Scalar) -> Folded {
+        if scalar == "đ" || scalar == "Đ" { return .letter("d") }
+        if isMark(scalar) { return .mark }
         let properties = scalar.properties
-        guard properties.isAlphabetic || properties.numericType != nil else { return [] }
-        let decomposed = String(scalar).decomposedForSearch
-        return decomposed.unicodeScalars.filter { !isMark($0) }.flatMap { $0.properties.lowercaseMapping.unicodeScalars }
+        guard properties.isAlphabetic || properties.numericType != nil else { return .separator }
+        let base = String(scalar).decomposedForSearch.unicodeScalars.filter { !isMark($0) }
+        let letters = base.flatMap { $0.properties.lowercaseMapping.unicodeScalars }
+        switch letters.count {
+        case 0: return .separator
+        case 1: return .letter(letters[0])
+        default: return .letters(letters)
+        }
     }
 
     private static func isMark(_ scalar: Unicode.Scalar) -> Bool {

@@ -80,32 +80,35 @@ extension Annotation {
             note, color.rawValue, createdAt.milliseconds, updatedAt.milliseconds, anchor?.lowerBound, anchor?.upperBound,
         ])
         let localId = db.lastInsertedRowID
-        try replaceTags(db)
-        try db.cachedStatement(sql: "INSERT INTO annotation_search (rowid, note, tags) VALUES (?, ?, ?)")
-            .execute(arguments: [localId, SearchText.indexable(note), SearchText.indexable(tags.joined(separator: " "))])
+        try insertTags(db)
+        try SearchIndex.annotations.insert(db, rowid: localId, folded: searchColumns)
     }
 
-    /// Writes the editable fields (note, tags, color, updated time) of an existing annotation.
-    func update(_ db: Database) throws {
+    /// Writes the editable fields (note, tags, color, updated time) of an existing
+    /// annotation, previously `old`.
+    func update(_ db: Database, old: Annotation) throws {
         try db.execute(
             sql: "UPDATE annotations SET note = ?, color = ?, updated_at = ? WHERE id = ?",
             arguments: [note, color.rawValue, updatedAt.milliseconds, id])
-        try replaceTags(db)
-        try db.execute(
-            sql: "UPDATE annotation_search SET note = ?, tags = ? WHERE rowid = (SELECT local_id FROM annotations WHERE id = ?)",
-            arguments: [SearchText.indexable(note), SearchText.indexable(tags.joined(separator: " ")), id])
+        try db.execute(sql: "DELETE FROM annotation_tags WHERE annotation_id = ?", arguments: [id])
+        try insertTags(db)
+        try SearchIndex.annotations.replace(db, rowid: try Self.localId(db, id: id), old: old.searchColumns, new: searchColumns)
     }
 
-    static func delete(_ db: Database, id: String) throws {
-        try db.execute(
-            sql: "DELETE FROM annotation_search WHERE rowid = (SELECT local_id FROM annotations WHERE id = ?)",
-            arguments: [id])
+    /// Removes the annotation with its tags and search entry.
+    func delete(_ db: Database) throws {
+        try SearchIndex.annotations.delete(db, rowid: try Self.localId(db, id: id), folded: searchColumns)
         try db.execute(sql: "DELETE FROM annotation_tags WHERE annotation_id = ?", arguments: [id])
         try db.execute(sql: "DELETE FROM annotations WHERE id = ?", arguments: [id])
     }
 
-    private func replaceTags(_ db: Database) throws {
-        try db.cachedStatement(sql: "DELETE FROM annotation_tags WHERE annotation_id = ?").execute(arguments: [id])
+    private static func localId(_ db: Database, id: String) throws -> Int64 {
+        guard let localId = try Int64.fetchOne(db, sql: "SELECT local_id FROM annotations WHERE id = ?", arguments: [id])
+        else { throw MarginError(.notFound, "no annotation \(id)") }
+        return localId
+    }
+
+    private func insertTags(_ db: Database) throws {
         let insert = try db.cachedStatement(sql: "INSERT INTO annotation_tags (annotation_id, tag) VALUES (?, ?)")
         for tag in tags { try insert.execute(arguments: [id, tag]) }
     }

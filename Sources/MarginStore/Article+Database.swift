@@ -46,6 +46,14 @@ extension Article {
         try String.fetchOne(db, sql: "SELECT text FROM bodies WHERE hash = ?", arguments: [hash])
     }
 
+    /// The article's row id and its body, or `nil` if there is no such article.
+    static func localIdAndBody(_ db: Database, id: String) throws -> (Int64, String)? {
+        try Row.fetchOne(
+            db, sql: "SELECT a.local_id, b.text FROM articles a JOIN bodies b ON b.hash = a.body_hash WHERE a.id = ?",
+            arguments: [id]
+        ).map { ($0[0], $0[1]) }
+    }
+
     /// The body of the article `id`, or `nil` if there is no such article.
     static func text(_ db: Database, id: String) throws -> ArticleText? {
         try String.fetchOne(
@@ -55,10 +63,13 @@ extension Article {
 
     /// Whether an article with this body already exists, and its id.
     static func id(_ db: Database, contentHash: String) throws -> String? {
-        try String.fetchOne(db, sql: "SELECT id FROM articles WHERE body_hash = ?", arguments: [contentHash])
+        try String.fetchOne(
+            db.cachedStatement(sql: "SELECT id FROM articles WHERE body_hash = ?"), arguments: [contentHash])
     }
 
-    func insert(_ db: Database, body: String) throws {
+    /// Inserts the article with its body; `searchableBody` is `SearchText.searchable(body)`,
+    /// which importers compute on their parsing threads.
+    func insert(_ db: Database, body: String, searchableBody: String) throws {
         try db.cachedStatement(sql: "INSERT OR IGNORE INTO bodies (hash, text) VALUES (?, ?)")
             .execute(arguments: [contentHash, body])
         try db.cachedStatement(
@@ -71,27 +82,33 @@ extension Article {
             createdAt.milliseconds, updatedAt.milliseconds,
         ])
         let localId = db.lastInsertedRowID
-        try replaceTags(db)
-        try db.cachedStatement(sql: "INSERT INTO article_search (rowid, title, body) VALUES (?, ?, ?)")
-            .execute(arguments: [localId, SearchText.indexable(title), SearchText.indexable(body)])
+        try insertTags(db)
+        try SearchIndex.articles.insert(db, rowid: localId, folded: [SearchText.searchable(title), searchableBody])
     }
 
-    /// Writes the editable fields (title, tags, updated time) of an existing article.
-    func update(_ db: Database) throws {
+    /// Writes the editable fields (title, tags, updated time) of an existing article,
+    /// previously `old`.
+    func update(_ db: Database, old: Article) throws {
         try db.execute(
             sql: "UPDATE articles SET title = ?, updated_at = ? WHERE id = ?",
             arguments: [title, updatedAt.milliseconds, id])
-        try replaceTags(db)
-        try db.execute(
-            sql: "UPDATE article_search SET title = ? WHERE rowid = (SELECT local_id FROM articles WHERE id = ?)",
-            arguments: [SearchText.indexable(title), id])
+        try db.execute(sql: "DELETE FROM article_tags WHERE article_id = ?", arguments: [id])
+        try insertTags(db)
+        if title != old.title, let (localId, body) = try Self.localIdAndBody(db, id: id) {
+            let folded = SearchText.searchable(body)
+            try SearchIndex.articles.replace(
+                db, rowid: localId, old: [SearchText.searchable(old.title), folded],
+                new: [SearchText.searchable(title), folded])
+        }
     }
 
     /// Removes the article row with its tags, search entry and (if unshared) body.
     /// Its annotations must be gone already.
-    static func delete(_ db: Database, id: String, contentHash: String) throws {
-        try db.execute(
-            sql: "DELETE FROM article_search WHERE rowid = (SELECT local_id FROM articles WHERE id = ?)", arguments: [id])
+    func delete(_ db: Database) throws {
+        if let (localId, body) = try Self.localIdAndBody(db, id: id) {
+            try SearchIndex.articles.delete(
+                db, rowid: localId, folded: [SearchText.searchable(title), SearchText.searchable(body)])
+        }
         try db.execute(sql: "DELETE FROM article_tags WHERE article_id = ?", arguments: [id])
         try db.execute(sql: "DELETE FROM articles WHERE id = ?", arguments: [id])
         try db.execute(
@@ -99,8 +116,7 @@ extension Article {
             arguments: [contentHash, contentHash])
     }
 
-    private func replaceTags(_ db: Database) throws {
-        try db.cachedStatement(sql: "DELETE FROM article_tags WHERE article_id = ?").execute(arguments: [id])
+    private func insertTags(_ db: Database) throws {
         let insert = try db.cachedStatement(sql: "INSERT INTO article_tags (article_id, tag) VALUES (?, ?)")
         for tag in tags { try insert.execute(arguments: [id, tag]) }
     }

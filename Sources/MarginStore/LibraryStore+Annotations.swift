@@ -79,7 +79,7 @@ extension LibraryStore {
             new.tags = Set(old.tags).union(addTags).subtracting(removeTags).sorted()
             guard new != old else { return (old, false) }
             new.updatedAt = max(time, old.updatedAt)
-            try new.update(db)
+            try new.update(db, old: old)
             try recorder.record(
                 db, .annotation, id: id, .update, old: old.fieldValues, new: new.fieldValues,
                 baseVersion: try Annotation.version(db, id: id))
@@ -103,7 +103,7 @@ extension LibraryStore {
             new.tags = Set(old.tags).union(addTags).subtracting(removeTags).sorted()
             guard new != old else { return (old, false) }
             new.updatedAt = max(time, old.updatedAt)
-            try new.update(db)
+            try new.update(db, old: old)
             try recorder.record(
                 db, .article, id: id, .update, old: old.fieldValues, new: new.fieldValues,
                 baseVersion: try Article.version(db, id: id))
@@ -116,7 +116,7 @@ extension LibraryStore {
         try mutate { db, recorder in
             guard let old = try Annotation.fetchOne(db, id: id) else { throw MarginError(.notFound, "no annotation \(id)") }
             let version = try Annotation.version(db, id: id)
-            try Annotation.delete(db, id: id)
+            try old.delete(db)
             try recorder.record(db, .annotation, id: id, .delete, old: old.fieldValues, new: nil, baseVersion: version)
         }
     }
@@ -131,12 +131,12 @@ extension LibraryStore {
             for listing in annotations {
                 let annotation = listing.annotation
                 let version = try Annotation.version(db, id: annotation.id)
-                try Annotation.delete(db, id: annotation.id)
+                try annotation.delete(db)
                 try recorder.record(
                     db, .annotation, id: annotation.id, .delete, old: annotation.fieldValues, new: nil, baseVersion: version)
             }
             let version = try Article.version(db, id: id)
-            try Article.delete(db, id: id, contentHash: article.contentHash)
+            try article.delete(db)
             try recorder.record(db, .article, id: id, .delete, old: article.fieldValues, new: nil, baseVersion: version)
             return annotations.count
         }

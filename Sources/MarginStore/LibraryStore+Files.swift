@@ -14,8 +14,11 @@ public struct FileImportReport: Sendable {
 }
 
 extension LibraryStore {
-    /// Documents written per transaction: bounds memory and keeps each commit large.
+    /// Files parsed at a time (while the previous batch is written): bounds memory.
     static let importBatchSize = 500
+    /// Parsed batches written per transaction: large commits keep the search index from
+    /// merging many small segments; smaller ones would hold the write lock for less time.
+    static let batchesPerTransaction = 4
 
     /// Imports files and folders (recursively, skipping hidden entries): seed files, plain
     /// `.txt`/`.md` text and margin JSON exports. A file that fails is reported and the
@@ -34,34 +37,54 @@ extension LibraryStore {
                 report.failures.append((path, error.message))
             }
         }
+        // Batches are parsed on every core while the previous batch is being written.
+        let batches = stride(from: 0, to: files.count, by: Self.importBatchSize).map {
+            Array(files[$0..<min($0 + Self.importBatchSize, files.count)])
+        }
         var done = 0
-        for start in stride(from: 0, to: files.count, by: Self.importBatchSize) {
-            let batch = Array(files[start..<min(start + Self.importBatchSize, files.count)])
-            var documents: [(path: String, document: SourcedDocument)] = []
-            for (path, result) in zip(batch, Self.parse(batch)) {
-                switch result {
-                case .success(.document(let document)): documents.append((path, document))
-                case .success(.export(let export)):
-                    do {
-                        let exported = try importExport(export)
-                        report.exports.importedArticles += exported.importedArticles
-                        report.exports.skippedArticles += exported.skippedArticles
-                        report.exports.importedAnnotations += exported.importedAnnotations
-                        report.exports.skippedAnnotations += exported.skippedAnnotations
-                    } catch {
-                        report.failures.append((path, "\(path): \(error.message)"))
+        var next = batches.first.map(Self.parseInBackground)
+        for group in stride(from: 0, to: batches.count, by: Self.batchesPerTransaction) {
+            var exports: [(path: String, export: LibraryExport)] = []
+            var failures: [(path: String, message: String)] = []
+            var outcomes: [(path: String, outcome: ImportOutcome)] = []
+            let time = now()
+            try mutate { db, recorder in
+                for index in group..<min(group + Self.batchesPerTransaction, batches.count) {
+                    let parsed = next!.wait()
+                    next = index + 1 < batches.count ? Self.parseInBackground(batches[index + 1]) : nil
+                    var documents: [(path: String, document: SourcedDocument)] = []
+                    for (path, result) in zip(batches[index], parsed) {
+                        switch result {
+                        case .success(.document(let document)): documents.append((path, document))
+                        case .success(.export(let export)): exports.append((path, export))
+                        case .failure(let error): failures.append((path, error.message))
+                        }
                     }
-                case .failure(let error): report.failures.append((path, error.message))
+                    let inserted = try Self.insert(documents.map(\.document), db, &recorder, time: time)
+                    outcomes += zip(documents, inserted).map { ($0.path, $1) }
+                    done += batches[index].count
+                    progress(done, files.count)
                 }
             }
-            for (item, outcome) in zip(documents, try importDocuments(documents.map(\.document))) {
+            // Counted only once committed.
+            for (path, outcome) in outcomes {
                 switch outcome {
-                case .imported(let article): report.imported.append((item.path, article))
-                case .skipped(let existingId): report.skipped.append((item.path, existingId))
+                case .imported(let article): report.imported.append((path, article))
+                case .skipped(let existingId): report.skipped.append((path, existingId))
                 }
             }
-            done += batch.count
-            progress(done, files.count)
+            report.failures += failures
+            for (path, export) in exports {
+                do {
+                    let exported = try importExport(export)
+                    report.exports.importedArticles += exported.importedArticles
+                    report.exports.skippedArticles += exported.skippedArticles
+                    report.exports.importedAnnotations += exported.importedAnnotations
+                    report.exports.skippedAnnotations += exported.skippedAnnotations
+                } catch {
+                    report.failures.append((path, "\(path): \(error.message)"))
+                }
+            }
         }
         return report
     }
@@ -71,13 +94,17 @@ extension LibraryStore {
         case export(LibraryExport)
     }
 
-    /// Reads and parses files on every core; results keep the order of `paths`.
-    private static func parse(_ paths: [String]) -> [Result<ParsedFile, MarginError>] {
-        let results = ResultSlots<Result<ParsedFile, MarginError>>(count: paths.count)
-        DispatchQueue.concurrentPerform(iterations: paths.count) { index in
-            results[index] = parseFile(paths[index])
+    /// Starts reading and parsing `paths` on every core; `wait()` gives the results in
+    /// the order of `paths`.
+    private static func parseInBackground(_ paths: [String]) -> PendingResults<Result<ParsedFile, MarginError>> {
+        let pending = PendingResults<Result<ParsedFile, MarginError>>(count: paths.count)
+        DispatchQueue.global().async {
+            DispatchQueue.concurrentPerform(iterations: paths.count) { index in
+                pending[index] = parseFile(paths[index])
+            }
+            pending.finish()
         }
-        return results.values
+        return pending
     }
 
     private static func parseFile(_ path: String) -> Result<ParsedFile, MarginError> {
@@ -99,30 +126,37 @@ extension LibraryStore {
 
     /// The regular files at `path`: itself, or everything under it, sorted, hidden entries skipped.
     private static func expand(_ path: String) throws(MarginError) -> [String] {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw MarginError(.notFound, "\(path): no such file or folder")
+        var info = stat()
+        guard stat(path, &info) == 0 else { throw MarginError(.notFound, "\(path): no such file or folder") }
+        guard info.st_mode & S_IFMT == S_IFDIR else { return [path] }
+        guard let enumerator = FileManager.default.enumerator(atPath: path) else {
+            throw MarginError(.io, "\(path): the folder cannot be read")
         }
-        guard isDirectory.boolValue else { return [path] }
-        guard let enumerator = FileManager.default.enumerator(
-            at: URL(fileURLWithPath: path), includingPropertiesForKeys: [.isRegularFileKey],
-            options: [.skipsHiddenFiles])
-        else { throw MarginError(.io, "\(path): the folder cannot be read") }
+        let base = path.hasSuffix("/") ? path : path + "/"
         var files: [String] = []
-        for case let url as URL in enumerator
-        where (try? url.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile) == true {
-            files.append(url.path)
+        while let relative = enumerator.nextObject() as? String {
+            let name = (relative as NSString).lastPathComponent
+            let full = base + relative
+            guard stat(full, &info) == 0 else { continue }
+            if name.hasPrefix(".") {
+                if info.st_mode & S_IFMT == S_IFDIR { enumerator.skipDescendants() }
+                continue
+            }
+            if info.st_mode & S_IFMT == S_IFREG { files.append(full) }
         }
         return files.sorted()
     }
 }
 
-/// Slots written by index from concurrent iterations, each slot by exactly one.
-private final class ResultSlots<Value>: @unchecked Sendable {
+/// Results written by index from concurrent iterations, each slot by exactly one, and read
+/// once all are written.
+private final class PendingResults<Value>: @unchecked Sendable {
     // Safe: `concurrentPerform` gives each index to one iteration, so no slot is written
-    // twice, and `values` is read only after every iteration has returned. A raw buffer
-    // (not an Array) so concurrent writes to different slots share no bookkeeping.
+    // twice, and the slots are read only after `finish()` has signalled that every
+    // iteration has returned. A raw buffer (not an Array) so concurrent writes to
+    // different slots share no bookkeeping.
     private let slots: UnsafeMutableBufferPointer<Value?>
+    private let finished = DispatchSemaphore(value: 0)
 
     init(count: Int) {
         slots = .allocate(capacity: count)
@@ -139,5 +173,13 @@ private final class ResultSlots<Value>: @unchecked Sendable {
         set { slots[index] = newValue }
     }
 
-    var values: [Value] { slots.map { $0! } }
+    func finish() {
+        finished.signal()
+    }
+
+    /// Blocks until every slot is written, then returns them in order.
+    func wait() -> [Value] {
+        finished.wait()
+        return slots.map { $0! }
+    }
 }

@@ -1,15 +1,21 @@
 import GRDB
 import MarginCore
 
-/// A parsed file and where it came from.
+/// A parsed file and where it came from, with its content hash and folded search text
+/// computed when it is made (importers make these on their parsing threads, sparing the
+/// single writer).
 public struct SourcedDocument: Sendable {
-    public var document: ParsedDocument
+    public let document: ParsedDocument
     /// The file name recorded as the article's source.
-    public var source: String
+    public let source: String
+    let contentHash: String
+    let searchableBody: String
 
     public init(document: ParsedDocument, source: String) {
         self.document = document
         self.source = source
+        contentHash = document.contentHash
+        searchableBody = SearchText.searchable(document.body)
     }
 }
 
@@ -33,19 +39,23 @@ extension LibraryStore {
     /// (same SHA-256), all in one transaction with its change-log entries.
     public func importDocuments(_ documents: [SourcedDocument]) throws(MarginError) -> [ImportOutcome] {
         let time = now()
-        return try mutate { db, recorder in
-            try documents.map { sourced in
-                let document = sourced.document
-                let hash = document.contentHash
-                if let existing = try Article.id(db, contentHash: hash) { return .skipped(existingId: existing) }
-                let article = Article(
-                    id: Identifier.make(at: time), title: document.title, published: document.published,
-                    source: sourced.source, contentHash: hash, captions: document.captions, tags: [],
-                    createdAt: time, updatedAt: time)
-                try article.insert(db, body: document.body)
-                try recorder.record(db, .article, id: article.id, .create, old: nil, new: article.fieldValues, baseVersion: 0)
-                return .imported(article)
-            }
+        return try mutate { db, recorder in try Self.insert(documents, db, &recorder, time: time) }
+    }
+
+    /// Inserts documents within the caller's transaction.
+    static func insert(
+        _ documents: [SourcedDocument], _ db: Database, _ recorder: inout ChangeRecorder, time: Timestamp
+    ) throws -> [ImportOutcome] {
+        try documents.map { sourced in
+            let document = sourced.document
+            if let existing = try Article.id(db, contentHash: sourced.contentHash) { return .skipped(existingId: existing) }
+            let article = Article(
+                id: Identifier.make(at: time), title: document.title, published: document.published,
+                source: sourced.source, contentHash: sourced.contentHash, captions: document.captions, tags: [],
+                createdAt: time, updatedAt: time)
+            try article.insert(db, body: document.body, searchableBody: sourced.searchableBody)
+            try recorder.record(db, .article, id: article.id, .create, old: nil, new: article.fieldValues, baseVersion: 0)
+            return .imported(article)
         }
     }
 
@@ -68,7 +78,7 @@ extension LibraryStore {
                     articleIds[article.id] = existing
                     report.skippedArticles += 1
                 } else {
-                    try article.insert(db, body: body.string)
+                    try article.insert(db, body: body.string, searchableBody: SearchText.searchable(body.string))
                     try recorder.record(db, .article, id: article.id, .create, old: nil, new: article.fieldValues, baseVersion: 0)
                     articleIds[article.id] = article.id
                     report.importedArticles += 1

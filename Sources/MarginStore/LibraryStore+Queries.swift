@@ -82,21 +82,22 @@ extension LibraryStore {
     public func changes(pendingOnly: Bool = false) throws(MarginError) -> [ChangeEntry] {
         try read { db in
             let deviceId = try String.fetchOne(db, sql: "SELECT device_id FROM sync_state")!
+            let pushedSeq = try Int64.fetchOne(db, sql: "SELECT pushed_seq FROM sync_state")!
             let rows = try Row.fetchAll(
                 db,
-                sql: "SELECT seq, entity, entity_id, op, fields, base_version, hlc, pushed_at FROM changes "
-                    + (pendingOnly ? "WHERE pushed_at IS NULL " : "") + "ORDER BY seq")
+                sql: "SELECT seq, entity, entity_id, op, fields, base_version, hlc FROM changes WHERE seq > ? ORDER BY seq",
+                arguments: [pendingOnly ? pushedSeq : 0])
             let decoder = JSONDecoder()
             return try rows.map { row in
                 let fields: String = row["fields"]
-                let pushedAt: Int64? = row["pushed_at"]
+                let seq: Int64 = row["seq"]
                 guard let entity = ChangeEntry.Entity(rawValue: row["entity"]),
                       let op = ChangeEntry.Operation(rawValue: row["op"])
                 else { throw MarginError(.corruptStore, "the change log has an entry of an unknown kind") }
                 return ChangeEntry(
-                    seq: row["seq"], deviceId: deviceId, entity: entity, entityId: row["entity_id"], op: op,
+                    seq: seq, deviceId: deviceId, entity: entity, entityId: row["entity_id"], op: op,
                     fields: try decoder.decode([String: ChangeEntry.FieldChange].self, from: Data(fields.utf8)),
-                    baseVersion: row["base_version"], hlc: HybridTimestamp(rawValue: row["hlc"]), pushed: pushedAt != nil)
+                    baseVersion: row["base_version"], hlc: HybridTimestamp(rawValue: row["hlc"]), pushed: seq <= pushedSeq)
             }
         }
     }
@@ -176,9 +177,9 @@ extension LibraryStore {
     public func statistics() throws(MarginError) -> LibraryStatistics {
         try read { db in
             let row = try Row.fetchOne(db, sql: """
-                SELECT (SELECT count(*) FROM articles), (SELECT count(*) FROM annotations), \
+                SELECT c.articles, c.annotations, \
                 (SELECT count(*) FROM annotations WHERE anchor_start IS NULL), \
-                (SELECT count(*) FROM changes WHERE pushed_at IS NULL), (SELECT device_id FROM sync_state)
+                s.next_seq - 1 - s.pushed_seq, s.device_id FROM library_counts c, sync_state s
                 """)!
             return LibraryStatistics(
                 articles: row[0], annotations: row[1], orphans: row[2], pendingChanges: row[3], deviceId: row[4])

@@ -3,7 +3,7 @@ import GRDB
 import MarginCore
 import MarginSchema
 
-/// A local Marginalia library in one SQLite file (WAL): articles, annotations, tags,
+/// A local Marginalia library in one SQLite file (WAL mode): articles, annotations, tags,
 /// full-text search and the change log that sync pushes.
 ///
 /// Every mutation writes its change-log entry in the same transaction as the change.
@@ -30,8 +30,15 @@ public final class LibraryStore: Sendable {
         self.now = now
         try Self.createFileIfMissing(path)
         var configuration = Configuration()
-        configuration.journalMode = .wal
         configuration.busyMode = .timeout(5)
+        // WAL is switched on once, when the store is created, and persists in the file.
+        // (GRDB's `journalMode = .wal` would also write to the store on every open.)
+        // FULL: a commit is on disk before a command reports success.
+        // A 32 MB page cache (allocated only as pages are used) keeps bulk imports from
+        // re-reading the pages of a growing search index.
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL; PRAGMA cache_size = -32768")
+        }
         do {
             dbQueue = try DatabaseQueue(path: path, configuration: configuration)
             try Self.migrate(dbQueue, path: path)
@@ -128,6 +135,11 @@ public final class LibraryStore: Sendable {
             ? try dbQueue.read { db in try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM sync_state)") ?? false }
             : false
         if complete, hasDevice { return }
+        try dbQueue.writeWithoutTransaction { db in
+            guard try String.fetchOne(db, sql: "PRAGMA journal_mode = WAL") == "wal" else {
+                throw MarginError(.storeUnavailable, "cannot switch the library \(path) to WAL mode")
+            }
+        }
         try migrator.migrate(dbQueue)
         try dbQueue.write { db in
             try db.execute(

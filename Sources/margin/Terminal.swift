@@ -3,14 +3,14 @@ import MarginCore
 
 /// Where output goes and how it looks: colors only on a TTY without `NO_COLOR`.
 enum Terminal {
-    static var stdoutIsTTY: Bool { isatty(STDOUT_FILENO) == 1 }
-    static var stderrIsTTY: Bool { isatty(STDERR_FILENO) == 1 }
+    static let stdoutIsTTY = isatty(STDOUT_FILENO) == 1
+    static let stderrIsTTY = isatty(STDERR_FILENO) == 1
 
     /// Whether to color standard output (https://no-color.org).
-    static var colorsEnabled: Bool {
+    static let colorsEnabled: Bool = {
         let environment = ProcessInfo.processInfo.environment
         return stdoutIsTTY && environment["NO_COLOR"].map(\.isEmpty) != false && environment["TERM"] != "dumb"
-    }
+    }()
 
     /// Writes `text` with a trailing newline to standard error.
     static func printError(_ message: String) {

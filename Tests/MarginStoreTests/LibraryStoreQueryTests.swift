@@ -104,6 +104,26 @@ import Testing
         #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == before)
     }
 
+    @Test func theStoreIsInWALModeAndReadingItWritesNothing() throws {
+        let fixture = try StoreFixture()
+        let path = fixture.directory.appendingPathComponent("closed.sqlite").path
+        do {
+            let store = try LibraryStore(path: path)
+            _ = try store.importFiles([StoreFixture.seeds])
+        }
+        let before = try Data(contentsOf: URL(fileURLWithPath: path))
+
+        do {
+            let reader = try LibraryStore(path: path)
+            #expect(try reader.statistics().articles == 5)
+            #expect(try reader.articles().count == 5)
+        }
+
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == before)
+        let mode = try DatabaseQueue(path: path).read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") }
+        #expect(mode == "wal")
+    }
+
     @Test func reopeningKeepsTheDeviceAndTheLog() throws {
         let fixture = try StoreFixture()
         try fixture.importSeeds()

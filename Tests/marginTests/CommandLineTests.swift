@@ -1,0 +1,210 @@
+import Foundation
+import Testing
+
+@Suite struct CommandLineTests {
+    private func importedSeeds(_ margin: MarginProcess) throws -> [[String: Any]] {
+        let result = try margin.run(["import", MarginProcess.seeds])
+        #expect(result.status == 0)
+        return try margin.run(["list", "--json"]).json() as! [[String: Any]]
+    }
+
+    private func article(_ articles: [[String: Any]], published: String) throws -> String {
+        try #require(articles.first { $0["published"] as? String == published }?["id"] as? String)
+    }
+
+    @Test func importReportsCountsAndReimportSkipsAllFive() throws {
+        let margin = try MarginProcess()
+
+        let first = try margin.run(["import", MarginProcess.seeds])
+        let second = try margin.run(["import", MarginProcess.seeds])
+
+        #expect(first.status == 0)
+        #expect(first.stdout == "imported 5, skipped 0 (already in the library)\n")
+        #expect(second.status == 0)
+        #expect(second.stdout == "imported 0, skipped 5 (already in the library)\n")
+        #expect(first.stderr.isEmpty)
+        let attributes = try FileManager.default.attributesOfItem(atPath: margin.store)
+        #expect((attributes[.posixPermissions] as? Int) == 0o600)
+    }
+
+    @Test func aBadFileFailsWithOneLineNamingItWhileTheRestImports() throws {
+        let margin = try MarginProcess()
+        let bad = margin.directory.appendingPathComponent("latin1.txt")
+        try Data([0x43, 0x61, 0x66, 0xE9]).write(to: bad)
+
+        let result = try margin.run(["import", bad.path, MarginProcess.seeds, "--json"])
+
+        #expect(result.status == 1)
+        #expect(result.stderr == "margin: \(bad.path): not valid UTF-8 text; convert it to UTF-8 and import again\n")
+        let json = try result.json() as! [String: Any]
+        #expect((json["imported"] as! [Any]).count == 5)
+        #expect((json["failed"] as! [[String: Any]]).map { $0["path"] as? String } == [bad.path])
+    }
+
+    @Test(arguments: [
+        ["annotate", "0000"],
+        ["annotate", "0000", "--quote", "a", "--range", "1:2"],
+        ["annotate", "0000", "--range", "5:2"],
+        ["annotate", "0000", "--quote", "a", "--color", "mauve"],
+        ["list", "--frobnicate"],
+        ["search"],
+        ["import"],
+        ["edit", "0000"],
+        ["show", "abc"],
+        ["export", "--format", "pdf"],
+        ["no-such-command"],
+    ])
+    func usageErrorsExitWithTwoAndOneLine(_ arguments: [String]) throws {
+        let margin = try MarginProcess()
+        let result = try margin.run(arguments)
+        #expect(result.status == 2)
+        #expect(result.stderr.hasPrefix("margin: "))
+        #expect(result.stderr.filter { $0 == "\n" }.count == 1)
+        #expect(result.stdout.isEmpty)
+    }
+
+    @Test func annotateByQuotePrintsTheIdAndShowMarksItWithoutATerminal() throws {
+        let margin = try MarginProcess()
+        let id = try article(try importedSeeds(margin), published: "2025-10-23")
+
+        let created = try margin.run([
+            "annotate", String(id.prefix(20)), "--quote", "hội nghị thượng đỉnh", "--occurrence", "2", "--note",
+            "Hủy ở Budapest", "--tag", "summit",
+        ])
+        let shown = try margin.run(["show", id])
+
+        #expect(created.status == 0)
+        let annotationId = created.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(annotationId.count == 36)
+        #expect(shown.status == 0)
+        #expect(shown.stdout.contains("[[hội nghị thượng đỉnh]][1] với nhà lãnh đạo Nga"))
+        #expect(shown.stdout.contains("[1] \(annotationId)  yellow\n    “hội nghị thượng đỉnh”\n    Hủy ở Budapest\n    #summit"))
+        #expect(shown.stdout.contains("Photos\n  Người phát ngôn Bộ Ngoại giao Nga Maria Zakharova (Ảnh: Reuters)."))
+        #expect(!shown.stdout.contains("\u{1B}["))
+    }
+
+    @Test func aRepeatedQuoteFailsWithTheCountAndChangesNothing() throws {
+        let margin = try MarginProcess()
+        let id = try article(try importedSeeds(margin), published: "2025-10-23")
+
+        let result = try margin.run(["annotate", id, "--quote", "hội nghị thượng đỉnh"])
+
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("the quote occurs 2 times"))
+        #expect(result.stderr.contains("--occurrence N (1 to 2)"))
+        #expect((try margin.run(["annotations", "--json"]).json() as! [Any]).isEmpty)
+    }
+
+    @Test func showColorsHighlightsOnATerminalUnlessNoColorIsSet() throws {
+        let margin = try MarginProcess()
+        let id = try article(try importedSeeds(margin), published: "2025-10-23")
+        try margin.run(["annotate", id, "--quote", "Mark Rutte", "--occurrence", "1", "--color", "green"])
+
+        let colored = try margin.runInTerminal(["show", id])
+        let plain = try margin.runInTerminal(["show", id], environment: ["NO_COLOR": "1"])
+
+        #expect(colored.status == 0)
+        #expect(colored.stdout.contains("\u{1B}[42;30mMark Rutte\u{1B}[0m"))
+        #expect(plain.status == 0)
+        #expect(!plain.stdout.contains("\u{1B}["))
+        #expect(plain.stdout.contains("[[Mark Rutte]][1]"))
+    }
+
+    @Test func anAmbiguousPrefixListsTheCandidates() throws {
+        let margin = try MarginProcess()
+        let articles = try importedSeeds(margin)
+
+        let result = try margin.run(["show", String((articles[0]["id"] as! String).prefix(8))])
+
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("is ambiguous"))
+        for article in articles { #expect(result.stderr.contains(article["id"] as! String)) }
+    }
+
+    @Test func unknownIdsAndBrokenStoresFailWithOneLine() throws {
+        let margin = try MarginProcess()
+        try margin.run(["import", MarginProcess.seeds])
+        let missing = try margin.run(["show", "ffffffff"])
+        try Data(String(repeating: "garbage ", count: 1000).utf8).write(to: URL(fileURLWithPath: margin.store))
+        let broken = try margin.run(["list"])
+
+        #expect(missing.status == 1)
+        #expect(missing.stderr.hasPrefix("margin: no article has an id starting with 'ffffffff'"))
+        #expect(broken.status == 1)
+        #expect(broken.stderr == "margin: \(margin.store) is not a Marginalia library (not an SQLite database)\n")
+    }
+
+    @Test func storePathComesFromTheOptionTheEnvironmentOrXDGDataHome() throws {
+        let margin = try MarginProcess()
+        let fromEnvironment = margin.directory.appendingPathComponent("env/lib.sqlite").path
+        let dataHome = margin.directory.appendingPathComponent("data").path
+
+        try margin.run(["import", MarginProcess.seeds], environment: ["MARGIN_STORE": fromEnvironment], useStoreOption: false)
+        try margin.run(["import", MarginProcess.seeds], environment: ["XDG_DATA_HOME": dataHome], useStoreOption: false)
+        let status = try margin.run(["status", "--json"], environment: ["XDG_DATA_HOME": dataHome], useStoreOption: false)
+
+        #expect(FileManager.default.fileExists(atPath: fromEnvironment))
+        let json = try status.json() as! [String: Any]
+        #expect(json["store"] as? String == dataHome + "/marginalia/library.sqlite")
+        #expect(json["articles"] as? Int == 5)
+        #expect(json["pendingChanges"] as? Int == 5)
+    }
+
+    @Test func everyListingPrintsItsDocumentedJSON() throws {
+        let margin = try MarginProcess()
+        let articles = try importedSeeds(margin)
+        let id = try article(articles, published: "2025-10-20")
+        let annotation = try margin.run(["annotate", id, "--range", "0:3", "--note", "ghi chú", "--tag", "t", "--json"])
+        let annotationId = (try annotation.json() as! [String: Any])["id"] as! String
+
+        let article = articles.first { $0["id"] as? String == id }!
+        #expect(Set(article.keys) == [
+            "id", "title", "published", "source", "contentHash", "captions", "tags", "createdAt", "updatedAt",
+            "annotationCount",
+        ])
+        let shown = try margin.run(["show", id, "--json"]).json() as! [String: Any]
+        #expect(Set(shown.keys) == ["article", "body", "annotations"])
+        let listed = try margin.run(["annotations", id, "--json"]).json() as! [[String: Any]]
+        #expect(Set(listed[0].keys) == [
+            "id", "articleId", "position", "quote", "note", "tags", "color", "createdAt", "updatedAt", "articleTitle",
+            "anchor", "orphan",
+        ])
+        #expect(listed[0]["position"] as? [String: Int] == ["start": 0, "end": 3])
+        #expect(listed[0]["anchor"] as? [String: Int] == ["start": 0, "end": 3])
+        let found = try margin.run(["search", "ghi", "chu", "--json"]).json() as! [[String: Any]]
+        #expect(found.contains { $0["id"] as? String == annotationId && $0["kind"] as? String == "annotation" })
+        #expect(Set(found[0].keys) == ["kind", "id", "articleId", "articleTitle", "snippet", "rank"])
+        let log = try margin.run(["log", "--pending", "--json"]).json() as! [[String: Any]]
+        #expect(log.count == 6)
+        #expect(Set(log[5].keys) == ["seq", "deviceId", "entity", "entityId", "op", "fields", "baseVersion", "hlc", "pushed"])
+        let edited = try margin.run(["edit", String(annotationId.prefix(24)), "--color", "red", "--json"]).json() as! [String: Any]
+        #expect(edited["color"] as? String == "red")
+        let deleted = try margin.run(["delete", id, "--json"]).json() as! [String: Any]
+        #expect(deleted as NSDictionary == ["kind": "article", "id": id, "annotationsDeleted": 1] as NSDictionary)
+    }
+
+    @Test func exportFormatsRoundTripAndRender() throws {
+        let margin = try MarginProcess()
+        let id = try article(try importedSeeds(margin), published: "2025-10-17")
+        try margin.run(["annotate", id, "--quote", "Viktor Orban", "--note", "Hungary", "--tag", "eu"])
+        let file = margin.directory.appendingPathComponent("export.json").path
+
+        let json = try margin.run(["export", "--format", "json", "--output", file])
+        let w3c = try margin.run(["export", "--format", "w3c"])
+        let markdown = try margin.run(["export", "--format", "markdown"])
+        let copy = try MarginProcess()
+        let reimported = try copy.run(["import", file])
+
+        #expect(json.status == 0)
+        #expect((try FileManager.default.attributesOfItem(atPath: file)[.posixPermissions] as? Int) == 0o600)
+        #expect(reimported.status == 0)
+        let original = try margin.run(["export"]).json() as! [String: Any]
+        let copied = try copy.run(["export"]).json() as! [String: Any]
+        #expect((original["articles"] as! NSArray) == (copied["articles"] as! NSArray))
+        #expect((original["annotations"] as! NSArray) == (copied["annotations"] as! NSArray))
+        #expect(w3c.stdout.contains("\"TextQuoteSelector\""))
+        #expect(w3c.stdout.contains("\"TextPositionSelector\""))
+        #expect(markdown.stdout.contains("> Viktor Orban"))
+        #expect(markdown.stdout.contains("#eu"))
+    }
+}

@@ -1,0 +1,91 @@
+import Foundation
+
+/// Runs the built `margin` executable as a user would, in a temporary folder of its own.
+final class MarginProcess {
+    struct Result {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+
+        /// Standard output parsed as JSON.
+        func json() throws -> Any {
+            try JSONSerialization.jsonObject(with: Data(stdout.utf8))
+        }
+    }
+
+    static let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+    static let seeds = repositoryRoot.appendingPathComponent("seeds").path
+
+    /// The `margin` binary built beside the test bundle.
+    static let executable: URL = {
+        let beside = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        return beside.appendingPathComponent("margin")
+    }()
+
+    let directory: URL
+    var store: String { directory.appendingPathComponent("library.sqlite").path }
+
+    init() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("margin-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    }
+
+    deinit {
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    /// Runs `margin --store STORE ARGUMENTS…` (no `--store` when `useStoreOption` is false).
+    @discardableResult
+    func run(_ arguments: [String], environment: [String: String] = [:], useStoreOption: Bool = true) throws -> Result {
+        try Self.launch(Self.executable.path, (useStoreOption ? ["--store", store] : []) + arguments, environment: environment)
+    }
+
+    /// Runs `margin` under a pseudo-terminal (util-linux `script`), so it sees a TTY.
+    func runInTerminal(_ arguments: [String], environment: [String: String] = [:]) throws -> Result {
+        let command = ([Self.executable.path, "--store", store] + arguments).map { "'\($0)'" }.joined(separator: " ")
+        return try Self.launch("/usr/bin/script", ["-qec", command, "/dev/null"], environment: environment)
+    }
+
+    private static func launch(_ path: String, _ arguments: [String], environment: [String: String]) throws -> Result {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = arguments
+        var base = ProcessInfo.processInfo.environment
+        for key in ["NO_COLOR", "MARGIN_STORE", "XDG_DATA_HOME"] { base[key] = nil }
+        process.environment = base.merging(environment) { $1 }
+        let output = Pipe()
+        let errors = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        // Read both pipes to the end before waiting, so a large output cannot block the child.
+        let errorData = ErrorCollector(errors.fileHandleForReading)
+        let outputData = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Result(
+            status: process.terminationStatus, stdout: String(decoding: outputData, as: UTF8.self),
+            stderr: String(decoding: errorData.wait(), as: UTF8.self))
+    }
+}
+
+/// Reads a pipe to its end on a thread of its own.
+private final class ErrorCollector: @unchecked Sendable {
+    // Safe: `data` is written once by the reading thread before `done` is signalled and
+    // read only after `wait()` has seen that signal.
+    private var data = Data()
+    private let done = DispatchSemaphore(value: 0)
+
+    init(_ handle: FileHandle) {
+        Thread.detachNewThread { [self] in
+            data = handle.readDataToEndOfFile()
+            done.signal()
+        }
+    }
+
+    func wait() -> Data {
+        done.wait()
+        return data
+    }
+}
