@@ -81,38 +81,41 @@ let libraries = [
     try makeLibrary(name: "100,000 annotations", articles: 1_000, annotationsPerArticle: 100),
 ]
 
-print("local commands, process start to exit (\(runs) runs each):")
+print("local commands, process start to exit (\(runs) runs each, the two libraries interleaved run by run):")
 print("  command    library               median     p90        peak memory")
-var medians: [String: [Double]] = [:]
-for library in libraries {
-    let prefix = String(library.articleId.prefix(23))
-    let commands: [(String, (Int) -> [String])] = [
-        ("annotate", { run in
+for name in ["annotate", "show", "status"] {
+    func arguments(_ library: Library, _ run: Int) -> [String] {
+        let prefix = String(library.articleId.prefix(23))
+        switch name {
+        case "annotate":
             let start = (run * 37) % (library.articleText.count - 20)
             return ["annotate", prefix, "--range", "\(start):\(start + 12)", "--note", "benchmark note \(run)"]
-        }),
-        ("show", { _ in ["show", prefix] }),
-        ("status", { _ in ["status"] }),
-    ]
-    for (name, arguments) in commands {
-        var times: [Double] = []
-        for run in 0..<runs {
-            let result = try Spawn.run(binary, ["--store", library.path] + arguments(run))
-            guard result.status == 0 else { fatalError("\(name) failed with status \(result.status)") }
-            times.append(result.seconds * 1000)
+        case "show": return ["show", prefix]
+        default: return ["status"]
         }
-        let memory = try Spawn.peakMemory(binary, ["--store", library.path] + arguments(runs))
-        times.sort()
-        medians[name, default: []].append(times[times.count / 2])
-        print(String(
-            format: "  %-10@ %-21@ %6.2f ms  %6.2f ms  %@", name as NSString, library.name as NSString,
-            times[times.count / 2], times[times.count * 9 / 10], Spawn.memoryText(memory) as NSString))
     }
+    var times = Array(repeating: [Double](), count: libraries.count)
+    for run in -3..<runs {  // three warm-up rounds
+        for (index, library) in libraries.enumerated() {
+            let result = try Spawn.run(binary, ["--store", library.path] + arguments(library, run + 3))
+            guard result.status == 0 else { fatalError("\(name) failed with status \(result.status)") }
+            if run >= 0 { times[index].append(result.seconds * 1000) }
+        }
+    }
+    var medians: [Double] = []
+    for (index, library) in libraries.enumerated() {
+        let sorted = times[index].sorted()
+        medians.append(sorted[sorted.count / 2])
+        let memory = try Spawn.peakMemory(binary, ["--store", library.path] + arguments(library, runs + 10))
+        let label = "  " + name.padding(toLength: 11, withPad: " ", startingAt: 0)
+            + library.name.padding(toLength: 22, withPad: " ", startingAt: 0)
+        print(label + String(
+            format: "%6.2f ms  %6.2f ms  %@", sorted[sorted.count / 2], sorted[sorted.count * 9 / 10],
+            Spawn.memoryText(memory) as NSString))
+    }
+    print(String(format: "  %@: large/small median ratio %.2f", name, medians[1] / medians[0]))
 }
 print("  [target: median ≤ 15 ms, and no slower on 100,000 annotations than on 100]")
-for (name, values) in medians.sorted(by: { $0.key < $1.key }) {
-    print(String(format: "  %@: large/small median ratio %.2f", name, values[1] / values[0]))
-}
 
 // MARK: - Support
 

@@ -178,7 +178,7 @@ extension LibraryStore {
         try read { db in
             let row = try Row.fetchOne(db, sql: """
                 SELECT c.articles, c.annotations, \
-                (SELECT count(*) FROM annotations WHERE anchor_start IS NULL), \
+                (SELECT count(*) FROM annotations INDEXED BY annotations_orphans WHERE anchor_start IS NULL), \
                 s.next_seq - 1 - s.pushed_seq, s.device_id FROM library_counts c, sync_state s
                 """)!
             return LibraryStatistics(

@@ -34,10 +34,10 @@ public final class LibraryStore: Sendable {
         // WAL is switched on once, when the store is created, and persists in the file.
         // (GRDB's `journalMode = .wal` would also write to the store on every open.)
         // FULL: a commit is on disk before a command reports success.
-        // A 32 MB page cache (allocated only as pages are used) keeps bulk imports from
+        // A 16 MB page cache (allocated only as pages are used) keeps bulk imports from
         // re-reading the pages of a growing search index.
         configuration.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA synchronous = FULL; PRAGMA cache_size = -32768")
+            try db.execute(sql: "PRAGMA synchronous = FULL; PRAGMA cache_size = -16384")
         }
         do {
             dbQueue = try DatabaseQueue(path: path, configuration: configuration)

@@ -13,7 +13,7 @@ struct ListCommand: ParsableCommand {
         let articles = try store.articles(tag: tag)
         let counts = try store.annotationCounts()
         if json {
-            try Terminal.printJSON(articles.map { ArticleItem(article: $0, annotationCount: counts[$0.id] ?? 0) })
+            try Terminal.printJSON(articles.map { Merged(base: $0, extra: ["annotationCount": counts[$0.id] ?? 0]) })
             return
         }
         let shortIds = try store.shortIds(articles.map(\.id))
@@ -24,19 +24,5 @@ struct ListCommand: ParsableCommand {
                 Terminal.pad(shortIds[article.id]!, width) + (article.published?.description ?? "          ") + "  "
                     + Terminal.pad(String(counts[article.id] ?? 0), 4) + Terminal.bold(article.title) + tags)
         }
-    }
-}
-
-/// An article in `margin list --json`: its fields and how many annotations it has.
-struct ArticleItem: Encodable {
-    var article: Article
-    var annotationCount: Int
-
-    private enum CodingKeys: String, CodingKey { case annotationCount }
-
-    func encode(to encoder: any Encoder) throws {
-        try article.encode(to: encoder)
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(annotationCount, forKey: .annotationCount)
     }
 }

@@ -65,8 +65,17 @@ struct ArticleDetailItem: Encodable {
 
 /// An annotation in JSON listings: its fields, its article's title and where it is shown
 /// now (`anchor` is null and `orphan` true when its passage is gone).
-struct AnnotationItem: Encodable {
-    var listing: AnnotationListing
+typealias AnnotationItem = Merged<Annotation, AnnotationPlacement>
+
+extension AnnotationItem {
+    init(_ listing: AnnotationListing) {
+        self.init(base: listing.annotation, extra: AnnotationPlacement(articleTitle: listing.articleTitle, anchor: listing.anchor))
+    }
+}
+
+struct AnnotationPlacement: Encodable {
+    var articleTitle: String
+    var anchor: Range<Int>?
 
     private struct Anchor: Encodable {
         var start: Int
@@ -76,10 +85,9 @@ struct AnnotationItem: Encodable {
     private enum CodingKeys: String, CodingKey { case articleTitle, anchor, orphan }
 
     func encode(to encoder: any Encoder) throws {
-        try listing.annotation.encode(to: encoder)
         var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(listing.articleTitle, forKey: .articleTitle)
-        try container.encode(listing.anchor.map { Anchor(start: $0.lowerBound, end: $0.upperBound) }, forKey: .anchor)
-        try container.encode(listing.anchor == nil, forKey: .orphan)
+        try container.encode(articleTitle, forKey: .articleTitle)
+        try container.encode(anchor.map { Anchor(start: $0.lowerBound, end: $0.upperBound) }, forKey: .anchor)
+        try container.encode(anchor == nil, forKey: .orphan)
     }
 }

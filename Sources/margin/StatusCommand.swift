@@ -12,7 +12,7 @@ struct StatusCommand: ParsableCommand {
         let store = try library.open()
         let statistics = try store.statistics()
         if json {
-            try Terminal.printJSON(StatusItem(store: store.path, statistics: statistics))
+            try Terminal.printJSON(Merged(base: statistics, extra: ["store": store.path]))
             return
         }
         print("library:  \(store.path)")
@@ -20,19 +20,5 @@ struct StatusCommand: ParsableCommand {
         print("articles: \(statistics.articles), annotations: \(statistics.annotations) (\(statistics.orphans) orphaned)")
         print("pending:  \(statistics.pendingChanges) change(s) not yet synced")
         print("remote:   none set")
-    }
-}
-
-/// `margin status --json`.
-struct StatusItem: Encodable {
-    var store: String
-    var statistics: LibraryStatistics
-
-    private enum CodingKeys: String, CodingKey { case store }
-
-    func encode(to encoder: any Encoder) throws {
-        try statistics.encode(to: encoder)
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(store, forKey: .store)
     }
 }
