@@ -1,7 +1,8 @@
 // Benchmarks for the local library, run against the release `margin` binary as a user
 // runs it: whole processes, from start to exit.
 //
-//   swift build -c release --static-swift-stdlib
+//   swift build -c release --static-swift-stdlib --product margin
+//   swift build -c release --static-swift-stdlib --product MarginBenchmarks
 //   .build/release/MarginBenchmarks [--runs N] [--articles N]
 //   (MARGIN_BENCH_KEEP=1 keeps the generated files and libraries for inspection)
 //
