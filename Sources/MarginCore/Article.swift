@@ -15,6 +15,7 @@ public struct Article: Sendable, Hashable, Codable {
     public var createdAt: Timestamp
     public var updatedAt: Timestamp
 
+    /// An article with the given fields; `tags` must already be a sorted set.
     public init(
         id: String, title: String, published: CalendarDate?, source: String?, contentHash: String,
         captions: [String], tags: [String], createdAt: Timestamp, updatedAt: Timestamp
@@ -55,6 +56,7 @@ public struct Annotation: Sendable, Hashable, Codable {
     public var createdAt: Timestamp
     public var updatedAt: Timestamp
 
+    /// An annotation with the given fields; `tags` must already be a sorted set.
     public init(
         id: String, articleId: String, selectors: TextSelectors, note: String, tags: [String],
         color: HighlightColor, createdAt: Timestamp, updatedAt: Timestamp

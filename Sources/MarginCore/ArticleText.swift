@@ -78,6 +78,7 @@ public struct TextSelectors: Sendable, Hashable, Codable {
     public var prefix: String
     public var suffix: String
 
+    /// Selectors from their parts; positions count Unicode scalars of the NFC body.
     public init(start: Int, end: Int, exact: String, prefix: String, suffix: String) {
         self.start = start
         self.end = end

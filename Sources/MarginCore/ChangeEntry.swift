@@ -44,10 +44,12 @@ public enum FieldValue: Sendable, Hashable, Codable, CustomStringConvertible {
 /// One entry of a device's change log: a create, update or delete of one record, with the
 /// old and new value of every field it changed.
 public struct ChangeEntry: Sendable, Hashable, Codable {
+    /// The kind of record a change is about.
     public enum Entity: String, Sendable, Hashable, Codable {
         case article, annotation
     }
 
+    /// What happened to the record.
     public enum Operation: String, Sendable, Hashable, Codable {
         case create, update, delete
     }
@@ -57,6 +59,7 @@ public struct ChangeEntry: Sendable, Hashable, Codable {
         public var old: FieldValue
         public var new: FieldValue
 
+        /// A change of one field from `old` to `new`.
         public init(old: FieldValue, new: FieldValue) {
             self.old = old
             self.new = new
@@ -76,6 +79,7 @@ public struct ChangeEntry: Sendable, Hashable, Codable {
     /// Whether the server has acknowledged the change.
     public var pushed: Bool
 
+    /// An entry with the given fields, as read from a change log.
     public init(
         seq: Int64, deviceId: String, entity: Entity, entityId: String, op: Operation,
         fields: [String: FieldChange], baseVersion: Int64, hlc: HybridTimestamp, pushed: Bool

@@ -22,8 +22,8 @@ public enum DocumentParser {
             lines[0] = dateLine.rest
             return try seed(lines: lines, published: dateLine.date, fileName: fileName)
         }
-        let fileExtension = fileName.split(separator: ".").count > 1
-            ? String(fileName.split(separator: ".").last!).lowercased() : ""
+        let name = fileName.split(separator: "/").last ?? ""
+        let fileExtension = name.contains(".") ? String(name.split(separator: ".").last!).lowercased() : ""
         guard plainTextExtensions.contains(fileExtension) else {
             throw MarginError(
                 .unsupportedFile,

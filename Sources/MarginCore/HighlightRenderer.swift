@@ -2,6 +2,7 @@
 /// TTY, `[[…]][n]` markers otherwise. Overlapping highlights nest: on a TTY the one that
 /// began last shows its color.
 public enum HighlightRenderer {
+    /// How highlights are drawn: ANSI colors for terminals, `[[…]][n]` markers otherwise.
     public enum Style: Sendable {
         case markers
         case ansi
@@ -13,6 +14,7 @@ public enum HighlightRenderer {
         public var color: HighlightColor
         public var label: String
 
+        /// A highlight over `range` (scalar offsets), drawn in `color`, labelled `label`.
         public init(range: Range<Int>, color: HighlightColor, label: String) {
             self.range = range
             self.color = color

@@ -3,10 +3,12 @@
 public struct HybridTimestamp: Sendable, Hashable, Comparable, Codable, CustomStringConvertible {
     public var rawValue: Int64
 
+    /// A reading from its packed form.
     public init(rawValue: Int64) {
         self.rawValue = rawValue
     }
 
+    /// A reading from its wall-clock and logical parts (the counter is kept to 16 bits).
     public init(physical: Timestamp, logical: Int64) {
         rawValue = physical.milliseconds << 16 | (logical & 0xFFFF)
     }
@@ -41,6 +43,7 @@ public struct HybridLogicalClock: Sendable {
     /// The last reading handed out or received.
     public private(set) var last: HybridTimestamp
 
+    /// A clock that continues after `last` (the reading stored with the change log).
     public init(last: HybridTimestamp = HybridTimestamp(rawValue: 0)) {
         self.last = last
     }

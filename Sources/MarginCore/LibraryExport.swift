@@ -12,6 +12,7 @@ public struct LibraryExport: Sendable, Hashable, Codable {
         public var article: Article
         public var body: String
 
+        /// An article and its body text.
         public init(article: Article, body: String) {
             self.article = article
             self.body = body
@@ -37,6 +38,7 @@ public struct LibraryExport: Sendable, Hashable, Codable {
     public var articles: [ExportedArticle]
     public var annotations: [Annotation]
 
+    /// An export of the current format and version.
     public init(exportedAt: Timestamp, articles: [ExportedArticle], annotations: [Annotation]) {
         format = LibraryExport.formatName
         version = LibraryExport.currentVersion

@@ -4,6 +4,7 @@
 ///
 /// Messages never contain note text, tokens or other payloads.
 public struct MarginError: Error, Sendable, CustomStringConvertible {
+    /// What kind of failure it is; stable, for callers that branch on it.
     public enum Code: String, Sendable {
         case invalidInput = "invalid_input"
         case notFound = "not_found"
@@ -19,6 +20,7 @@ public struct MarginError: Error, Sendable, CustomStringConvertible {
     public var message: String
     public var cause: (any Error & Sendable)?
 
+    /// An error of kind `code`; `message` says what was wrong and what to do.
     public init(_ code: Code, _ message: String, cause: (any Error & Sendable)? = nil) {
         self.code = code
         self.message = message

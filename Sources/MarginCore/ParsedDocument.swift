@@ -2,6 +2,7 @@ import Crypto
 
 /// An article read from a file, before it enters a library.
 public struct ParsedDocument: Sendable, Hashable {
+    /// Which reader understood the file.
     public enum Format: String, Sendable {
         /// The seed format: a ` date YYYY-MM-DD ` first line, captions, the `./.` end mark.
         case seed
@@ -16,6 +17,7 @@ public struct ParsedDocument: Sendable, Hashable {
     public var body: String
     public var captions: [String]
 
+    /// A parsed article with the given parts; `body` must already be NFC.
     public init(format: Format, title: String, published: CalendarDate?, body: String, captions: [String]) {
         self.format = format
         self.title = title

@@ -8,6 +8,7 @@ public struct AnnotationListing: Sendable, Hashable {
     /// The range it is shown at in the current body; `nil` for an orphan.
     public var anchor: Range<Int>?
 
+    /// A listing entry; `anchor` is `nil` for an orphan.
     public init(annotation: Annotation, articleTitle: String, anchor: Range<Int>?) {
         self.annotation = annotation
         self.articleTitle = articleTitle

@@ -16,6 +16,7 @@ public struct AnnotationChanges: Sendable, Hashable {
     public var removeTags: [String]
     public var color: HighlightColor?
 
+    /// Changes to make; leave out what stays the same.
     public init(note: String? = nil, addTags: [String] = [], removeTags: [String] = [], color: HighlightColor? = nil) {
         self.note = note
         self.addTags = addTags
@@ -30,6 +31,7 @@ public struct ArticleChanges: Sendable, Hashable {
     public var addTags: [String]
     public var removeTags: [String]
 
+    /// Changes to make; leave out what stays the same.
     public init(title: String? = nil, addTags: [String] = [], removeTags: [String] = []) {
         self.title = title
         self.addTags = addTags
@@ -176,7 +178,8 @@ extension LibraryStore {
         }
     }
 
-    private static func validatedNote(_ note: String) throws(MarginError) -> String {
+    /// The note in NFC, or an error if it is too long.
+    static func validatedNote(_ note: String) throws(MarginError) -> String {
         let normalized = ArticleText.normalize(note)
         guard normalized.count <= maximumNoteLength else {
             throw MarginError(.invalidInput, "a note can have at most \(maximumNoteLength) characters")

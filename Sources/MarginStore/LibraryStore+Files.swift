@@ -76,11 +76,7 @@ extension LibraryStore {
             report.failures += failures
             for (path, export) in exports {
                 do {
-                    let exported = try importExport(export)
-                    report.exports.importedArticles += exported.importedArticles
-                    report.exports.skippedArticles += exported.skippedArticles
-                    report.exports.importedAnnotations += exported.importedAnnotations
-                    report.exports.skippedAnnotations += exported.skippedAnnotations
+                    report.exports.add(try importExport(export))
                 } catch {
                     report.failures.append((path, "\(path): \(error.message)"))
                 }

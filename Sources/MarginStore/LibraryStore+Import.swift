@@ -11,6 +11,7 @@ public struct SourcedDocument: Sendable {
     let contentHash: String
     let searchableBody: String
 
+    /// Wraps `document` read from the file `source`, hashing and folding it on this thread.
     public init(document: ParsedDocument, source: String) {
         self.document = document
         self.source = source
@@ -32,6 +33,14 @@ public struct ExportImportReport: Sendable, Hashable {
     public var skippedArticles = 0
     public var importedAnnotations = 0
     public var skippedAnnotations = 0
+
+    /// Adds the counts of another import to these.
+    mutating func add(_ other: ExportImportReport) {
+        importedArticles += other.importedArticles
+        skippedArticles += other.skippedArticles
+        importedAnnotations += other.importedAnnotations
+        skippedAnnotations += other.skippedAnnotations
+    }
 }
 
 extension LibraryStore {
@@ -87,9 +96,6 @@ extension LibraryStore {
             }
             for (index, original) in export.annotations.enumerated() {
                 var annotation = try validated(original, index: index)
-                guard Identifier.isValid(annotation.id) else {
-                    throw MarginError(.invalidInput, "annotations[\(index)]: '\(annotation.id)' is not a valid id")
-                }
                 if try Annotation.fetchOne(db, id: annotation.id) != nil {
                     report.skippedAnnotations += 1
                     continue
@@ -126,14 +132,22 @@ extension LibraryStore {
 
     private func validated(_ original: Annotation, index: Int) throws(MarginError) -> Annotation {
         var annotation = original
+        let context = "annotations[\(index)]"
+        guard Identifier.isValid(annotation.id) else {
+            throw MarginError(.invalidInput, "\(context): '\(annotation.id)' is not a valid id")
+        }
         let selectors = annotation.selectors
         guard selectors.start >= 0, selectors.end > selectors.start, !selectors.exact.isEmpty else {
-            throw MarginError(.invalidInput, "annotations[\(index)]: the position or quote is empty or out of order")
+            throw MarginError(.invalidInput, "\(context): the position or quote is empty or out of order")
         }
         annotation.selectors.exact = ArticleText.normalize(selectors.exact)
         annotation.selectors.prefix = ArticleText.normalize(selectors.prefix)
         annotation.selectors.suffix = ArticleText.normalize(selectors.suffix)
-        annotation.note = ArticleText.normalize(annotation.note)
+        do {
+            annotation.note = try Self.validatedNote(annotation.note)
+        } catch {
+            throw MarginError(.invalidInput, "\(context): \(error.message)")
+        }
         annotation.tags = try Tags.set(annotation.tags)
         return annotation
     }

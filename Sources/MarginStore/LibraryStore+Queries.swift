@@ -7,6 +7,7 @@ public enum ResolvedRecord: Sendable, Hashable {
     case article(String)
     case annotation(String)
 
+    /// The record's full id.
     public var id: String {
         switch self {
         case .article(let id), .annotation(let id): id

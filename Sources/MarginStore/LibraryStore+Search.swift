@@ -3,6 +3,7 @@ import MarginCore
 
 /// One search result: an article (title or body matched) or an annotation (note or tags).
 public struct SearchHit: Sendable, Hashable {
+    /// Whether an article or an annotation matched.
     public enum Kind: String, Sendable, Hashable, Codable {
         case article, annotation
     }

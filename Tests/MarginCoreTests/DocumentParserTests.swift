@@ -129,6 +129,14 @@ import Testing
         }
     }
 
+    @Test func theExtensionComesFromTheFileNameNotItsFolders() throws {
+        #expect(throws: MarginError.self) {
+            try DocumentParser.parse(Array("Some words.".utf8), fileName: "/tmp/notes.txt.d/README")
+        }
+        let document = try DocumentParser.parse(Array("Some words.".utf8), fileName: "/tmp/v1.2/notes.md")
+        #expect(document.format == .plainText)
+    }
+
     @Test func paragraphEndingInPhotoCreditIsACaption() {
         #expect(DocumentParser.isCaption("Ông Putin (Ảnh: Reuters)."))
         #expect(DocumentParser.isCaption("Ông Putin (Ảnh: THX/TTXVN)"))
