@@ -1,4 +1,5 @@
 import ArgumentParser
+import MarginCore
 import MarginStore
 
 struct AnnotationsCommand: ParsableCommand {
@@ -14,7 +15,9 @@ struct AnnotationsCommand: ParsableCommand {
     func run() throws {
         let store = try library.open()
         let articleId = try article.map { try library.resolve(store, $0, kinds: [.article]).id }
-        let listings = try store.annotations(articleId: articleId, tag: tag, orphansOnly: orphans)
+        let listings = try reportingUsageErrors { () throws(MarginError) in
+            try store.annotations(articleId: articleId, tag: tag, orphansOnly: orphans)
+        }
         if json {
             try Terminal.printJSON(listings.map(AnnotationItem.init))
             return

@@ -10,7 +10,7 @@ struct ListCommand: ParsableCommand {
 
     func run() throws {
         let store = try library.open()
-        let articles = try store.articles(tag: tag)
+        let articles = try reportingUsageErrors { () throws(MarginError) in try store.articles(tag: tag) }
         let counts = try store.annotationCounts()
         if json {
             try Terminal.printJSON(articles.map { Merged(base: $0, extra: ["annotationCount": counts[$0.id] ?? 0]) })

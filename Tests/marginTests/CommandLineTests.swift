@@ -52,6 +52,8 @@ import Testing
         ["edit", "0000"],
         ["show", "abc"],
         ["export", "--format", "pdf"],
+        ["list", "--tag", " "],
+        ["annotations", "--tag", ""],
         ["no-such-command"],
     ])
     func usageErrorsExitWithTwoAndOneLine(_ arguments: [String]) throws {
@@ -206,5 +208,41 @@ import Testing
         #expect(w3c.stdout.contains("\"TextPositionSelector\""))
         #expect(markdown.stdout.contains("> Viktor Orban"))
         #expect(markdown.stdout.contains("#eu"))
+    }
+
+    @Test func orphansAreListedAndShownUnderTheText() throws {
+        let margin = try MarginProcess()
+        let id = try article(try importedSeeds(margin), published: "2025-10-20")
+        var export = try margin.run(["export"]).json() as! [String: Any]
+        export["annotations"] = [[
+            "id": "019a1005-f6cb-7000-8000-0000000000aa", "articleId": id,
+            "position": ["start": 3, "end": 20], "quote": ["exact": "một câu đã bị xóa khỏi bài", "prefix": "", "suffix": ""],
+            "note": "ghi chú mồ côi", "tags": [], "color": "pink",
+            "createdAt": "2025-10-20T08:00:00.000Z", "updatedAt": "2025-10-20T08:00:00.000Z",
+        ]]
+        let file = margin.directory.appendingPathComponent("orphan.json")
+        try JSONSerialization.data(withJSONObject: export).write(to: file)
+
+        #expect(try margin.run(["import", file.path]).status == 0)
+        let orphans = try margin.run(["annotations", "--orphans", "--json"]).json() as! [[String: Any]]
+        let shown = try margin.run(["show", id]).stdout
+
+        #expect(orphans.count == 1)
+        #expect(orphans.first?["orphan"] as? Bool == true)
+        #expect(orphans.first?["anchor"] is NSNull)
+        #expect(shown.contains("[1] 019a1005-f6cb-7000-8000-0000000000aa  pink  (orphan: its passage is no longer in the text)"))
+        #expect(!shown.contains("[["))
+        #expect(try margin.run(["status", "--json"]).json() as? [String: Any] != nil)
+    }
+
+    @Test func importShowsProgressOnlyOnATerminal() throws {
+        let margin = try MarginProcess()
+        let onTerminal = try margin.runInTerminal(["import", MarginProcess.seeds])
+        let copy = try MarginProcess()
+        let piped = try copy.run(["import", MarginProcess.seeds])
+
+        #expect(onTerminal.stdout.contains("importing 5/5"))
+        #expect(!piped.stderr.contains("importing"))
+        #expect(!piped.stdout.contains("importing"))
     }
 }
