@@ -91,6 +91,7 @@ import Testing
 
         #expect(edit.changed)
         #expect(!noOp.changed)
+        #expect(try fixture.store.statistics().annotations == 0)
         let log = try fixture.store.changes()
         #expect(log.map(\.seq) == Array(1...8))
         #expect(log.allSatisfy { $0.deviceId == log[0].deviceId && !$0.pushed && $0.baseVersion == 0 })
@@ -161,6 +162,8 @@ import Testing
 
         #expect(removed == 2)
         #expect(try fixture.store.articles().count == 4)
+        #expect(try fixture.store.statistics().articles == 4)
+        #expect(try fixture.store.statistics().annotations == 0)
         #expect(try fixture.count("annotations") == 0)
         #expect(try fixture.count("bodies") == 4)
         let deletes = try fixture.store.changes().filter { $0.op == .delete }
