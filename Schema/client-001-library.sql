@@ -14,9 +14,10 @@ CREATE TABLE sync_state (
 );
 
 -- How many articles and annotations there are, so that `status` does not count rows.
--- Kept by margin's insert and delete statements, not by triggers: a trigger makes every
--- insert open a statement savepoint, at which FTS5 flushes its pending terms, and that
--- made bulk imports three times slower.
+-- Kept by margin's insert and delete statements with `UPDATE … WHERE id = 1`, not by
+-- triggers: a trigger, or an UPDATE that might touch several rows, opens a statement
+-- savepoint, at which FTS5 flushes its pending terms; that made bulk imports two to three
+-- times slower.
 CREATE TABLE library_counts (
     id          INTEGER PRIMARY KEY CHECK (id = 1),
     articles    INTEGER NOT NULL DEFAULT 0,
@@ -93,9 +94,9 @@ CREATE VIRTUAL TABLE annotation_search USING fts5(
     note, tags, content = '', tokenize = 'ascii'
 );
 -- Bulk imports write less when index segments are merged eight at a time rather than
--- four and when up to 8 MB of new terms are gathered before a segment is written.
+-- four and when up to 4 MB of new terms are gathered before a segment is written.
 INSERT INTO article_search (article_search, rank) VALUES ('automerge', 8);
-INSERT INTO article_search (article_search, rank) VALUES ('hashsize', 8388608);
+INSERT INTO article_search (article_search, rank) VALUES ('hashsize', 4194304);
 
 -- The change log: every create, update and delete, written in the same transaction as
 -- the change itself, numbered by this device without gaps.

@@ -81,7 +81,7 @@ extension Annotation {
             note, color.rawValue, createdAt.milliseconds, updatedAt.milliseconds, anchor?.lowerBound, anchor?.upperBound,
         ])
         let localId = db.lastInsertedRowID
-        try db.cachedStatement(sql: "UPDATE library_counts SET annotations = annotations + 1").execute()
+        try db.cachedStatement(sql: "UPDATE library_counts SET annotations = annotations + 1 WHERE id = 1").execute()
         try insertTags(db)
         try SearchIndex.annotations.insert(db, rowid: localId, folded: searchColumns)
     }
@@ -102,7 +102,7 @@ extension Annotation {
         try SearchIndex.annotations.delete(db, rowid: try Self.localId(db, id: id), folded: searchColumns)
         try db.execute(sql: "DELETE FROM annotation_tags WHERE annotation_id = ?", arguments: [id])
         try db.execute(sql: "DELETE FROM annotations WHERE id = ?", arguments: [id])
-        try db.execute(sql: "UPDATE library_counts SET annotations = annotations - 1")
+        try db.execute(sql: "UPDATE library_counts SET annotations = annotations - 1 WHERE id = 1")
     }
 
     private static func localId(_ db: Database, id: String) throws -> Int64 {

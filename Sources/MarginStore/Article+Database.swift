@@ -82,7 +82,7 @@ extension Article {
             createdAt.milliseconds, updatedAt.milliseconds,
         ])
         let localId = db.lastInsertedRowID
-        try db.cachedStatement(sql: "UPDATE library_counts SET articles = articles + 1").execute()
+        try db.cachedStatement(sql: "UPDATE library_counts SET articles = articles + 1 WHERE id = 1").execute()
         try insertTags(db)
         try SearchIndex.articles.insert(db, rowid: localId, folded: [SearchText.searchable(title), searchableBody])
     }
@@ -112,7 +112,7 @@ extension Article {
         }
         try db.execute(sql: "DELETE FROM article_tags WHERE article_id = ?", arguments: [id])
         try db.execute(sql: "DELETE FROM articles WHERE id = ?", arguments: [id])
-        try db.execute(sql: "UPDATE library_counts SET articles = articles - 1")
+        try db.execute(sql: "UPDATE library_counts SET articles = articles - 1 WHERE id = 1")
         try db.execute(
             sql: "DELETE FROM bodies WHERE hash = ? AND NOT EXISTS (SELECT 1 FROM articles WHERE body_hash = ?)",
             arguments: [contentHash, contentHash])

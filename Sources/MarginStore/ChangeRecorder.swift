@@ -41,6 +41,6 @@ struct ChangeRecorder {
     /// Stores the advanced sequence and clock.
     func save(_ db: Database) throws {
         try db.execute(
-            sql: "UPDATE sync_state SET next_seq = ?, last_hlc = ?", arguments: [nextSeq, clock.last.rawValue])
+            sql: "UPDATE sync_state SET next_seq = ?, last_hlc = ? WHERE id = 1", arguments: [nextSeq, clock.last.rawValue])
     }
 }
