@@ -1,10 +1,11 @@
 import Foundation
 import MarginCore
 
-/// What `importFiles` did with a batch of files and folders.
+/// What `importFiles` did with a batch of files and folders. It keeps a few strings per
+/// file, not the articles, so that importing many files needs little memory.
 public struct FileImportReport: Sendable {
-    /// Articles added, with the file each came from.
-    public var imported: [(path: String, article: Article)] = []
+    /// Articles added: the file each came from, its id and title.
+    public var imported: [(path: String, id: String, title: String)] = []
     /// Files whose body the library already held, with that article's id.
     public var skipped: [(path: String, existingId: String)] = []
     /// Files that could not be imported, each with a one-line reason naming the file.
@@ -69,7 +70,7 @@ extension LibraryStore {
             // Counted only once committed.
             for (path, outcome) in outcomes {
                 switch outcome {
-                case .imported(let article): report.imported.append((path, article))
+                case .imported(let article): report.imported.append((path, article.id, article.title))
                 case .skipped(let existingId): report.skipped.append((path, existingId))
                 }
             }

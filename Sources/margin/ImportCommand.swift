@@ -68,7 +68,7 @@ struct ImportResult: Encodable {
     }
 
     init(_ report: FileImportReport) {
-        imported = report.imported.map { Imported(path: $0.path, id: $0.article.id, title: $0.article.title) }
+        imported = report.imported.map { Imported(path: $0.path, id: $0.id, title: $0.title) }
         skipped = report.skipped.map { Skipped(path: $0.path, existingId: $0.existingId) }
         failed = report.failures.map { Failed(path: $0.path, error: $0.message) }
         exports = ExportCounts(

@@ -14,7 +14,7 @@ import Testing
         #expect(first.failures.isEmpty)
         #expect(second.imported.isEmpty)
         #expect(second.skipped.count == 5)
-        #expect(Set(second.skipped.map(\.existingId)) == Set(first.imported.map(\.article.id)))
+        #expect(Set(second.skipped.map(\.existingId)) == Set(first.imported.map(\.id)))
         #expect(try fixture.store.articles().count == 5)
         #expect(try fixture.store.changes().count == 5)
     }
@@ -93,7 +93,7 @@ import Testing
         let annotation = try fixture.store.annotate(articleId: article.id, target: .quote("Marco Rubio", occurrence: 1))
         let file = try fixture.write("export.json", [UInt8](try fixture.store.exportLibrary().encoded()))
         let other = try fixture.otherStore("other.sqlite")
-        let ownCopy = try other.importFiles([StoreFixture.seeds + "/003_4a61cf19eb0ae3c9.txt"]).imported[0].article
+        let ownCopy = try other.importFiles([StoreFixture.seeds + "/003_4a61cf19eb0ae3c9.txt"]).imported[0]
 
         _ = try other.importFiles([file])
 

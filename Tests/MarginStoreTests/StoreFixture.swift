@@ -42,7 +42,9 @@ final class StoreFixture {
     @discardableResult
     func importSeeds() throws -> [String: Article] {
         let report = try store.importFiles([Self.seeds])
-        return Dictionary(uniqueKeysWithValues: report.imported.map { ($0.article.published!.description, $0.article) })
+        let ids = Set(report.imported.map(\.id))
+        return Dictionary(
+            uniqueKeysWithValues: try store.articles().filter { ids.contains($0.id) }.map { ($0.published!.description, $0) })
     }
 
     /// A raw connection to the store file, for what the public API must not allow.
