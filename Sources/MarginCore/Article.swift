@@ -174,6 +174,13 @@ public enum Tags {
 }
 
 extension StringProtocol {
+    /// The text on one line (line breaks become spaces), cut to `length` characters with
+    /// an ellipsis: for listings and messages.
+    public func excerpt(_ length: Int) -> String {
+        let line = split(whereSeparator: \.isNewline).joined(separator: " ")
+        return line.count <= length ? line : line.prefix(length - 1) + "…"
+    }
+
     /// The string without leading and trailing white space and line breaks.
     public func trimmingWhitespace() -> String {
         String(String(self)[...].trimmingWhitespaceScalars())

@@ -36,17 +36,15 @@ public enum SearchText {
     }
 
     /// An FTS5 `MATCH` expression requiring every term (each quoted, so no query syntax
-    /// can leak in), or `nil` when the query has no words.
-    public static func matchExpression(for query: String) -> String? {
-        let terms = terms(of: query)
+    /// can leak in), or `nil` when there are no terms.
+    public static func matchExpression(terms: [String]) -> String? {
         guard !terms.isEmpty else { return nil }
         return terms.map { "\"\($0)\"" }.joined(separator: " ")
     }
 
     /// An FTS5 expression for the terms as one phrase (consecutive, in order), or `nil`
-    /// when the query has fewer than two words.
-    public static func phraseExpression(for query: String) -> String? {
-        let terms = terms(of: query)
+    /// for fewer than two terms.
+    public static func phraseExpression(terms: [String]) -> String? {
         guard terms.count > 1 else { return nil }
         return "\"" + terms.joined(separator: " ") + "\""
     }

@@ -56,9 +56,7 @@ extension Article {
 
     /// The body of the article `id`, or `nil` if there is no such article.
     static func text(_ db: Database, id: String) throws -> ArticleText? {
-        try String.fetchOne(
-            db, sql: "SELECT b.text FROM articles a JOIN bodies b ON b.hash = a.body_hash WHERE a.id = ?", arguments: [id]
-        ).map(ArticleText.init)
+        try localIdAndBody(db, id: id).map { ArticleText($0.1) }
     }
 
     /// Whether an article with this body already exists, and its id.

@@ -140,7 +140,7 @@ extension LibraryStore {
                 for row in try Row.fetchAll(
                     db, sql: "SELECT id, exact FROM annotations WHERE id >= ? AND id < ? ORDER BY id LIMIT 11",
                     arguments: [canonical, canonical + "~"])
-                { matches.append((.annotation(row["id"]), "annotation on “\(Self.excerpt(row["exact"]))”")) }
+                { matches.append((.annotation(row["id"]), "annotation on “\((row["exact"] as String).excerpt(40))”")) }
             }
             guard let first = matches.first else {
                 throw MarginError(.notFound, "no \(kindsText) has an id starting with '\(prefix)'; see margin list or margin annotations")
@@ -185,11 +185,6 @@ extension LibraryStore {
             return LibraryStatistics(
                 articles: row[0], annotations: row[1], orphans: row[2], pendingChanges: row[3], deviceId: row[4])
         }
-    }
-
-    static func excerpt(_ text: String, length: Int = 40) -> String {
-        let line = text.split(whereSeparator: \.isNewline).joined(separator: " ")
-        return line.count <= length ? line : line.prefix(length - 1) + "…"
     }
 }
 

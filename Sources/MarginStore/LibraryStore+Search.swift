@@ -23,11 +23,11 @@ extension LibraryStore {
     /// those holding the words as a phrase first, then the rest, each group best first
     /// (bm25; a title match weighs ten times a body match).
     public func search(_ query: String, limit: Int = 20) throws(MarginError) -> [SearchHit] {
-        guard let allWords = SearchText.matchExpression(for: query) else {
+        let terms = SearchText.terms(of: query)
+        guard let allWords = SearchText.matchExpression(terms: terms) else {
             throw MarginError(.invalidInput, "the search has no words to look for")
         }
-        let terms = SearchText.terms(of: query)
-        let phrase = SearchText.phraseExpression(for: query)
+        let phrase = SearchText.phraseExpression(terms: terms)
         return try read { db in
             var hits: [SearchHit] = []
             var seen = Set<String>()
@@ -57,7 +57,7 @@ extension LibraryStore {
             return SearchHit(
                 kind: .article, id: row["id"], articleId: row["id"], articleTitle: title,
                 snippet: SearchText.snippet(of: body, terms: terms) ?? SearchText.snippet(of: title, terms: terms)
-                    ?? excerpt(body, length: 160),
+                    ?? body.excerpt(160),
                 rank: row["rank"])
         }
     }
@@ -78,7 +78,7 @@ extension LibraryStore {
             return SearchHit(
                 kind: .annotation, id: row["id"], articleId: row["article_id"], articleTitle: row["title"],
                 snippet: SearchText.snippet(of: note, terms: terms) ?? SearchText.snippet(of: tags, terms: terms)
-                    ?? excerpt(note, length: 160),
+                    ?? note.excerpt(160),
                 rank: row["rank"])
         }
     }

@@ -27,11 +27,11 @@ struct AnnotationsCommand: ParsableCommand {
         for listing in listings {
             let annotation = listing.annotation
             var line = Terminal.pad(shortIds[annotation.id]!, width) + Terminal.pad(annotation.color.rawValue, 8)
-                + "“\(Terminal.oneLine(annotation.selectors.exact, 50))”"
+                + "“\(annotation.selectors.exact.excerpt(50))”"
             if listing.anchor == nil { line += "  (orphan)" }
-            line += "  " + Terminal.dim(Terminal.oneLine(listing.articleTitle, 40))
+            line += "  " + Terminal.dim(listing.articleTitle.excerpt(40))
             print(line)
-            if !annotation.note.isEmpty { print("    \(Terminal.oneLine(annotation.note, 100))") }
+            if !annotation.note.isEmpty { print("    \(annotation.note.excerpt(100))") }
             if !annotation.tags.isEmpty { print("    " + Terminal.dim(annotation.tags.map { "#\($0)" }.joined(separator: " "))) }
         }
     }

@@ -41,7 +41,7 @@ struct ShowCommand: ParsableCommand {
             let annotation = listing.annotation
             let state = listing.anchor == nil ? "  (orphan: its passage is no longer in the text)" : ""
             print("[\(labels[annotation.id]!)] \(annotation.id)  \(annotation.color.rawValue)\(state)")
-            print("    “\(Terminal.oneLine(annotation.selectors.exact, 100))”")
+            print("    “\(annotation.selectors.exact.excerpt(100))”")
             if !annotation.note.isEmpty {
                 for line in annotation.note.split(separator: "\n", omittingEmptySubsequences: false) { print("    \(line)") }
             }

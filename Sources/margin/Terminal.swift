@@ -43,10 +43,4 @@ enum Terminal {
     static func pad(_ text: String, _ width: Int) -> String {
         text.count >= width ? text : text + String(repeating: " ", count: width - text.count)
     }
-
-    /// The text on one line, cut to `length` characters with an ellipsis.
-    static func oneLine(_ text: String, _ length: Int) -> String {
-        let line = text.split(whereSeparator: \.isNewline).joined(separator: " ")
-        return line.count <= length ? line : line.prefix(length - 1) + "…"
-    }
 }

@@ -30,10 +30,11 @@ import Testing
     }
 
     @Test func queryCannotInjectFTSSyntax() {
-        #expect(SearchText.matchExpression(for: "a\" OR body:* NEAR(") == "\"a\" \"or\" \"body\" \"near\"")
-        #expect(SearchText.matchExpression(for: "?!") == nil)
-        #expect(SearchText.phraseExpression(for: "hội nghị") == "\"hoi nghi\"")
-        #expect(SearchText.phraseExpression(for: "hội") == nil)
+        let injected = SearchText.terms(of: "a\" OR body:* NEAR(")
+        #expect(SearchText.matchExpression(terms: injected) == "\"a\" \"or\" \"body\" \"near\"")
+        #expect(SearchText.matchExpression(terms: SearchText.terms(of: "?!")) == nil)
+        #expect(SearchText.phraseExpression(terms: SearchText.terms(of: "hội nghị")) == "\"hoi nghi\"")
+        #expect(SearchText.phraseExpression(terms: SearchText.terms(of: "hội")) == nil)
     }
 
     @Test func snippetMarksAdjacentMatchesAsOneRun() {
