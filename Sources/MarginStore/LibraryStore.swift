@@ -125,16 +125,16 @@ public final class LibraryStore: Sendable {
         for migration in EmbeddedSchema.client {
             migrator.registerMigration(migration.identifier) { db in try db.execute(sql: migration.sql) }
         }
-        let (superseded, complete) = try dbQueue.read { db in
-            (try migrator.hasBeenSuperseded(db), try migrator.hasCompletedMigrations(db))
+        // One read transaction on every open: is the store newer, current, and set up?
+        let (superseded, ready) = try dbQueue.read { db in
+            let complete = try migrator.hasCompletedMigrations(db)
+            let hasDevice = try complete && (Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM sync_state)") ?? false)
+            return (try migrator.hasBeenSuperseded(db), hasDevice)
         }
         guard !superseded else {
             throw MarginError(.storeTooNew, "the library \(path) was written by a newer margin; upgrade margin to use it")
         }
-        let hasDevice = complete
-            ? try dbQueue.read { db in try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM sync_state)") ?? false }
-            : false
-        if complete, hasDevice { return }
+        if ready { return }
         try dbQueue.writeWithoutTransaction { db in
             guard try String.fetchOne(db, sql: "PRAGMA journal_mode = WAL") == "wal" else {
                 throw MarginError(.storeUnavailable, "cannot switch the library \(path) to WAL mode")
