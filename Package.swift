@@ -6,12 +6,18 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "margin", targets: ["margin"]),
+        .executable(name: "margin-server", targets: ["margin-server"]),
         .library(name: "MarginStore", targets: ["MarginStore"]),
     ],
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto", exact: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", exact: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", exact: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-http-types", exact: "1.8.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", exact: "2.13.0"),
     ],
     targets: [
         // The SQL migrations of every store live in Schema/ and are compiled into the binaries.
@@ -22,11 +28,18 @@ let package = Package(
             sources: ["EmbeddedSchema.swift"],
             resources: [
                 .embedInCode("client-001-library.sql"),
+                .embedInCode("client-002-sync.sql"),
+                .embedInCode("server-001-sync.sql"),
+                .embedInCode("openapi.json"),
             ]
         ),
+        // zlib and libcurl from the system, through small non-variadic shims.
+        .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CCurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .target(
             name: "MarginCore",
             dependencies: [
+                "CZlib",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
@@ -38,11 +51,34 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
+        .target(name: "MarginSync", dependencies: ["CCurl", "MarginCore", "MarginStore"]),
+        .target(
+            name: "MarginServer",
+            dependencies: [
+                "MarginCore",
+                "MarginSchema",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .executableTarget(
+            name: "margin-server",
+            dependencies: [
+                "MarginServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "margin",
             dependencies: [
                 "MarginCore",
                 "MarginStore",
+                "MarginSync",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             linkerSettings: [
@@ -61,7 +97,8 @@ let package = Package(
             name: "MarginStoreTests",
             dependencies: ["MarginStore", "MarginSchema", .product(name: "GRDB", package: "GRDB.swift")]
         ),
-        .testTarget(name: "marginTests", dependencies: ["margin"]),
+        .testTarget(name: "MarginServerTests", dependencies: ["MarginServer", "MarginSchema"]),
+        .testTarget(name: "marginTests", dependencies: ["margin", "margin-server", "MarginCore"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -16,5 +16,14 @@ public enum EmbeddedSchema {
     /// The client store's migrations (`client-*.sql`), oldest first.
     public static let client: [Migration] = [
         Migration("client-001-library", PackageResources.client_001_library_sql),
+        Migration("client-002-sync", PackageResources.client_002_sync_sql),
     ]
+
+    /// The SQLite sync server's migrations (`server-*.sql`), oldest first.
+    public static let server: [Migration] = [
+        Migration("server-001-sync", PackageResources.server_001_sync_sql),
+    ]
+
+    /// The sync protocol's OpenAPI 3 description, served at `/v1/openapi.json`.
+    public static let openAPI = String(decoding: PackageResources.openapi_json, as: UTF8.self)
 }

@@ -40,12 +40,16 @@ public struct Article: Sendable, Hashable, Codable {
             "contentHash": .text(contentHash),
             "captions": .list(captions),
             "tags": .list(tags),
+            "createdAt": .integer(createdAt.milliseconds),
         ]
     }
 }
 
 /// A highlight on an article, with an optional note, tags and a color.
 public struct Annotation: Sendable, Hashable, Codable {
+    /// The longest note accepted, in characters.
+    public static let maximumNoteLength = 100_000
+
     public var id: String
     public var articleId: String
     public var selectors: TextSelectors
@@ -83,6 +87,7 @@ public struct Annotation: Sendable, Hashable, Codable {
             "note": .text(note),
             "tags": .list(tags),
             "color": .text(color.rawValue),
+            "createdAt": .integer(createdAt.milliseconds),
         ]
     }
 

@@ -31,6 +31,24 @@ public enum FieldValue: Sendable, Hashable, Codable, CustomStringConvertible {
         }
     }
 
+    /// The string, if this is a text value.
+    public var textValue: String? {
+        if case .text(let text) = self { return text }
+        return nil
+    }
+
+    /// The number, if this is an integer value.
+    public var integerValue: Int64? {
+        if case .integer(let number) = self { return number }
+        return nil
+    }
+
+    /// The strings, if this is a list value.
+    public var listValue: [String]? {
+        if case .list(let list) = self { return list }
+        return nil
+    }
+
     public var description: String {
         switch self {
         case .null: "null"
@@ -45,9 +63,7 @@ public enum FieldValue: Sendable, Hashable, Codable, CustomStringConvertible {
 /// old and new value of every field it changed.
 public struct ChangeEntry: Sendable, Hashable, Codable {
     /// The kind of record a change is about.
-    public enum Entity: String, Sendable, Hashable, Codable {
-        case article, annotation
-    }
+    public typealias Entity = RecordEntity
 
     /// What happened to the record.
     public enum Operation: String, Sendable, Hashable, Codable {

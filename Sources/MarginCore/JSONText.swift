@@ -45,4 +45,9 @@ public enum JSONText {
         }
         return "{" + members.joined(separator: ",") + "}"
     }
+
+    /// A record's field values as a JSON object.
+    public static func object(_ fields: [String: FieldValue]) -> String {
+        "{" + fields.keys.sorted().map { "\(string($0)):\(value(fields[$0]!))" }.joined(separator: ",") + "}"
+    }
 }

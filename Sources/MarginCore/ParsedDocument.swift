@@ -44,4 +44,9 @@ public enum ContentHash {
         }
         return String(decoding: hex, as: UTF8.self)
     }
+
+    /// Whether `text` has the form of a content hash: 64 lowercase hexadecimal digits.
+    public static func isValid(_ text: String) -> Bool {
+        text.utf8.count == 64 && text.utf8.allSatisfy { (48...57).contains($0) || (97...102).contains($0) }
+    }
 }

@@ -85,12 +85,12 @@ extension Article {
         try SearchIndex.articles.insert(db, rowid: localId, folded: [SearchText.searchable(title), searchableBody])
     }
 
-    /// Writes the editable fields (title, tags, updated time) of an existing article,
-    /// previously `old`.
+    /// Writes the fields of an existing article, previously `old`, except its body
+    /// (see `replaceBody`).
     func update(_ db: Database, old: Article) throws {
         try db.execute(
-            sql: "UPDATE articles SET title = ?, updated_at = ? WHERE id = ?",
-            arguments: [title, updatedAt.milliseconds, id])
+            sql: "UPDATE articles SET title = ?, published = ?, source = ?, captions = ?, updated_at = ? WHERE id = ?",
+            arguments: [title, published?.description, source, JSONText.array(captions), updatedAt.milliseconds, id])
         try db.execute(sql: "DELETE FROM article_tags WHERE article_id = ?", arguments: [id])
         try insertTags(db)
         if title != old.title, let (localId, body) = try Self.localIdAndBody(db, id: id) {

@@ -40,9 +40,6 @@ public struct ArticleChanges: Sendable, Hashable {
 }
 
 extension LibraryStore {
-    /// The longest note accepted, in characters.
-    public static let maximumNoteLength = 100_000
-
     /// Highlights a passage of the article `articleId` and returns the new annotation.
     public func annotate(
         articleId: String, target: AnnotationTarget, note: String = "", tags: [String] = [],
@@ -68,80 +65,90 @@ extension LibraryStore {
     /// Applies `changes` to the annotation `id`; `changed` is false (and nothing is
     /// logged) when they leave it as it was.
     public func editAnnotation(id: String, _ changes: AnnotationChanges) throws(MarginError) -> (annotation: Annotation, changed: Bool) {
-        let addTags = try Tags.set(changes.addTags)
-        let removeTags = try Tags.set(changes.removeTags)
-        try Self.checkDisjoint(addTags, removeTags)
-        let note = try changes.note.map { note throws(MarginError) in try Self.validatedNote(note) }
         let time = now()
-        return try mutate { db, recorder in
-            guard let old = try Annotation.fetchOne(db, id: id) else { throw MarginError(.notFound, "no annotation \(id)") }
-            var new = old
-            if let note { new.note = note }
-            if let color = changes.color { new.color = color }
-            new.tags = Set(old.tags).union(addTags).subtracting(removeTags).sorted()
-            guard new != old else { return (old, false) }
-            new.updatedAt = max(time, old.updatedAt)
-            try new.update(db, old: old)
-            try recorder.record(
-                db, .annotation, id: id, .update, old: old.fieldValues, new: new.fieldValues,
-                baseVersion: try Annotation.version(db, id: id))
-            return (new, true)
-        }
+        return try mutate { db, recorder in try Self.editAnnotation(db, &recorder, id: id, changes, time: time) }
     }
 
     /// Applies `changes` to the article `id`; `changed` is false (and nothing is logged)
     /// when they leave it as it was.
     public func editArticle(id: String, _ changes: ArticleChanges) throws(MarginError) -> (article: Article, changed: Bool) {
-        let addTags = try Tags.set(changes.addTags)
-        let removeTags = try Tags.set(changes.removeTags)
-        try Self.checkDisjoint(addTags, removeTags)
-        let title = changes.title.map { ArticleText.normalize($0).trimmingWhitespace() }
-        if title?.isEmpty == true { throw MarginError(.invalidInput, "a title cannot be empty") }
         let time = now()
-        return try mutate { db, recorder in
-            guard let old = try Article.fetchOne(db, id: id) else { throw MarginError(.notFound, "no article \(id)") }
-            var new = old
-            if let title { new.title = title }
-            new.tags = Set(old.tags).union(addTags).subtracting(removeTags).sorted()
-            guard new != old else { return (old, false) }
-            new.updatedAt = max(time, old.updatedAt)
-            try new.update(db, old: old)
-            try recorder.record(
-                db, .article, id: id, .update, old: old.fieldValues, new: new.fieldValues,
-                baseVersion: try Article.version(db, id: id))
-            return (new, true)
-        }
+        return try mutate { db, recorder in try Self.editArticle(db, &recorder, id: id, changes, time: time) }
     }
 
     /// Deletes the annotation `id`.
     public func deleteAnnotation(id: String) throws(MarginError) {
-        try mutate { db, recorder in
-            guard let old = try Annotation.fetchOne(db, id: id) else { throw MarginError(.notFound, "no annotation \(id)") }
-            let version = try Annotation.version(db, id: id)
-            try old.delete(db)
-            try recorder.record(db, .annotation, id: id, .delete, old: old.fieldValues, new: nil, baseVersion: version)
-        }
+        try mutate { db, recorder in try Self.deleteAnnotation(db, &recorder, id: id) }
     }
 
     /// Deletes the article `id` and its annotations (each logged as a delete) and returns
     /// how many annotations went with it.
     @discardableResult
     public func deleteArticle(id: String) throws(MarginError) -> Int {
-        try mutate { db, recorder in
-            guard let article = try Article.fetchOne(db, id: id) else { throw MarginError(.notFound, "no article \(id)") }
-            let annotations = try Annotation.fetchListings(db, where: "WHERE n.article_id = ?", arguments: [id])
-            for listing in annotations {
-                let annotation = listing.annotation
-                let version = try Annotation.version(db, id: annotation.id)
-                try annotation.delete(db)
-                try recorder.record(
-                    db, .annotation, id: annotation.id, .delete, old: annotation.fieldValues, new: nil, baseVersion: version)
-            }
-            let version = try Article.version(db, id: id)
-            try article.delete(db)
-            try recorder.record(db, .article, id: id, .delete, old: article.fieldValues, new: nil, baseVersion: version)
-            return annotations.count
+        try mutate { db, recorder in try Self.deleteArticle(db, &recorder, id: id) }
+    }
+
+    // MARK: - Within a transaction
+
+    static func editAnnotation(
+        _ db: Database, _ recorder: inout ChangeRecorder, id: String, _ changes: AnnotationChanges, time: Timestamp
+    ) throws -> (annotation: Annotation, changed: Bool) {
+        let addTags = try Tags.set(changes.addTags)
+        let removeTags = try Tags.set(changes.removeTags)
+        try checkDisjoint(addTags, removeTags)
+        let note = try changes.note.map { note throws(MarginError) in try validatedNote(note) }
+        guard let old = try Annotation.fetchOne(db, id: id) else { throw MarginError(.notFound, "no annotation \(id)") }
+        var new = old
+        if let note { new.note = note }
+        if let color = changes.color { new.color = color }
+        new.tags = Set(old.tags).union(addTags).subtracting(removeTags).sorted()
+        guard new != old else { return (old, false) }
+        new.updatedAt = max(time, old.updatedAt)
+        try new.update(db, old: old)
+        try recorder.record(
+            db, .annotation, id: id, .update, old: old.fieldValues, new: new.fieldValues,
+            baseVersion: try Annotation.version(db, id: id))
+        return (new, true)
+    }
+
+    static func editArticle(
+        _ db: Database, _ recorder: inout ChangeRecorder, id: String, _ changes: ArticleChanges, time: Timestamp
+    ) throws -> (article: Article, changed: Bool) {
+        let addTags = try Tags.set(changes.addTags)
+        let removeTags = try Tags.set(changes.removeTags)
+        try checkDisjoint(addTags, removeTags)
+        let title = changes.title.map { ArticleText.normalize($0).trimmingWhitespace() }
+        if title?.isEmpty == true { throw MarginError(.invalidInput, "a title cannot be empty") }
+        guard let old = try Article.fetchOne(db, id: id) else { throw MarginError(.notFound, "no article \(id)") }
+        var new = old
+        if let title { new.title = title }
+        new.tags = Set(old.tags).union(addTags).subtracting(removeTags).sorted()
+        guard new != old else { return (old, false) }
+        new.updatedAt = max(time, old.updatedAt)
+        try new.update(db, old: old)
+        try recorder.record(
+            db, .article, id: id, .update, old: old.fieldValues, new: new.fieldValues,
+            baseVersion: try Article.version(db, id: id))
+        return (new, true)
+    }
+
+    static func deleteAnnotation(_ db: Database, _ recorder: inout ChangeRecorder, id: String) throws {
+        guard let old = try Annotation.fetchOne(db, id: id) else { throw MarginError(.notFound, "no annotation \(id)") }
+        let version = try Annotation.version(db, id: id)
+        try old.delete(db)
+        try recorder.record(db, .annotation, id: id, .delete, old: old.fieldValues, new: nil, baseVersion: version)
+    }
+
+    static func deleteArticle(_ db: Database, _ recorder: inout ChangeRecorder, id: String) throws -> Int {
+        guard let article = try Article.fetchOne(db, id: id) else { throw MarginError(.notFound, "no article \(id)") }
+        let annotations = try Annotation.fetchListings(db, where: "WHERE n.article_id = ?", arguments: [id])
+        for listing in annotations {
+            try deleteAnnotation(db, &recorder, id: listing.annotation.id)
         }
+        let version = try Article.version(db, id: id)
+        try article.delete(db)
+        try recorder.record(db, .article, id: id, .delete, old: article.fieldValues, new: nil, baseVersion: version)
+        return annotations.count
     }
 
     /// The range `target` designates in `text`, or a one-line explanation of why none does.
@@ -181,8 +188,8 @@ extension LibraryStore {
     /// The note in NFC, or an error if it is too long.
     static func validatedNote(_ note: String) throws(MarginError) -> String {
         let normalized = ArticleText.normalize(note)
-        guard normalized.count <= maximumNoteLength else {
-            throw MarginError(.invalidInput, "a note can have at most \(maximumNoteLength) characters")
+        guard normalized.count <= Annotation.maximumNoteLength else {
+            throw MarginError(.invalidInput, "a note can have at most \(Annotation.maximumNoteLength) characters")
         }
         return normalized
     }

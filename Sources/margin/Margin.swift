@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MarginCore
+import MarginSync
 
 /// The `margin` command: a local library of articles and annotations.
 @main
@@ -10,13 +11,13 @@ struct Margin: ParsableCommand {
         abstract: "Read, annotate and search articles in a local library.",
         discussion: """
             The library is --store, else $MARGIN_STORE, else $XDG_DATA_HOME/marginalia/library.sqlite.
-            Exit codes: 0 success, 1 failure, 2 usage error.
+            Exit codes: 0 success, 1 failure, 2 usage error; margin sync adds 3 to 7 (see margin sync --help).
             """,
         version: "0.1.0",
         subcommands: [
             ImportCommand.self, ListCommand.self, ShowCommand.self, SearchCommand.self, AnnotateCommand.self,
             AnnotationsCommand.self, EditCommand.self, DeleteCommand.self, ExportCommand.self, LogCommand.self,
-            StatusCommand.self,
+            StatusCommand.self, RemoteCommand.self, SyncCommand.self, ConflictsCommand.self,
         ]
     )
 
@@ -31,6 +32,9 @@ struct Margin: ParsableCommand {
         } catch let error as MarginError {
             Terminal.printError(error.message)
             Foundation.exit(1)
+        } catch let error as SyncError {
+            Terminal.printError(error.message)
+            Foundation.exit(syncExitStatus(error.code))
         } catch let error as ExitCode {
             Foundation.exit(error.rawValue)
         } catch {
@@ -43,6 +47,18 @@ struct Margin: ParsableCommand {
             let hint = code == .validationFailure && !(error is ValidationError) ? " (see 'margin --help')" : ""
             Terminal.printError(message + hint)
             Foundation.exit(code == .validationFailure ? 2 : 1)
+        }
+    }
+
+    /// `margin sync`'s exit statuses, one per kind of failure (documented in its help).
+    static func syncExitStatus(_ code: SyncError.Code) -> Int32 {
+        switch code {
+        case .configuration, .store: 1
+        case .network: 3
+        case .authentication: 4
+        case .server: 5
+        case .alreadyRunning: 6
+        case .protocolMismatch: 7
         }
     }
 }

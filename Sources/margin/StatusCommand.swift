@@ -1,4 +1,5 @@
 import ArgumentParser
+import MarginCore
 import MarginStore
 
 struct StatusCommand: ParsableCommand {
@@ -11,14 +12,41 @@ struct StatusCommand: ParsableCommand {
     func run() throws {
         let store = try library.open()
         let statistics = try store.statistics()
+        let sync = try store.syncStatus()
         if json {
-            try Terminal.printJSON(Merged(base: statistics, extra: ["store": store.path]))
-            return
+            return try Terminal.printJSON(Merged(base: statistics, extra: StatusSync(store: store.path, sync)))
         }
         print("library:  \(store.path)")
         print("device:   \(statistics.deviceId)")
         print("articles: \(statistics.articles), annotations: \(statistics.annotations) (\(statistics.orphans) orphaned)")
         print("pending:  \(statistics.pendingChanges) change(s) not yet synced")
-        print("remote:   none set")
+        print("conflicts: \(sync.conflicts)")
+        guard let remote = sync.remote else { return print("remote:   none set; use margin remote set URL") }
+        print("remote:   \(remote.url)")
+        print("synced:   \(sync.lastSyncAt.map(\.description) ?? "never")")
+        if let error = sync.lastError, let at = sync.lastErrorAt, sync.lastSyncAt.map({ $0 < at }) ?? true {
+            print("last error (\(at)): \(error)")
+        }
+    }
+}
+
+/// The sync part of `margin status --json`.
+struct StatusSync: Encodable {
+    var store: String
+    var remote: String?
+    var cursor: Int64
+    var conflicts: Int
+    var lastSyncAt: Timestamp?
+    var lastError: String?
+    var lastErrorAt: Timestamp?
+
+    init(store: String, _ sync: SyncStatus) {
+        self.store = store
+        remote = sync.remote?.url
+        cursor = sync.cursor
+        conflicts = sync.conflicts
+        lastSyncAt = sync.lastSyncAt
+        lastError = sync.lastError
+        lastErrorAt = sync.lastErrorAt
     }
 }

@@ -1,0 +1,80 @@
+import Hummingbird
+import Logging
+import MarginCore
+import ServiceLifecycle
+
+/// How `margin-server serve` runs.
+public struct ServerConfiguration: Sendable {
+    public var host: String
+    /// 0 picks a free port; the chosen one is passed to `onListening`.
+    public var port: Int
+    /// Deleted records are purged after this many seconds; devices whose cursor is older
+    /// get a reset.
+    public var tombstoneRetention: Int64
+
+    public init(host: String = "127.0.0.1", port: Int = 8080, tombstoneRetention: Int64 = 90 * 86_400) {
+        self.host = host
+        self.port = port
+        self.tombstoneRetention = tombstoneRetention
+    }
+}
+
+/// The server application: the router over `repository`, and tombstone compaction.
+///
+/// For example:
+/// ```swift
+/// let repository = try SQLiteSyncRepository(path: "server.sqlite")
+/// let app = buildApplication(ServerConfiguration(port: 0), repository: repository, logger: logger) { port in
+///     print("listening on \(port)")
+/// }
+/// try await app.runService()
+/// ```
+public func buildApplication(
+    _ configuration: ServerConfiguration, repository: any SyncRepository, logger: Logger,
+    onListening: @escaping @Sendable (Int) async -> Void = { _ in }
+) -> some ApplicationProtocol {
+    let metrics = ServerMetrics()
+    var app = Application(
+        router: buildRouter(repository: repository, metrics: metrics),
+        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "margin-server"),
+        onServerRunning: { channel in await onListening(channel.localAddress?.port ?? configuration.port) },
+        logger: logger)
+    app.addServices(
+        TombstoneCompaction(repository: repository, retention: configuration.tombstoneRetention, logger: logger))
+    return app
+}
+
+/// The routes: status endpoints in the open, the sync protocol under `/v1` behind
+/// authentication.
+func buildRouter(repository: any SyncRepository, metrics: ServerMetrics) -> Router<SyncRequestContext> {
+    let router = Router(context: SyncRequestContext.self)
+    router.add(middleware: ResponseMiddleware(metrics: metrics))
+    StatusController(metrics: metrics).addRoutes(to: router)
+    let v1 = router.group("v1").add(
+        middleware: AuthenticationMiddleware(repository: repository, limiter: FailedAuthenticationLimiter(), metrics: metrics))
+    SyncController(repository: repository, metrics: metrics).addRoutes(to: v1)
+    return router
+}
+
+/// Purges tombstones past the retention window, at start and then every tenth of the
+/// window (between one second and one hour).
+struct TombstoneCompaction: Service {
+    let repository: any SyncRepository
+    let retention: Int64
+    let logger: Logger
+
+    func run() async throws {
+        let interval = Duration.seconds(min(max(retention / 10, 1), 3_600))
+        try? await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                do {
+                    let purged = try await repository.compact(deletedBefore: Timestamp.now().milliseconds - retention * 1_000)
+                    if purged > 0 { logger.info("compacted tombstones", metadata: ["sync.compaction.purged": "\(purged)"]) }
+                } catch {
+                    logger.error("tombstone compaction failed", metadata: ["error": "\(error)"])
+                }
+                try await Task.sleep(for: interval)
+            }
+        }
+    }
+}

@@ -1,0 +1,69 @@
+import Hummingbird
+import Logging
+import MarginCore
+
+/// The sync protocol's endpoints under `/v1` (authenticated): push, pull and bodies.
+struct SyncController {
+    let repository: any SyncRepository
+    let metrics: ServerMetrics
+    /// How many bytes of records (or bodies) one reply carries at most.
+    var pageBytes = 4 * 1024 * 1024
+
+    func addRoutes(to group: RouterGroup<SyncRequestContext>) {
+        group.post("push", use: push)
+        group.post("pull", use: pull)
+        group.post("bodies", use: bodies)
+    }
+
+    @Sendable func push(_ request: Request, context: SyncRequestContext) async throws -> Response {
+        let push = try await JSONBody.decode(PushRequest.self, from: request)
+        guard push.changes.count <= SyncProtocol.maximumBatchCount else {
+            throw ServerError(.tooLarge, "a push carries at most \(SyncProtocol.maximumBatchCount) changes; send smaller batches")
+        }
+        for (index, change) in push.changes.enumerated() {
+            do {
+                try RecordSchema.validate(change)
+            } catch {
+                throw ServerError(.badRequest, "changes[\(index)]: \(error.message)")
+            }
+        }
+        for (index, body) in push.bodies.enumerated() where !ContentHash.isValid(body.hash) {
+            throw ServerError(.badRequest, "bodies[\(index)].hash: must be 64 lowercase hexadecimal digits")
+        }
+        let (userId, deviceId) = try identity(context)
+        let outcome = try await repository.push(push, userId: userId, deviceId: deviceId, now: Timestamp.now().milliseconds)
+        metrics.changesApplied.increment(by: Int64(outcome.applied))
+        metrics.conflicts.increment(by: Int64(outcome.conflicts))
+        context.logger.debug(
+            "push", metadata: ["sync.push.count": "\(push.changes.count)", "sync.push.applied": "\(outcome.applied)",
+                               "sync.push.conflicts": "\(outcome.conflicts)"])
+        return try JSONBody.response(outcome.response, for: request)
+    }
+
+    @Sendable func pull(_ request: Request, context: SyncRequestContext) async throws -> Response {
+        let pull = try await JSONBody.decode(PullRequest.self, from: request)
+        guard pull.cursor >= 0, (pull.bound ?? 0) >= 0, (pull.limit ?? 1) >= 1 else {
+            throw ServerError(.badRequest, "cursor and bound cannot be negative, and limit must be at least 1")
+        }
+        let (userId, deviceId) = try identity(context)
+        let page = try await repository.pull(pull, userId: userId, deviceId: deviceId, byteLimit: pageBytes)
+        return try JSONBody.response(page, for: request)
+    }
+
+    @Sendable func bodies(_ request: Request, context: SyncRequestContext) async throws -> Response {
+        let wanted = try await JSONBody.decode(BodiesRequest.self, from: request)
+        guard wanted.hashes.count <= SyncProtocol.maximumBatchCount else {
+            throw ServerError(.tooLarge, "ask for at most \(SyncProtocol.maximumBatchCount) bodies at a time")
+        }
+        let (userId, _) = try identity(context)
+        let bodies = try await repository.bodies(wanted.hashes, userId: userId, byteLimit: pageBytes)
+        return try JSONBody.response(BodiesResponse(bodies: bodies), for: request)
+    }
+
+    private func identity(_ context: SyncRequestContext) throws -> (Int64, String) {
+        guard let userId = context.userId, let deviceId = context.deviceId else {
+            throw ServerError(.unauthorized, "a bearer token is required")
+        }
+        return (userId, deviceId)
+    }
+}

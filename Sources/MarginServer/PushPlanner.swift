@@ -1,0 +1,324 @@
+import MarginCore
+
+/// What a push needs to know of a library, read by a repository before planning: the
+/// records the changes name (through aliases), the articles of those annotations, live
+/// articles by body hash, live annotations of articles being deleted, stored bodies.
+struct PushSnapshot: Sendable {
+    var lastSeq: Int64
+    var lastAppliedSeq: Int64
+    var records: [String: StoredRecord] = [:]
+    var aliases: [String: String] = [:]
+    var liveArticleByHash: [String: String] = [:]
+    var liveAnnotationsByArticle: [String: Set<String>] = [:]
+    var storedBodies: Set<String> = []
+
+    /// What to read: every id the changes name, and the articles annotations point to.
+    static func requiredIds(_ changes: [WireChange]) -> Set<String> {
+        var ids = Set(changes.map(\.id))
+        for change in changes where change.entity == .annotation {
+            if let articleId = change.fields["articleId"]?.new.textValue { ids.insert(articleId) }
+        }
+        return ids
+    }
+
+    /// The body hashes of the articles the changes create.
+    static func createdHashes(_ changes: [WireChange]) -> Set<String> {
+        Set(changes.filter { $0.entity == .article && $0.op == .create }.compactMap { $0.fields["contentHash"]?.new.textValue })
+    }
+}
+
+/// The writes a push makes and the reply it gets, decided in memory from a snapshot, so
+/// that every backend resolves changes with the same code.
+struct PushPlan: Sendable {
+    var results: [ChangeResult] = []
+    /// The final state of every record written.
+    var written: [StoredRecord] = []
+    var newAliases: [(alias: String, id: String)] = []
+    var newBodies: [WireBody] = []
+    var lastSeq: Int64
+    var lastAppliedSeq: Int64
+    var reply: [ServerRecord] = []
+    var conflicts = 0
+
+    /// The changes applied, merged or turned into conflicts (not retries or rejections).
+    var appliedCount: Int {
+        results.filter { [.applied, .merged, .conflict].contains($0.outcome) }.count
+    }
+}
+
+/// Resolves a batch of one device's changes against the current records, field by field
+/// (SPEC "Sync", rule 5): fast-forward when the server still holds the value the change
+/// replaced; otherwise tags merge as sets, notes three-way, and other fields go to the
+/// later clock (then the larger device id) with the losing value kept as a conflict
+/// record. An edit beats a delete; the delete is kept as a conflict record.
+struct PushPlanner {
+    private let deviceId: String
+    private let now: Int64
+    private var snapshot: PushSnapshot
+    private var lastSeq: Int64
+    /// Record ids in first-write order, and the same as a set.
+    private var dirty: [String] = []
+    private var dirtySet: Set<String> = []
+    private var touched: [String] = []
+    private var touchedSet: Set<String> = []
+    private var plan: PushPlan
+
+    init(snapshot: PushSnapshot, deviceId: String, now: Int64) {
+        self.snapshot = snapshot
+        self.deviceId = deviceId
+        self.now = now
+        lastSeq = snapshot.lastSeq
+        plan = PushPlan(lastSeq: snapshot.lastSeq, lastAppliedSeq: snapshot.lastAppliedSeq)
+    }
+
+    /// Checks the batch's numbering: increasing, and continuing the device's sequence
+    /// without a gap (what was already applied may be sent again).
+    static func checkSequence(_ changes: [WireChange], lastAppliedSeq: Int64) throws(ServerError) {
+        var previous: Int64 = 0
+        for change in changes {
+            guard change.seq > previous else {
+                throw ServerError(.badRequest, "changes must be in increasing seq order (seq \(change.seq) after \(previous))")
+            }
+            if change.seq > lastAppliedSeq, change.seq != max(previous, lastAppliedSeq) + 1 {
+                throw ServerError(
+                    .sequenceGap,
+                    "change seq \(change.seq) leaves a gap: the server has applied this device's changes up to \(lastAppliedSeq)")
+            }
+            previous = change.seq
+        }
+    }
+
+    /// Resolves `changes` (already validated and sequence-checked) with the bodies sent.
+    consuming func plan(_ changes: [WireChange], bodies: [WireBody]) -> PushPlan {
+        let sentBodies = Dictionary(bodies.map { ($0.hash, $0) }, uniquingKeysWith: { first, _ in first })
+        for change in changes {
+            if change.seq <= snapshot.lastAppliedSeq {
+                let id = resolve(change.id, change.entity)
+                plan.results.append(
+                    ChangeResult(
+                        seq: change.seq, outcome: .alreadyApplied, version: snapshot.records[id]?.version,
+                        canonicalId: id == change.id ? nil : id))
+                touch(id)
+                continue
+            }
+            plan.results.append(apply(change, sentBodies: sentBodies))
+            plan.lastAppliedSeq = change.seq
+        }
+        plan.lastSeq = lastSeq
+        plan.written = dirty.compactMap { snapshot.records[$0] }
+        plan.reply = touched.compactMap { snapshot.records[$0]?.wire }
+        return plan
+    }
+
+    // MARK: - Changes
+
+    private mutating func apply(_ change: WireChange, sentBodies: [String: WireBody]) -> ChangeResult {
+        switch change.op {
+        case .create where change.entity == .article: createArticle(change, sentBodies: sentBodies)
+        case .create: createAnnotation(change)
+        case .update: update(change)
+        case .delete: delete(change)
+        }
+    }
+
+    private mutating func createArticle(_ change: WireChange, sentBodies: [String: WireBody]) -> ChangeResult {
+        let hash = change.fields["contentHash"]!.new.textValue!
+        if let existing = snapshot.records[change.id], existing.entity != .article || existing.contentHash != hash {
+            return rejected(change, "a record with this id exists")
+        }
+        // The same body, imported on another device: one article, tags combined. (The
+        // device may already have taken the server's id for it when it pulled.)
+        let sameBody = snapshot.records[change.id].map { _ in change.id } ?? snapshot.liveArticleByHash[hash]
+        if let existingId = sameBody, var existing = snapshot.records[existingId], !existing.deleted {
+            if existingId != change.id {
+                snapshot.aliases[change.id] = existingId
+                plan.newAliases.append((change.id, existingId))
+            }
+            let old = existing.fields["tags"]?.listValue ?? []
+            let tags = Set(old).union(change.fields["tags"]!.new.listValue!).sorted()
+            if tags != old {
+                existing.fields["tags"] = .list(tags)
+                write(&existing, changed: ["tags"], hlc: change.hlc)
+            }
+            touch(existingId)
+            return ChangeResult(
+                seq: change.seq, outcome: .merged, version: existing.version,
+                canonicalId: existingId == change.id ? nil : existingId)
+        }
+        if !snapshot.storedBodies.contains(hash) {
+            guard let body = sentBodies[hash], ContentHash.of(body.text) == hash else {
+                return rejected(change, "the article's body is missing or does not match its contentHash; send it in bodies")
+            }
+            plan.newBodies.append(body)
+            snapshot.storedBodies.insert(hash)
+        }
+        var record = newRecord(change)
+        write(&record, changed: Set(record.fields.keys), hlc: change.hlc)
+        snapshot.liveArticleByHash[hash] = change.id
+        return ChangeResult(seq: change.seq, outcome: .applied, version: record.version)
+    }
+
+    private mutating func createAnnotation(_ change: WireChange) -> ChangeResult {
+        guard snapshot.records[change.id] == nil else { return rejected(change, "a record with this id exists") }
+        let articleId = resolve(change.fields["articleId"]!.new.textValue!, .article)
+        guard let article = snapshot.records[articleId], article.entity == .article else {
+            return rejected(change, "its article \(articleId) is not in the library")
+        }
+        var outcome = ChangeResult.Outcome.applied
+        if article.deleted {
+            reviveArticle(articleId, hlc: change.hlc)
+            outcome = .conflict
+        }
+        var record = newRecord(change)
+        record.fields["articleId"] = .text(articleId)
+        write(&record, changed: Set(record.fields.keys), hlc: change.hlc)
+        snapshot.liveAnnotationsByArticle[articleId, default: []].insert(change.id)
+        return ChangeResult(seq: change.seq, outcome: outcome, version: record.version)
+    }
+
+    private mutating func update(_ change: WireChange) -> ChangeResult {
+        let id = resolve(change.id, change.entity)
+        guard var record = snapshot.records[id], record.entity == change.entity else {
+            return rejected(change, "the record is not in the library")
+        }
+        var outcome = ChangeResult.Outcome.applied
+        var changed = Set<String>()
+        if record.deleted {
+            // Edit beats delete: the record comes back and the delete is kept.
+            addConflict(for: record, kind: "delete", field: nil, value: .null, device: record.device, hlc: record.hlc)
+            record.deleted = false
+            record.deletedAt = nil
+            changed.insert("deleted")
+            outcome = .conflict
+            if let articleId = record.articleId {
+                snapshot.liveAnnotationsByArticle[articleId, default: []].insert(id)
+                if snapshot.records[articleId]?.deleted == true { reviveArticle(articleId, hlc: change.hlc) }
+            }
+            if let hash = record.contentHash { snapshot.liveArticleByHash[hash] = id }
+        }
+        for field in change.fields.keys.sorted() {
+            let fieldChange = change.fields[field]!
+            let current = record.fields[field] ?? .null
+            if current == fieldChange.new { continue }
+            if current == fieldChange.old {
+                record.fields[field] = fieldChange.new
+                changed.insert(field)
+                continue
+            }
+            // Another device changed this field since this device read it.
+            if outcome == .applied { outcome = .merged }
+            if field == "tags" {
+                let old = Set(fieldChange.old.listValue ?? [])
+                let new = Set(fieldChange.new.listValue ?? [])
+                let merged = Set(current.listValue ?? []).union(new.subtracting(old)).subtracting(old.subtracting(new))
+                record.fields[field] = .list(merged.sorted())
+                changed.insert(field)
+            } else if field == "note", let base = fieldChange.old.textValue, let ours = current.textValue,
+                      let theirs = fieldChange.new.textValue,
+                      let merged = TextMerge.merge(base: base, ours: ours, theirs: theirs) {
+                record.fields[field] = .text(merged)
+                changed.insert(field)
+            } else {
+                outcome = .conflict
+                let meta = record.meta[field] ?? FieldMeta(version: 0, hlc: 0, device: "")
+                if meta.isBeaten(byHLC: change.hlc, device: deviceId) {
+                    addConflict(for: record, kind: "value", field: field, value: current, device: meta.device, hlc: meta.hlc)
+                    record.fields[field] = fieldChange.new
+                    changed.insert(field)
+                } else {
+                    addConflict(
+                        for: record, kind: "value", field: field, value: fieldChange.new, device: deviceId, hlc: change.hlc)
+                }
+            }
+        }
+        if !changed.isEmpty { write(&record, changed: changed.subtracting(["deleted"]), hlc: change.hlc) }
+        touch(id)
+        return ChangeResult(
+            seq: change.seq, outcome: outcome, version: record.version, canonicalId: id == change.id ? nil : id)
+    }
+
+    private mutating func delete(_ change: WireChange) -> ChangeResult {
+        let id = resolve(change.id, change.entity)
+        guard var record = snapshot.records[id], record.entity == change.entity else {
+            return rejected(change, "the record is not in the library")
+        }
+        touch(id)
+        if record.deleted { return ChangeResult(seq: change.seq, outcome: .applied, version: record.version) }
+        let editedSince = change.entity != .conflict
+            && change.fields.contains { field, fieldChange in (record.fields[field] ?? .null) != fieldChange.old }
+        let hasOtherAnnotations = !(snapshot.liveAnnotationsByArticle[id] ?? []).isEmpty
+        if editedSince || (change.entity == .article && hasOtherAnnotations) {
+            // Edit beats delete: the record stays, and the delete is kept to re-apply.
+            addConflict(for: record, kind: "delete", field: nil, value: .null, device: deviceId, hlc: change.hlc)
+            return ChangeResult(seq: change.seq, outcome: .conflict, version: record.version)
+        }
+        record.deleted = true
+        record.deletedAt = now
+        write(&record, changed: [], hlc: change.hlc)
+        if let articleId = record.articleId { snapshot.liveAnnotationsByArticle[articleId]?.remove(id) }
+        if let hash = record.contentHash, snapshot.liveArticleByHash[hash] == id {
+            snapshot.liveArticleByHash[hash] = nil
+        }
+        return ChangeResult(seq: change.seq, outcome: .applied, version: record.version)
+    }
+
+    // MARK: - Records
+
+    private func resolve(_ id: String, _ entity: RecordEntity) -> String {
+        entity == .article ? snapshot.aliases[id] ?? id : id
+    }
+
+    private func newRecord(_ change: WireChange) -> StoredRecord {
+        StoredRecord(
+            entity: change.entity, id: change.id, version: 0, deleted: false, fields: change.fields.mapValues(\.new),
+            meta: [:], device: deviceId, hlc: change.hlc, updatedAt: change.hlc >> 16, deletedAt: nil)
+    }
+
+    /// Brings back a deleted article because an annotation of it was edited or created,
+    /// keeping the delete as a conflict record.
+    private mutating func reviveArticle(_ id: String, hlc: Int64) {
+        guard var article = snapshot.records[id], article.deleted else { return }
+        addConflict(for: article, kind: "delete", field: nil, value: .null, device: article.device, hlc: article.hlc)
+        article.deleted = false
+        article.deletedAt = nil
+        write(&article, changed: [], hlc: hlc)
+        if let hash = article.contentHash { snapshot.liveArticleByHash[hash] = id }
+    }
+
+    private mutating func addConflict(
+        for record: StoredRecord, kind: String, field: String?, value: FieldValue, device: String, hlc: Int64
+    ) {
+        let id = Identifier.make(at: Timestamp(milliseconds: now))
+        var conflict = StoredRecord(
+            entity: .conflict, id: id, version: 0, deleted: false,
+            fields: [
+                "recordEntity": .text(record.entity.rawValue), "recordId": .text(record.id), "kind": .text(kind),
+                "field": field.map(FieldValue.text) ?? .null, "value": value, "device": .text(device),
+                "hlc": .integer(hlc), "createdAt": .integer(now),
+            ],
+            meta: [:], device: deviceId, hlc: hlc, updatedAt: now, deletedAt: nil)
+        write(&conflict, changed: Set(conflict.fields.keys), hlc: hlc)
+        plan.conflicts += 1
+    }
+
+    /// Gives the record the next version, stamps the changed fields, and keeps it.
+    private mutating func write(_ record: inout StoredRecord, changed: Set<String>, hlc: Int64) {
+        lastSeq += 1
+        record.version = lastSeq
+        for field in changed { record.meta[field] = FieldMeta(version: lastSeq, hlc: hlc, device: deviceId) }
+        record.device = deviceId
+        record.hlc = hlc
+        record.updatedAt = max(record.updatedAt, hlc >> 16)
+        if dirtySet.insert(record.id).inserted { dirty.append(record.id) }
+        snapshot.records[record.id] = record
+        touch(record.id)
+    }
+
+    private mutating func touch(_ id: String) {
+        if touchedSet.insert(id).inserted { touched.append(id) }
+    }
+
+    private func rejected(_ change: WireChange, _ reason: String) -> ChangeResult {
+        ChangeResult(seq: change.seq, outcome: .rejected, version: nil, reason: reason)
+    }
+}

@@ -1,0 +1,336 @@
+import Foundation
+import GRDB
+import MarginCore
+import MarginSchema
+
+/// The zero-set-up backend: one SQLite file in WAL mode. Pushes are serialized by
+/// SQLite's single writer; pulls read concurrently from WAL snapshots.
+public final class SQLiteSyncRepository: SyncRepository {
+    private let pool: DatabasePool
+
+    /// Opens (creating and migrating as needed) the server store at `path`.
+    public init(path: String) throws {
+        let directory = (path as NSString).deletingLastPathComponent
+        if !directory.isEmpty {
+            try FileManager.default.createDirectory(
+                atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        }
+        if !FileManager.default.fileExists(atPath: path) {
+            guard FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600]) else {
+                throw ServerError(.unavailable, "cannot create the server store \(path); check the folder's permissions")
+            }
+        }
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        // An acknowledged push is on disk before the reply leaves.
+        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+        pool = try DatabasePool(path: path, configuration: configuration)
+        var migrator = DatabaseMigrator()
+        for migration in EmbeddedSchema.server {
+            migrator.registerMigration(migration.identifier) { db in try db.execute(sql: migration.sql) }
+        }
+        if try pool.read({ db in try migrator.hasBeenSuperseded(db) }) {
+            throw ServerError(.unavailable, "the server store \(path) was written by a newer margin-server; upgrade it")
+        }
+        try migrator.migrate(pool)
+    }
+
+    // MARK: - Authentication
+
+    public func authenticate(tokenHash: String, deviceId: String) async throws -> Int64 {
+        let token = try await pool.read { db -> (userId: Int64, deviceId: String?)? in
+            try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT t.user_id, t.device_id FROM tokens t JOIN users u ON u.id = t.user_id \
+                    WHERE t.hash = ? AND t.revoked_at IS NULL AND u.revoked_at IS NULL
+                    """,
+                arguments: [tokenHash]
+            ).map { row in (row["user_id"], row["device_id"]) }
+        }
+        guard let (userId, boundDevice) = token else {
+            throw ServerError(.unauthorized, "the token is unknown or revoked; ask the server's administrator for a new one")
+        }
+        switch boundDevice {
+        case deviceId?:
+            return userId
+        case nil:
+            let bound = try await pool.write { db in
+                try db.execute(
+                    sql: "UPDATE tokens SET device_id = ? WHERE hash = ? AND device_id IS NULL", arguments: [deviceId, tokenHash])
+                return try String.fetchOne(db, sql: "SELECT device_id FROM tokens WHERE hash = ?", arguments: [tokenHash])
+            }
+            guard bound == deviceId else { throw Self.otherDevice }
+            return userId
+        default:
+            throw Self.otherDevice
+        }
+    }
+
+    private static let otherDevice = ServerError(
+        .forbidden, "this token belongs to another device; issue one per device with 'margin-server user token NAME'")
+
+    // MARK: - Push
+
+    public func push(_ request: PushRequest, userId: Int64, deviceId: String, now: Int64) async throws -> PushOutcome {
+        try await pool.write { db in
+            guard let lastSeq = try Int64.fetchOne(db, sql: "SELECT last_seq FROM users WHERE id = ?", arguments: [userId]) else {
+                throw ServerError(.unauthorized, "the user no longer exists")
+            }
+            let lastApplied = try Int64.fetchOne(
+                db, sql: "SELECT last_applied_seq FROM devices WHERE user_id = ? AND device_id = ?",
+                arguments: [userId, deviceId]) ?? 0
+            try PushPlanner.checkSequence(request.changes, lastAppliedSeq: lastApplied)
+            let snapshot = try Self.snapshot(db, userId: userId, changes: request.changes, lastSeq: lastSeq, lastApplied: lastApplied)
+            let plan = PushPlanner(snapshot: snapshot, deviceId: deviceId, now: now).plan(request.changes, bodies: request.bodies)
+            try Self.write(plan, db, userId: userId, deviceId: deviceId, now: now)
+            return PushOutcome(
+                response: PushResponse(results: plan.results, records: plan.reply), applied: plan.appliedCount,
+                conflicts: plan.conflicts)
+        }
+    }
+
+    private static let recordColumns =
+        "id, entity, version, deleted, fields, meta, device, hlc, updated_at, deleted_at"
+
+    private static func records(_ db: Database, userId: Int64, where condition: String, _ values: [String]) throws -> [StoredRecord] {
+        var records: [StoredRecord] = []
+        for chunk in values.chunked(500) {
+            let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
+            let rows = try Row.fetchCursor(
+                db, sql: "SELECT \(recordColumns) FROM records WHERE user_id = ? AND \(condition) IN (\(marks))",
+                arguments: StatementArguments([userId]) + StatementArguments(chunk))
+            while let row = try rows.next() { records.append(try record(row)) }
+        }
+        return records
+    }
+
+    private static func record(_ row: Row) throws -> StoredRecord {
+        try StoredRecord(
+            entity: row["entity"], id: row["id"], version: row["version"], deleted: row["deleted"], fields: row["fields"],
+            meta: row["meta"], device: row["device"], hlc: row["hlc"], updatedAt: row["updated_at"],
+            deletedAt: row["deleted_at"])
+    }
+
+    private static func snapshot(
+        _ db: Database, userId: Int64, changes: [WireChange], lastSeq: Int64, lastApplied: Int64
+    ) throws -> PushSnapshot {
+        var snapshot = PushSnapshot(lastSeq: lastSeq, lastAppliedSeq: lastApplied)
+        let ids = Array(PushSnapshot.requiredIds(changes))
+        for chunk in ids.chunked(500) {
+            let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
+            for row in try Row.fetchAll(
+                db, sql: "SELECT alias, id FROM aliases WHERE user_id = ? AND alias IN (\(marks))",
+                arguments: StatementArguments([userId]) + StatementArguments(chunk)) {
+                snapshot.aliases[row["alias"]] = row["id"] as String
+            }
+        }
+        var wanted = Set(ids).union(snapshot.aliases.values)
+        for record in try records(db, userId: userId, where: "id", Array(wanted)) { snapshot.records[record.id] = record }
+        // The articles of the annotations named, and the live annotations of articles deleted.
+        wanted = Set(snapshot.records.values.compactMap(\.articleId)).subtracting(snapshot.records.keys)
+        for record in try records(db, userId: userId, where: "id", Array(wanted)) { snapshot.records[record.id] = record }
+        let deletedArticles = changes.filter { $0.entity == .article && $0.op == .delete }
+            .map { snapshot.aliases[$0.id] ?? $0.id }
+        for chunk in deletedArticles.chunked(500) {
+            let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
+            for row in try Row.fetchAll(
+                db,
+                sql: "SELECT id, article_id FROM records WHERE user_id = ? AND deleted = 0 AND article_id IN (\(marks))",
+                arguments: StatementArguments([userId]) + StatementArguments(chunk)) {
+                snapshot.liveAnnotationsByArticle[row["article_id"], default: []].insert(row["id"])
+            }
+        }
+        let hashes = Array(PushSnapshot.createdHashes(changes))
+        for chunk in hashes.chunked(500) {
+            let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
+            let arguments = StatementArguments([userId]) + StatementArguments(chunk)
+            for row in try Row.fetchAll(
+                db,
+                sql: "SELECT id, content_hash FROM records WHERE user_id = ? AND deleted = 0 AND content_hash IN (\(marks))",
+                arguments: arguments) {
+                snapshot.liveArticleByHash[row["content_hash"]] = row["id"] as String
+            }
+            let live = Array(Set(snapshot.liveArticleByHash.values).subtracting(snapshot.records.keys))
+            for record in try records(db, userId: userId, where: "id", live) { snapshot.records[record.id] = record }
+            snapshot.storedBodies.formUnion(
+                try String.fetchAll(
+                    db, sql: "SELECT hash FROM bodies WHERE user_id = ? AND hash IN (\(marks))", arguments: arguments))
+        }
+        return snapshot
+    }
+
+    private static func write(_ plan: PushPlan, _ db: Database, userId: Int64, deviceId: String, now: Int64) throws {
+        let upsert = try db.cachedStatement(
+            sql: """
+                INSERT OR REPLACE INTO records (user_id, \(recordColumns), article_id, content_hash) \
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """)
+        for record in plan.written {
+            try upsert.execute(arguments: [
+                userId, record.id, record.entity.rawValue, record.version, record.deleted, record.fieldsJSON,
+                record.metaJSON, record.device, record.hlc, record.updatedAt, record.deletedAt, record.articleId,
+                record.contentHash,
+            ])
+        }
+        let alias = try db.cachedStatement(sql: "INSERT OR REPLACE INTO aliases (user_id, alias, id) VALUES (?, ?, ?)")
+        for (name, id) in plan.newAliases { try alias.execute(arguments: [userId, name, id]) }
+        let body = try db.cachedStatement(sql: "INSERT OR IGNORE INTO bodies (user_id, hash, text) VALUES (?, ?, ?)")
+        for wire in plan.newBodies { try body.execute(arguments: [userId, wire.hash, wire.text]) }
+        try db.execute(sql: "UPDATE users SET last_seq = ? WHERE id = ?", arguments: [plan.lastSeq, userId])
+        try db.execute(
+            sql: """
+                INSERT INTO devices (user_id, device_id, last_applied_seq, last_seen_at) VALUES (?, ?, ?, ?) \
+                ON CONFLICT (user_id, device_id) DO UPDATE SET last_applied_seq = excluded.last_applied_seq, \
+                last_seen_at = excluded.last_seen_at
+                """,
+            arguments: [userId, deviceId, plan.lastAppliedSeq, now])
+    }
+
+    // MARK: - Pull
+
+    public func pull(_ request: PullRequest, userId: Int64, deviceId: String, byteLimit: Int) async throws -> PullResponse {
+        try await pool.read { db in
+            guard let library = try Row.fetchOne(db, sql: "SELECT last_seq, horizon FROM users WHERE id = ?", arguments: [userId])
+            else { throw ServerError(.unauthorized, "the user no longer exists") }
+            let lastSeq: Int64 = library["last_seq"]
+            let horizon: Int64 = library["horizon"]
+            if request.cursor > lastSeq || (request.cursor > 0 && request.cursor < horizon) {
+                return PullResponse(records: [], cursor: 0, bound: lastSeq, more: true, reset: true)
+            }
+            let bound = min(request.bound ?? lastSeq, lastSeq)
+            let limit = min(max(request.limit ?? 1_000, 1), SyncProtocol.maximumBatchCount)
+            let snapshot = request.cursor == 0
+            let rows = try Row.fetchCursor(
+                db,
+                sql: """
+                    SELECT id, entity, version, deleted, fields, updated_at FROM records \
+                    WHERE user_id = ? AND version > ? AND version <= ? \
+                    AND (? OR entity = 'conflict' OR device <> ?) AND (NOT ? OR deleted = 0) \
+                    ORDER BY version LIMIT ?
+                    """,
+                arguments: [userId, request.cursor, bound, snapshot, deviceId, snapshot, limit])
+            var records: [ServerRecord] = []
+            var bytes = 0
+            let decoder = JSONDecoder()
+            var cursor = request.cursor
+            while bytes < byteLimit, let row = try rows.next() {
+                let fields: String = row["fields"]
+                bytes += fields.utf8.count + 128
+                guard let entity = RecordEntity(rawValue: row["entity"]) else { continue }
+                records.append(
+                    ServerRecord(
+                        entity: entity, id: row["id"], version: row["version"], deleted: row["deleted"],
+                        fields: try decoder.decode([String: FieldValue].self, from: Data(fields.utf8)),
+                        updatedAt: row["updated_at"]))
+                cursor = row["version"]
+            }
+            let more = records.count == limit || bytes >= byteLimit
+            return PullResponse(records: records, cursor: more ? cursor : max(bound, request.cursor), bound: bound, more: more, reset: false)
+        }
+    }
+
+    // MARK: - Bodies
+
+    public func bodies(_ hashes: [String], userId: Int64, byteLimit: Int) async throws -> [WireBody] {
+        try await pool.read { db in
+            var bodies: [WireBody] = []
+            var bytes = 0
+            for chunk in hashes.chunked(500) {
+                let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
+                let rows = try Row.fetchCursor(
+                    db, sql: "SELECT hash, text FROM bodies WHERE user_id = ? AND hash IN (\(marks))",
+                    arguments: StatementArguments([userId]) + StatementArguments(chunk))
+                while let row = try rows.next() {
+                    let body = WireBody(hash: row["hash"], text: row["text"])
+                    bytes += body.text.utf8.count
+                    if !bodies.isEmpty, bytes > byteLimit { return bodies }
+                    bodies.append(body)
+                }
+            }
+            return bodies
+        }
+    }
+
+    // MARK: - Users
+
+    public func addUser(name: String, tokenHash: String, now: Int64) async throws {
+        try await pool.write { db in
+            guard try !Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM users WHERE name = ?)", arguments: [name])! else {
+                throw ServerError(.conflict, "a user named '\(name)' exists; use 'user token \(name)' for another device")
+            }
+            try db.execute(sql: "INSERT INTO users (name, created_at) VALUES (?, ?)", arguments: [name, now])
+            try db.execute(
+                sql: "INSERT INTO tokens (hash, user_id, created_at) VALUES (?, ?, ?)",
+                arguments: [tokenHash, db.lastInsertedRowID, now])
+        }
+    }
+
+    public func addToken(userName: String, tokenHash: String, now: Int64) async throws {
+        try await pool.write { db in
+            guard let userId = try Int64.fetchOne(
+                db, sql: "SELECT id FROM users WHERE name = ? AND revoked_at IS NULL", arguments: [userName])
+            else { throw ServerError(.notFound, "no active user named '\(userName)'") }
+            try db.execute(
+                sql: "INSERT INTO tokens (hash, user_id, created_at) VALUES (?, ?, ?)", arguments: [tokenHash, userId, now])
+        }
+    }
+
+    public func revokeUser(name: String, now: Int64) async throws {
+        try await pool.write { db in
+            guard let userId = try Int64.fetchOne(db, sql: "SELECT id FROM users WHERE name = ?", arguments: [name]) else {
+                throw ServerError(.notFound, "no user named '\(name)'")
+            }
+            try db.execute(sql: "UPDATE users SET revoked_at = coalesce(revoked_at, ?) WHERE id = ?", arguments: [now, userId])
+            try db.execute(
+                sql: "UPDATE tokens SET revoked_at = coalesce(revoked_at, ?) WHERE user_id = ?", arguments: [now, userId])
+        }
+    }
+
+    public func users() async throws -> [UserSummary] {
+        try await pool.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT u.name, u.created_at, u.revoked_at IS NOT NULL AS revoked, \
+                    (SELECT count(*) FROM tokens t WHERE t.user_id = u.id AND t.revoked_at IS NULL) AS tokens, \
+                    (SELECT count(*) FROM devices d WHERE d.user_id = u.id) AS devices, \
+                    (SELECT count(*) FROM records r WHERE r.user_id = u.id AND r.deleted = 0) AS records \
+                    FROM users u ORDER BY u.name
+                    """
+            ).map { row in
+                UserSummary(
+                    name: row["name"], createdAt: row["created_at"], revoked: row["revoked"], tokens: row["tokens"],
+                    devices: row["devices"], records: row["records"])
+            }
+        }
+    }
+
+    // MARK: - Compaction
+
+    public func compact(deletedBefore cutoff: Int64) async throws -> Int {
+        try await pool.write { db in
+            var purged = 0
+            let libraries = try Row.fetchAll(
+                db,
+                sql: "SELECT user_id, max(version) AS newest FROM records WHERE deleted = 1 AND deleted_at < ? GROUP BY user_id",
+                arguments: [cutoff])
+            for library in libraries {
+                let userId: Int64 = library["user_id"]
+                try db.execute(
+                    sql: "DELETE FROM records WHERE user_id = ? AND deleted = 1 AND deleted_at < ?", arguments: [userId, cutoff])
+                purged += db.changesCount
+                try db.execute(
+                    sql: "UPDATE users SET horizon = max(horizon, ?) WHERE id = ?", arguments: [library["newest"] as Int64, userId])
+            }
+            return purged
+        }
+    }
+}
+
+extension Array {
+    /// The array cut into consecutive pieces of at most `size` elements.
+    func chunked(_ size: Int) -> [ArraySlice<Element>] {
+        stride(from: 0, to: count, by: size).map { self[$0..<Swift.min($0 + size, count)] }
+    }
+}

@@ -1,0 +1,56 @@
+import MarginCore
+
+/// A user of the server, as `margin-server user list` shows them.
+public struct UserSummary: Sendable, Hashable, Codable {
+    public var name: String
+    public var createdAt: Int64
+    public var revoked: Bool
+    /// Tokens issued and not revoked.
+    public var tokens: Int
+    /// Devices that have pushed at least once.
+    public var devices: Int
+    /// Live records (articles, annotations, conflicts) in the user's library.
+    public var records: Int
+}
+
+/// What a push did, for the reply and the server's metrics.
+public struct PushOutcome: Sendable {
+    public var response: PushResponse
+    /// Changes applied, merged or turned into conflicts in this push.
+    public var applied: Int
+    public var conflicts: Int
+}
+
+/// Where a server keeps users, tokens and libraries. Every backend implements the same
+/// protocol with the same behaviour; push resolution itself is `PushPlanner`, shared.
+///
+/// Pushes to one library are serialized (each takes the library's row lock or the
+/// database's write lock), so commit sequences are handed out without gaps or duplicates
+/// and become visible in order.
+public protocol SyncRepository: Sendable {
+    /// The user a token belongs to. The first use binds the token to `deviceId`; a token
+    /// used from another device, revoked, or unknown is refused.
+    func authenticate(tokenHash: String, deviceId: String) async throws -> Int64
+
+    /// Applies a device's changes atomically and exactly once (changes already applied
+    /// are answered `already_applied`).
+    func push(_ request: PushRequest, userId: Int64, deviceId: String, now: Int64) async throws -> PushOutcome
+
+    /// One page of the records changed after the request's cursor.
+    func pull(_ request: PullRequest, userId: Int64, deviceId: String, byteLimit: Int) async throws -> PullResponse
+
+    /// The bodies with these hashes that the library holds, up to about `byteLimit` bytes.
+    func bodies(_ hashes: [String], userId: Int64, byteLimit: Int) async throws -> [WireBody]
+
+    /// Adds a user with a first token.
+    func addUser(name: String, tokenHash: String, now: Int64) async throws
+    /// Issues another token (for another device) to an existing user.
+    func addToken(userName: String, tokenHash: String, now: Int64) async throws
+    /// Revokes the user and all their tokens; their library is kept.
+    func revokeUser(name: String, now: Int64) async throws
+    func users() async throws -> [UserSummary]
+
+    /// Purges tombstones deleted before `cutoff` and moves each library's horizon past
+    /// them; returns how many were purged.
+    func compact(deletedBefore cutoff: Int64) async throws -> Int
+}

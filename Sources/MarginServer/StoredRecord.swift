@@ -1,0 +1,92 @@
+import Foundation
+import MarginCore
+
+/// Who last wrote one field of a record: the version, clock and device of that write.
+/// Stored as a JSON array `[version, hlc, device]`.
+struct FieldMeta: Sendable, Hashable, Codable {
+    var version: Int64
+    var hlc: Int64
+    var device: String
+
+    init(version: Int64, hlc: Int64, device: String) {
+        self.version = version
+        self.hlc = hlc
+        self.device = device
+    }
+
+    init(from decoder: any Decoder) throws {
+        var container = try decoder.unkeyedContainer()
+        version = try container.decode(Int64.self)
+        hlc = try container.decode(Int64.self)
+        device = try container.decode(String.self)
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.unkeyedContainer()
+        try container.encode(version)
+        try container.encode(hlc)
+        try container.encode(device)
+    }
+
+    /// Whether a write at (`hlc`, `device`) wins over this one: the later clock, then the
+    /// larger device id, so every server picks the same winner.
+    func isBeaten(byHLC hlc: Int64, device: String) -> Bool {
+        (hlc, device) > (self.hlc, self.device)
+    }
+}
+
+/// A record as a server repository stores it: current fields, per-field write metadata,
+/// and the last writer. Tombstones keep their last fields.
+struct StoredRecord: Sendable, Hashable {
+    var entity: RecordEntity
+    var id: String
+    var version: Int64
+    var deleted: Bool
+    var fields: [String: FieldValue]
+    var meta: [String: FieldMeta]
+    var device: String
+    var hlc: Int64
+    var updatedAt: Int64
+    /// Server time of the delete, for a tombstone: it is purged after the retention window.
+    var deletedAt: Int64?
+
+    /// The article an annotation belongs to.
+    var articleId: String? { entity == .annotation ? fields["articleId"]?.textValue : nil }
+
+    /// The body hash of an article.
+    var contentHash: String? { entity == .article ? fields["contentHash"]?.textValue : nil }
+
+    /// The record as the protocol sends it.
+    var wire: ServerRecord {
+        ServerRecord(entity: entity, id: id, version: version, deleted: deleted, fields: fields, updatedAt: updatedAt)
+    }
+}
+
+extension StoredRecord {
+    /// The record from its stored columns (`fields` and `meta` as JSON text).
+    init(
+        entity: String, id: String, version: Int64, deleted: Bool, fields: String, meta: String, device: String,
+        hlc: Int64, updatedAt: Int64, deletedAt: Int64?
+    ) throws {
+        guard let entity = RecordEntity(rawValue: entity) else {
+            throw ServerError(.internalError, "a stored record has the unknown kind '\(entity)'")
+        }
+        let decoder = JSONDecoder()
+        self.init(
+            entity: entity, id: id, version: version, deleted: deleted,
+            fields: try decoder.decode([String: FieldValue].self, from: Data(fields.utf8)),
+            meta: try decoder.decode([String: FieldMeta].self, from: Data(meta.utf8)),
+            device: device, hlc: hlc, updatedAt: updatedAt, deletedAt: deletedAt)
+    }
+
+    /// `fields` as stored: a JSON object with sorted keys.
+    var fieldsJSON: String { JSONText.object(fields) }
+
+    /// `meta` as stored: `{"field": [version, hlc, device]}`.
+    var metaJSON: String {
+        "{" + meta.keys.sorted().map { key in
+            let entry = meta[key]!
+            return "\(JSONText.string(key)):[\(entry.version),\(entry.hlc),\(JSONText.string(entry.device))]"
+        }.joined(separator: ",") + "}"
+    }
+}

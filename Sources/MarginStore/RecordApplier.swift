@@ -1,0 +1,203 @@
+import Foundation
+import GRDB
+import MarginCore
+
+/// Applies records from the server to the local store within one write transaction
+/// (SPEC "Sync", rule 4): a record this store already has at that version is skipped (its
+/// own changes coming back); a record with pending local changes keeps them on top
+/// (rebased: the pending values over the server's, tags as set differences); deletes
+/// from the server remove local records unless they have pending edits (the push will
+/// bring them back). Annotations that arrive before their article wait in
+/// `parked_records`.
+///
+/// Changes made here are the server's, so they are not written to the change log.
+struct RecordApplier {
+    let db: Database
+    private let pushedSeq: Int64
+    private let resetting: Bool
+    /// Bodies fetched for this page, by hash.
+    var bodies: [String: String] = [:]
+
+    init(_ db: Database) throws {
+        self.db = db
+        let row = try Row.fetchOne(db, sql: "SELECT pushed_seq, resetting FROM sync_state")!
+        pushedSeq = row["pushed_seq"]
+        resetting = row["resetting"]
+    }
+
+    mutating func apply(_ record: ServerRecord) throws {
+        if resetting {
+            try db.cachedStatement(sql: "INSERT OR IGNORE INTO reset_seen (id) VALUES (?)").execute(arguments: [record.id])
+        }
+        switch record.entity {
+        case .article: try applyArticle(record)
+        case .annotation: try applyAnnotation(record)
+        case .conflict: try applyConflict(record)
+        }
+    }
+
+    // MARK: - Articles
+
+    private mutating func applyArticle(_ record: ServerRecord) throws {
+        let local = try Article.fetchOne(db, id: record.id)
+        if local != nil, try Article.version(db, id: record.id) >= record.version { return }
+        let pending = try pendingChanges(record.id)
+        if record.deleted {
+            guard let local, pending.isEmpty else { return try setVersion("articles", record) }
+            let annotations = try Annotation.fetchListings(db, where: "WHERE n.article_id = ?", arguments: [record.id])
+            if try annotations.contains(where: { try !pendingChanges($0.annotation.id).isEmpty }) {
+                return try setVersion("articles", record)
+            }
+            for listing in annotations { try listing.annotation.delete(db) }
+            try local.delete(db)
+            try db.execute(sql: "DELETE FROM parked_records WHERE article_id = ?", arguments: [record.id])
+            return
+        }
+        guard let values = Self.rebase(record.fields, on: pending) else { return }
+        let article = Article(id: record.id, fields: values, updatedAt: Timestamp(milliseconds: record.updatedAt))
+        if var existing = try local ?? adoptDuplicate(of: article) {
+            if existing.contentHash != article.contentHash {
+                try replaceBody(of: existing, with: article.contentHash)
+                existing.contentHash = article.contentHash
+            }
+            if existing != article { try article.update(db, old: existing) }
+        } else {
+            guard let body = try bodies[article.contentHash] ?? Article.body(db, hash: article.contentHash) else {
+                throw MarginError(.invalidInput, "the server did not send the body of article \(article.id)")
+            }
+            try article.insert(db, body: body, searchableBody: SearchText.searchable(body))
+        }
+        try setVersion("articles", record)
+        try applyParked(articleId: record.id)
+    }
+
+    /// A local article with the same body under another id (imported here before this
+    /// sync pushed it): it takes the server's id.
+    private func adoptDuplicate(of article: Article) throws -> Article? {
+        guard let other = try Article.id(db, contentHash: article.contentHash), other != article.id else { return nil }
+        try LibraryStore.renameArticle(db, from: other, to: article.id)
+        return try Article.fetchOne(db, id: article.id)
+    }
+
+    /// Points the article at a new body and re-anchors its annotations on it.
+    private mutating func replaceBody(of article: Article, with hash: String) throws {
+        guard let body = try bodies[hash] ?? Article.body(db, hash: hash),
+              let (localId, oldBody) = try Article.localIdAndBody(db, id: article.id)
+        else { throw MarginError(.invalidInput, "the server did not send the new body of article \(article.id)") }
+        try db.execute(sql: "INSERT OR IGNORE INTO bodies (hash, text) VALUES (?, ?)", arguments: [hash, body])
+        try db.execute(sql: "UPDATE articles SET body_hash = ? WHERE id = ?", arguments: [hash, article.id])
+        try db.execute(
+            sql: "DELETE FROM bodies WHERE hash = ? AND NOT EXISTS (SELECT 1 FROM articles WHERE body_hash = ?)",
+            arguments: [article.contentHash, article.contentHash])
+        let title = SearchText.searchable(article.title)
+        try SearchIndex.articles.replace(
+            db, rowid: localId, old: [title, SearchText.searchable(oldBody)], new: [title, SearchText.searchable(body)])
+        let text = ArticleText(body)
+        for listing in try Annotation.fetchListings(db, where: "WHERE n.article_id = ?", arguments: [article.id]) {
+            let anchor = Anchoring.anchor(listing.annotation.selectors, in: text)
+            try db.execute(
+                sql: "UPDATE annotations SET anchor_start = ?, anchor_end = ? WHERE id = ?",
+                arguments: [anchor?.lowerBound, anchor?.upperBound, listing.annotation.id])
+        }
+    }
+
+    // MARK: - Annotations
+
+    private mutating func applyAnnotation(_ record: ServerRecord) throws {
+        let local = try Annotation.fetchOne(db, id: record.id)
+        if local != nil, try Annotation.version(db, id: record.id) >= record.version { return }
+        let pending = try pendingChanges(record.id)
+        if record.deleted {
+            try db.execute(sql: "DELETE FROM parked_records WHERE id = ?", arguments: [record.id])
+            guard let local, pending.isEmpty else { return try setVersion("annotations", record) }
+            return try local.delete(db)
+        }
+        guard let values = Self.rebase(record.fields, on: pending) else { return }
+        let annotation = Annotation(id: record.id, fields: values, updatedAt: Timestamp(milliseconds: record.updatedAt))
+        if let local {
+            if local != annotation { try annotation.update(db, old: local) }
+        } else {
+            guard let text = try Article.text(db, id: annotation.articleId) else {
+                let json = String(decoding: try JSONEncoder().encode(record), as: UTF8.self)
+                try db.execute(
+                    sql: "INSERT OR REPLACE INTO parked_records (id, article_id, record) VALUES (?, ?, ?)",
+                    arguments: [record.id, annotation.articleId, json])
+                return
+            }
+            try annotation.insert(db, anchor: Anchoring.anchor(annotation.selectors, in: text))
+        }
+        try setVersion("annotations", record)
+    }
+
+    private mutating func applyParked(articleId: String) throws {
+        let parked = try String.fetchAll(
+            db, sql: "SELECT record FROM parked_records WHERE article_id = ?", arguments: [articleId])
+        guard !parked.isEmpty else { return }
+        try db.execute(sql: "DELETE FROM parked_records WHERE article_id = ?", arguments: [articleId])
+        for json in parked { try apply(try JSONDecoder().decode(ServerRecord.self, from: Data(json.utf8))) }
+    }
+
+    // MARK: - Conflicts
+
+    private func applyConflict(_ record: ServerRecord) throws {
+        if record.deleted {
+            try db.execute(sql: "DELETE FROM conflicts WHERE id = ?", arguments: [record.id])
+            return
+        }
+        let fields = record.fields
+        try db.execute(
+            sql: """
+                INSERT INTO conflicts (id, record_entity, record_id, kind, field, value, device, hlc, created_at, version) \
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET version = excluded.version \
+                WHERE excluded.version > conflicts.version
+                """,
+            arguments: [
+                record.id, fields["recordEntity"]?.textValue, fields["recordId"]?.textValue, fields["kind"]?.textValue,
+                fields["field"]?.textValue, JSONText.value(fields["value"] ?? .null), fields["device"]?.textValue,
+                fields["hlc"]?.integerValue, fields["createdAt"]?.integerValue, record.version,
+            ])
+    }
+
+    // MARK: - Rebase
+
+    /// This store's unacknowledged changes to the record `id`, oldest first.
+    private func pendingChanges(_ id: String) throws -> [(op: ChangeEntry.Operation, fields: [String: ChangeEntry.FieldChange])] {
+        let rows = try Row.fetchAll(
+            db.cachedStatement(sql: "SELECT op, fields FROM changes WHERE entity_id = ? AND seq > ? ORDER BY seq"),
+            arguments: [id, pushedSeq])
+        let decoder = JSONDecoder()
+        return try rows.map { row in
+            let fields: String = row["fields"]
+            return (
+                ChangeEntry.Operation(rawValue: row["op"]) ?? .update,
+                try decoder.decode([String: ChangeEntry.FieldChange].self, from: Data(fields.utf8))
+            )
+        }
+    }
+
+    /// The server's values with the pending local changes on top, or `nil` when a
+    /// pending change deletes the record.
+    static func rebase(
+        _ server: [String: FieldValue], on pending: [(op: ChangeEntry.Operation, fields: [String: ChangeEntry.FieldChange])]
+    ) -> [String: FieldValue]? {
+        var values = server
+        for change in pending {
+            if change.op == .delete { return nil }
+            for (field, fieldChange) in change.fields {
+                if field == "tags" {
+                    let old = Set(fieldChange.old.listValue ?? [])
+                    let new = Set(fieldChange.new.listValue ?? [])
+                    let current = Set(values[field]?.listValue ?? [])
+                    values[field] = .list(current.union(new.subtracting(old)).subtracting(old.subtracting(new)).sorted())
+                } else {
+                    values[field] = fieldChange.new
+                }
+            }
+        }
+        return values
+    }
+
+    private func setVersion(_ table: String, _ record: ServerRecord) throws {
+        try db.execute(sql: "UPDATE \(table) SET version = ? WHERE id = ?", arguments: [record.version, record.id])
+    }
+}

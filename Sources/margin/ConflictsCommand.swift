@@ -1,0 +1,77 @@
+import ArgumentParser
+import MarginCore
+import MarginStore
+
+struct ConflictsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "conflicts", abstract: "List, show, restore or dismiss the values that lost a sync conflict.",
+        subcommands: [List.self, Show.self, Restore.self, Dismiss.self], defaultSubcommand: List.self)
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List conflicts, newest first.")
+        @OptionGroup var library: LibraryOptions
+        @Flag(help: "Print the conflicts as JSON.") var json = false
+
+        func run() throws {
+            let conflicts = try library.open().conflicts()
+            if json { return try Terminal.printJSON(conflicts) }
+            if conflicts.isEmpty { return print("no conflicts") }
+            for conflict in conflicts { print(ConflictsCommand.summary(conflict)) }
+        }
+    }
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show a conflict: the losing value next to the current one.")
+        @OptionGroup var library: LibraryOptions
+        @Argument(help: "The conflict's id or a unique prefix of it.") var id: String
+        @Flag(help: "Print the conflict as JSON.") var json = false
+
+        func run() throws {
+            let store = try library.open()
+            let conflict = try reportingUsageErrors { () throws(MarginError) in try store.conflict(id) }
+            if json { return try Terminal.printJSON(conflict) }
+            print(ConflictsCommand.summary(conflict))
+            if conflict.kind == .value {
+                print("lost:    \(conflict.value)")
+                print("current: \(conflict.currentValue.map(\.description) ?? "(the record is gone)")")
+            }
+            print("restore it with: margin conflicts restore \(conflict.id.prefix(8))")
+        }
+    }
+
+    struct Restore: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Put the losing value back (or re-apply the losing delete) and dismiss the conflict.")
+        @OptionGroup var library: LibraryOptions
+        @Argument(help: "The conflict's id or a unique prefix of it.") var id: String
+
+        func run() throws {
+            let store = try library.open()
+            let conflict = try reportingUsageErrors { () throws(MarginError) in try store.conflict(id) }
+            _ = try store.restoreConflict(id: conflict.id)
+            print(conflict.kind == .delete
+                ? "deleted \(conflict.recordEntity.rawValue) \(conflict.recordId) again; it syncs at the next margin sync"
+                : "restored the \(conflict.field ?? "value") of \(conflict.recordEntity.rawValue) \(conflict.recordId); it syncs at the next margin sync")
+        }
+    }
+
+    struct Dismiss: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Forget a conflict, keeping the record as it is.")
+        @OptionGroup var library: LibraryOptions
+        @Argument(help: "The conflict's id or a unique prefix of it.") var id: String
+
+        func run() throws {
+            let store = try library.open()
+            let conflict = try reportingUsageErrors { () throws(MarginError) in try store.conflict(id) }
+            try store.dismissConflict(id: conflict.id)
+            print("dismissed conflict \(conflict.id)")
+        }
+    }
+
+    static func summary(_ conflict: ConflictRecord) -> String {
+        let what = conflict.kind == .delete
+            ? "delete of \(conflict.recordEntity.rawValue) \(conflict.recordId.prefix(8)) lost to an edit"
+            : "\(conflict.field ?? "value") of \(conflict.recordEntity.rawValue) \(conflict.recordId.prefix(8)): \(conflict.value.description.excerpt(50)) lost"
+        return "\(conflict.id.prefix(8))  \(conflict.createdAt)  \(what)"
+    }
+}

@@ -1,0 +1,71 @@
+import ArgumentParser
+import Foundation
+import MarginCore
+import MarginStore
+import MarginSync
+
+struct SyncCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sync", abstract: "Push local changes to the server, then pull until up to date.",
+        discussion: """
+            Exit codes: 0 synced, 1 failure (no remote, no token, store error), 2 usage error, \
+            3 server unreachable or timed out, 4 token refused, 5 server error or invalid reply, \
+            6 another sync is running, 7 protocol mismatch (upgrade margin).
+            """)
+
+    @OptionGroup var library: LibraryOptions
+    @Flag(help: "Print nothing on success (for cron).") var quiet = false
+    @Option(help: "Give up after this many seconds, retries included.") var timeout: Int = 60
+    @Flag(help: "Print what the sync did as JSON.") var json = false
+
+    func validate() throws {
+        guard (1...86_400).contains(timeout) else { throw ValidationError("--timeout must be 1 to 86400 seconds") }
+    }
+
+    func run() throws {
+        let store = try library.open()
+        guard let remote = try store.syncStatus().remote else {
+            throw MarginError(.invalidInput, "no remote set; run margin remote set URL --token-file FILE")
+        }
+        var options = SyncOptions()
+        options.timeout = .seconds(timeout)
+        if !quiet, Terminal.stderrIsTTY {
+            options.progress = { line in FileHandle.standardError.write(Data("\r\(line)\u{1B}[K".utf8)) }
+        }
+        let token = try DeviceCredentials.token(for: remote, environment: ProcessInfo.processInfo.environment)
+        let report = try SyncEngine(store: store, remote: remote, token: token, options: options).run()
+        if options.progress != nil, report.pushed + report.pulled > 0 { FileHandle.standardError.write(Data("\n".utf8)) }
+        if json { return try Terminal.printJSON(SyncResult(report)) }
+        if quiet { return }
+        let outcomes = ChangeResult.Outcome.allCases.compactMap { outcome in
+            report.outcomes[outcome].map { "\(outcome.rawValue.replacingOccurrences(of: "_", with: " ")) \($0)" }
+        }
+        print("pushed \(report.pushed) change(s)" + (outcomes.isEmpty ? "" : " (" + outcomes.joined(separator: ", ") + ")")
+            + ", pulled \(report.pulled) record(s)" + (report.reset ? " (full reset)" : ""))
+        if let conflicts = report.outcomes[.conflict], conflicts > 0 {
+            print("\(conflicts) change(s) conflicted; see margin conflicts")
+        }
+        if let rejected = report.outcomes[.rejected], rejected > 0 {
+            print("\(rejected) change(s) were rejected by the server; see margin log --json")
+        }
+    }
+}
+
+/// `margin sync --json`.
+struct SyncResult: Encodable {
+    var pushed: Int
+    var outcomes: [String: Int]
+    var pulled: Int
+    var bodiesFetched: Int
+    var requests: Int
+    var reset: Bool
+
+    init(_ report: SyncReport) {
+        pushed = report.pushed
+        outcomes = Dictionary(uniqueKeysWithValues: report.outcomes.map { ($0.key.rawValue, $0.value) })
+        pulled = report.pulled
+        bodiesFetched = report.bodiesFetched
+        requests = report.requests
+        reset = report.reset
+    }
+}
