@@ -1,1 +1,199 @@
+import MarginCore
 import Testing
+
+@testable import MarginServer
+
+/// The resolution rules of SPEC "Sync", rule 5, on the planner alone.
+@Suite struct PushPlannerTests {
+    static let deviceA = "01900000-0000-7000-8000-00000000000a"
+    static let deviceB = "01900000-0000-7000-8000-00000000000b"
+    static let articleId = "01900000-0000-7000-8000-000000000001"
+    static let annotationId = "01900000-0000-7000-8000-000000000002"
+    static let hash = String(repeating: "a", count: 64)
+
+    /// An annotation last written at version 5 by device A at clock 1000.
+    static func annotation(note: String = "base", tags: [String] = ["t"], color: String = "yellow") -> StoredRecord {
+        let fields: [String: FieldValue] = [
+            "articleId": .text(articleId), "start": .integer(0), "end": .integer(4), "exact": .text("text"),
+            "prefix": .text(""), "suffix": .text(""), "note": .text(note), "tags": .list(tags), "color": .text(color),
+            "createdAt": .integer(1),
+        ]
+        return StoredRecord(
+            entity: .annotation, id: annotationId, version: 5, deleted: false, fields: fields,
+            meta: fields.mapValues { _ in FieldMeta(version: 5, hlc: 1_000, device: deviceA) }, device: deviceA, hlc: 1_000,
+            updatedAt: 0, deletedAt: nil)
+    }
+
+    static var article: StoredRecord {
+        let fields: [String: FieldValue] = [
+            "title": .text("T"), "published": .null, "source": .null, "contentHash": .text(hash), "captions": .list([]),
+            "tags": .list([]), "createdAt": .integer(1),
+        ]
+        return StoredRecord(
+            entity: .article, id: articleId, version: 4, deleted: false, fields: fields,
+            meta: fields.mapValues { _ in FieldMeta(version: 4, hlc: 900, device: deviceA) }, device: deviceA, hlc: 900,
+            updatedAt: 0, deletedAt: nil)
+    }
+
+    static func update(_ fields: [String: ChangeEntry.FieldChange], seq: Int64 = 1, hlc: Int64 = 2_000) -> WireChange {
+        WireChange(seq: seq, entity: .annotation, id: annotationId, op: .update, baseVersion: 3, hlc: hlc, fields: fields)
+    }
+
+    static func plan(
+        _ changes: [WireChange], records: [StoredRecord], device: String = deviceB, lastApplied: Int64 = 0
+    ) -> PushPlan {
+        var snapshot = PushSnapshot(lastSeq: 10, lastAppliedSeq: lastApplied)
+        for record in records { snapshot.records[record.id] = record }
+        snapshot.liveAnnotationsByArticle[articleId] = Set(records.filter { $0.entity == .annotation && !$0.deleted }.map(\.id))
+        return PushPlanner(snapshot: snapshot, deviceId: device, now: 5_000).plan(changes, bodies: [])
+    }
+
+    private func written(_ plan: PushPlan, _ id: String) throws -> StoredRecord {
+        try #require(plan.written.first { $0.id == id })
+    }
+
+    @Test func aChangeToAValueNobodyElseTouchedIsAppliedWithTheNextVersion() throws {
+        let plan = Self.plan([Self.update(["note": .init(old: .text("base"), new: .text("mine"))])], records: [Self.annotation()])
+
+        #expect(plan.results.map(\.outcome) == [.applied])
+        let record = try written(plan, Self.annotationId)
+        #expect(record.fields["note"] == .text("mine"))
+        #expect(record.version == 11)
+        #expect(record.meta["note"] == FieldMeta(version: 11, hlc: 2_000, device: Self.deviceB))
+        #expect(plan.lastSeq == 11)
+        #expect(plan.lastAppliedSeq == 1)
+    }
+
+    @Test func tagsMergeAsSetsKeepingAddsAndRemovesOfBothSides() throws {
+        // The server has {t, server}; this device saw {t, gone} and made it {t, mine}.
+        let server = Self.annotation(tags: ["server", "t"])
+        let plan = Self.plan(
+            [Self.update(["tags": .init(old: .list(["gone", "t"]), new: .list(["mine", "t"]))])], records: [server])
+
+        #expect(plan.results.map(\.outcome) == [.merged])
+        #expect(try written(plan, Self.annotationId).fields["tags"] == .list(["mine", "server", "t"]))
+    }
+
+    @Test func notesEditedInDifferentPlacesAreMergedThreeWays() throws {
+        let server = Self.annotation(note: "first line\nsecond LINE")
+        let plan = Self.plan(
+            [Self.update(["note": .init(old: .text("first line\nsecond line"), new: .text("FIRST line\nsecond line"))])],
+            records: [server])
+
+        #expect(plan.results.map(\.outcome) == [.merged])
+        #expect(try written(plan, Self.annotationId).fields["note"] == .text("FIRST line\nsecond LINE"))
+        #expect(plan.conflicts == 0)
+    }
+
+    @Test func overlappingNoteEditsGoToTheLaterClockAndKeepTheLoser() throws {
+        let server = Self.annotation(note: "theirs")
+        let later = Self.plan([Self.update(["note": .init(old: .text("base"), new: .text("mine"))], hlc: 2_000)], records: [server])
+        let earlier = Self.plan([Self.update(["note": .init(old: .text("base"), new: .text("mine"))], hlc: 500)], records: [server])
+
+        #expect(later.results.map(\.outcome) == [.conflict])
+        #expect(try written(later, Self.annotationId).fields["note"] == .text("mine"))
+        let lostByServer = try #require(later.written.first { $0.entity == .conflict })
+        #expect(lostByServer.fields["value"] == .text("theirs"))
+        #expect(lostByServer.fields["device"] == .text(Self.deviceA))
+        #expect(lostByServer.fields["recordId"] == .text(Self.annotationId))
+
+        #expect(earlier.results.map(\.outcome) == [.conflict])
+        #expect(earlier.written.allSatisfy { $0.entity == .conflict })
+        let lostByDevice = try #require(earlier.written.first)
+        #expect(lostByDevice.fields["value"] == .text("mine"))
+        #expect(lostByDevice.fields["device"] == .text(Self.deviceB))
+    }
+
+    @Test func equalClocksAreBrokenByTheLargerDeviceId() throws {
+        let server = Self.annotation(color: "red")
+        // Device B > device A, same clock: B wins.
+        let plan = Self.plan([Self.update(["color": .init(old: .text("yellow"), new: .text("blue"))], hlc: 1_000)], records: [server])
+        #expect(try written(plan, Self.annotationId).fields["color"] == .text("blue"))
+    }
+
+    @Test func anEditOfADeletedRecordBringsItBackAndKeepsTheDelete() throws {
+        var tombstone = Self.annotation()
+        tombstone.deleted = true
+        tombstone.deletedAt = 1
+        let plan = Self.plan([Self.update(["note": .init(old: .text("base"), new: .text("still wanted"))])], records: [tombstone])
+
+        #expect(plan.results.map(\.outcome) == [.conflict])
+        let record = try written(plan, Self.annotationId)
+        #expect(!record.deleted)
+        #expect(record.deletedAt == nil)
+        #expect(record.fields["note"] == .text("still wanted"))
+        let conflict = try #require(plan.written.first { $0.entity == .conflict })
+        #expect(conflict.fields["kind"] == .text("delete"))
+        #expect(conflict.fields["device"] == .text(Self.deviceA))
+    }
+
+    @Test func aDeleteOfARecordEditedSinceIsKeptAsAConflictNotApplied() throws {
+        let server = Self.annotation(note: "edited elsewhere")
+        let delete = WireChange(
+            seq: 1, entity: .annotation, id: Self.annotationId, op: .delete, baseVersion: 3, hlc: 3_000,
+            fields: ["note": .init(old: .text("base"), new: .null)])
+        let plan = Self.plan([delete], records: [server])
+
+        #expect(plan.results.map(\.outcome) == [.conflict])
+        #expect(plan.written.allSatisfy { $0.entity == .conflict })
+        #expect(plan.written.first?.fields["kind"] == .text("delete"))
+    }
+
+    @Test func anArticleWithAnnotationsTheDeleterDidNotSeeIsNotDeleted() throws {
+        let delete = WireChange(
+            seq: 1, entity: .article, id: Self.articleId, op: .delete, baseVersion: 4, hlc: 3_000,
+            fields: ["title": .init(old: .text("T"), new: .null)])
+        let plan = Self.plan([delete], records: [Self.article, Self.annotation()])
+
+        #expect(plan.results.map(\.outcome) == [.conflict])
+        #expect(plan.written.allSatisfy { $0.entity == .conflict })
+    }
+
+    @Test func changesAlreadyAppliedAreAnsweredSoAndChangeNothing() throws {
+        let change = Self.update(["note": .init(old: .text("base"), new: .text("mine"))], seq: 7)
+        let plan = Self.plan([change], records: [Self.annotation()], lastApplied: 7)
+
+        #expect(plan.results.map(\.outcome) == [.alreadyApplied])
+        #expect(plan.results.first?.version == 5)
+        #expect(plan.written.isEmpty)
+        #expect(plan.lastSeq == 10)
+        #expect(plan.reply.map(\.id) == [Self.annotationId])
+    }
+
+    @Test func aGapInTheDeviceSequenceIsRefused() {
+        let change = Self.update([:], seq: 9)
+        #expect(throws: ServerError.self) { try PushPlanner.checkSequence([change], lastAppliedSeq: 7) }
+        #expect(throws: ServerError.self) {
+            try PushPlanner.checkSequence([Self.update([:], seq: 8), Self.update([:], seq: 8)], lastAppliedSeq: 7)
+        }
+        #expect(throws: Never.self) {
+            try PushPlanner.checkSequence([Self.update([:], seq: 6), Self.update([:], seq: 8)], lastAppliedSeq: 7)
+        }
+    }
+
+    @Test func anArticleWithABodyTheLibraryHasBecomesAnAliasOfIt() throws {
+        var fields = Self.article.fields.mapValues { ChangeEntry.FieldChange(old: .null, new: $0) }
+        fields["tags"] = .init(old: .null, new: .list(["imported-twice"]))
+        let otherId = "01900000-0000-7000-8000-0000000000ff"
+        let create = WireChange(seq: 1, entity: .article, id: otherId, op: .create, baseVersion: 0, hlc: 3_000, fields: fields)
+        var snapshot = PushSnapshot(lastSeq: 10, lastAppliedSeq: 0)
+        snapshot.records[Self.articleId] = Self.article
+        snapshot.liveArticleByHash[Self.hash] = Self.articleId
+        let plan = PushPlanner(snapshot: snapshot, deviceId: Self.deviceB, now: 5_000).plan([create], bodies: [])
+
+        #expect(plan.results.first?.outcome == .merged)
+        #expect(plan.results.first?.canonicalId == Self.articleId)
+        #expect(plan.newAliases.map(\.alias) == [otherId])
+        #expect(try written(plan, Self.articleId).fields["tags"] == .list(["imported-twice"]))
+    }
+
+    @Test func anArticleWithoutItsBodyIsRejected() throws {
+        let fields = Self.article.fields.mapValues { ChangeEntry.FieldChange(old: .null, new: $0) }
+        let create = WireChange(seq: 1, entity: .article, id: Self.articleId, op: .create, baseVersion: 0, hlc: 1, fields: fields)
+        let plan = Self.plan([create], records: [])
+
+        #expect(plan.results.first?.outcome == .rejected)
+        #expect(plan.written.isEmpty)
+        #expect(plan.lastAppliedSeq == 1)
+    }
+}

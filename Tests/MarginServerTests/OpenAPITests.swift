@@ -1,0 +1,73 @@
+import Foundation
+import MarginCore
+import MarginSchema
+import Testing
+
+@testable import MarginServer
+
+/// Schema/openapi.json is the protocol's single source of truth: the server's routes and
+/// the messages it exchanges must match it.
+@Suite struct OpenAPITests {
+    static var document: [String: Any] {
+        (try? JSONSerialization.jsonObject(with: Data(EmbeddedSchema.openAPI.utf8))) as? [String: Any] ?? [:]
+    }
+
+    static func schema(_ name: String) -> [String: Any] {
+        let components = document["components"] as? [String: Any]
+        return (components?["schemas"] as? [String: Any])?[name] as? [String: Any] ?? [:]
+    }
+
+    static func properties(_ name: String) -> Set<String> {
+        Set((schema(name)["properties"] as? [String: Any] ?? [:]).keys)
+    }
+
+    @Test func everyRouteTheServerExposesIsDocumentedAndNoOther() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("openapi-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let repository = try SQLiteSyncRepository(path: directory.appendingPathComponent("server.sqlite").path)
+        let router = buildRouter(repository: repository, metrics: ServerMetrics())
+
+        let served = Set(router.routes.map { "\($0.method.rawValue.uppercased()) \($0.path)" })
+        let paths = try #require(Self.document["paths"] as? [String: [String: Any]])
+        let documented = Set(paths.flatMap { path, operations in operations.keys.map { "\($0.uppercased()) \(path)" } })
+
+        #expect(served == documented)
+    }
+
+    @Test func theSchemaFileOnDiskIsTheOneCompiledIn() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let onDisk = try String(contentsOf: root.appendingPathComponent("Schema/openapi.json"), encoding: .utf8)
+        #expect(onDisk == EmbeddedSchema.openAPI)
+    }
+
+    @Test func messagesUseExactlyTheDocumentedFields() throws {
+        let change = WireChange(
+            seq: 1, entity: .annotation, id: "01900000-0000-7000-8000-000000000001", op: .update, baseVersion: 0, hlc: 0,
+            fields: ["note": .init(old: .text("a"), new: .text("b"))])
+        let samples: [(String, any Encodable)] = [
+            ("Change", change),
+            ("PushRequest", PushRequest(changes: [change], bodies: [WireBody(hash: "h", text: "t")])),
+            ("Body", WireBody(hash: "h", text: "t")),
+            ("ChangeResult", ChangeResult(seq: 1, outcome: .merged, version: 2, canonicalId: "c", reason: "r")),
+            ("Record", ServerRecord(entity: .article, id: "i", version: 1, deleted: false, fields: [:], updatedAt: 0)),
+            ("PushResponse", PushResponse(results: [], records: [])),
+            ("PullRequest", PullRequest(cursor: 0, bound: 1, limit: 2)),
+            ("PullResponse", PullResponse(records: [], cursor: 0, bound: 0, more: false, reset: false)),
+            ("BodiesRequest", BodiesRequest(hashes: [])),
+            ("BodiesResponse", BodiesResponse(bodies: [])),
+            ("Error", ErrorResponse(code: "c", message: "m")),
+        ]
+        for (name, sample) in samples {
+            let object = try JSONSerialization.jsonObject(with: JSONEncoder().encode(sample)) as! [String: Any]
+            #expect(Set(object.keys) == Self.properties(name), "\(name)")
+            let required = Set(Self.schema(name)["required"] as? [String] ?? [])
+            #expect(required.isSubset(of: object.keys), "\(name)")
+        }
+    }
+
+    @Test func strictRequestsRefuseUnknownFields() {
+        let body = Data(#"{"cursor": 0, "limitt": 5}"#.utf8)
+        #expect(throws: DecodingError.self) { try JSONDecoder().decode(PullRequest.self, from: body) }
+        #expect(Self.schema("PullRequest")["additionalProperties"] as? Bool == false)
+    }
+}
