@@ -98,7 +98,7 @@ let package = Package(
             dependencies: ["MarginStore", "MarginSchema", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         .testTarget(name: "MarginServerTests", dependencies: ["MarginServer", "MarginSchema"]),
-        .testTarget(name: "marginTests", dependencies: ["margin", "margin-server", "MarginCore"]),
+        .testTarget(name: "marginTests", dependencies: ["margin", "margin-server", "MarginCore", "MarginStore", "MarginSync"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -90,8 +90,8 @@ extension Annotation {
     /// annotation, previously `old`.
     func update(_ db: Database, old: Annotation) throws {
         try db.execute(
-            sql: "UPDATE annotations SET note = ?, color = ?, updated_at = ? WHERE id = ?",
-            arguments: [note, color.rawValue, updatedAt.milliseconds, id])
+            sql: "UPDATE annotations SET note = ?, color = ?, created_at = ?, updated_at = ? WHERE id = ?",
+            arguments: [note, color.rawValue, createdAt.milliseconds, updatedAt.milliseconds, id])
         try db.execute(sql: "DELETE FROM annotation_tags WHERE annotation_id = ?", arguments: [id])
         try insertTags(db)
         try SearchIndex.annotations.replace(db, rowid: try Self.localId(db, id: id), old: old.searchColumns, new: searchColumns)

@@ -89,8 +89,14 @@ extension Article {
     /// (see `replaceBody`).
     func update(_ db: Database, old: Article) throws {
         try db.execute(
-            sql: "UPDATE articles SET title = ?, published = ?, source = ?, captions = ?, updated_at = ? WHERE id = ?",
-            arguments: [title, published?.description, source, JSONText.array(captions), updatedAt.milliseconds, id])
+            sql: """
+                UPDATE articles SET title = ?, published = ?, source = ?, captions = ?, created_at = ?, updated_at = ? \
+                WHERE id = ?
+                """,
+            arguments: [
+                title, published?.description, source, JSONText.array(captions), createdAt.milliseconds,
+                updatedAt.milliseconds, id,
+            ])
         try db.execute(sql: "DELETE FROM article_tags WHERE article_id = ?", arguments: [id])
         try insertTags(db)
         if title != old.title, let (localId, body) = try Self.localIdAndBody(db, id: id) {

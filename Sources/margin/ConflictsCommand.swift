@@ -16,7 +16,8 @@ struct ConflictsCommand: ParsableCommand {
             let conflicts = try library.open().conflicts()
             if json { return try Terminal.printJSON(conflicts) }
             if conflicts.isEmpty { return print("no conflicts") }
-            for conflict in conflicts { print(ConflictsCommand.summary(conflict)) }
+            let ids = conflicts.map(\.id)
+            for conflict in conflicts { print(ConflictsCommand.summary(conflict, among: ids)) }
         }
     }
 
@@ -30,12 +31,12 @@ struct ConflictsCommand: ParsableCommand {
             let store = try library.open()
             let conflict = try reportingUsageErrors { () throws(MarginError) in try store.conflict(id) }
             if json { return try Terminal.printJSON(conflict) }
-            print(ConflictsCommand.summary(conflict))
+            print(ConflictsCommand.summary(conflict, among: [conflict.id]))
             if conflict.kind == .value {
                 print("lost:    \(conflict.value)")
                 print("current: \(conflict.currentValue.map(\.description) ?? "(the record is gone)")")
             }
-            print("restore it with: margin conflicts restore \(conflict.id.prefix(8))")
+            print("restore it with: margin conflicts restore \(conflict.id)")
         }
     }
 
@@ -68,10 +69,13 @@ struct ConflictsCommand: ParsableCommand {
         }
     }
 
-    static func summary(_ conflict: ConflictRecord) -> String {
+    /// One line: the conflict's shortest unique id prefix (at least 8) among `ids`, its
+    /// time, and what lost.
+    static func summary(_ conflict: ConflictRecord, among ids: [String]) -> String {
+        let shared = ids.filter { $0 != conflict.id }.map { zip($0, conflict.id).prefix { $0 == $1 }.count }.max() ?? 0
         let what = conflict.kind == .delete
             ? "delete of \(conflict.recordEntity.rawValue) \(conflict.recordId.prefix(8)) lost to an edit"
             : "\(conflict.field ?? "value") of \(conflict.recordEntity.rawValue) \(conflict.recordId.prefix(8)): \(conflict.value.description.excerpt(50)) lost"
-        return "\(conflict.id.prefix(8))  \(conflict.createdAt)  \(what)"
+        return "\(conflict.id.prefix(max(8, shared + 1)))  \(conflict.createdAt)  \(what)"
     }
 }

@@ -14,7 +14,7 @@ struct SyncCommand: ParsableCommand {
             """)
 
     @OptionGroup var library: LibraryOptions
-    @Flag(help: "Print nothing on success (for cron).") var quiet = false
+    @Flag(name: [.short, .long], help: "Print nothing on success (for cron).") var quiet = false
     @Option(help: "Give up after this many seconds, retries included.") var timeout: Int = 60
     @Flag(help: "Print what the sync did as JSON.") var json = false
 

@@ -47,12 +47,12 @@ final class MarginProcess {
         return try Self.launch("/usr/bin/script", ["-qec", command, "/dev/null"], environment: environment)
     }
 
-    private static func launch(_ path: String, _ arguments: [String], environment: [String: String]) throws -> Result {
+    static func launch(_ path: String, _ arguments: [String], environment: [String: String] = [:]) throws -> Result {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: path)
         process.arguments = arguments
         var base = ProcessInfo.processInfo.environment
-        for key in ["NO_COLOR", "MARGIN_STORE", "XDG_DATA_HOME"] { base[key] = nil }
+        for key in ["NO_COLOR", "MARGIN_STORE", "XDG_DATA_HOME", "MARGIN_TOKEN"] { base[key] = nil }
         process.environment = base.merging(environment) { $1 }
         let output = Pipe()
         let errors = Pipe()

@@ -1,0 +1,288 @@
+import Foundation
+import MarginCore
+import MarginStore
+import MarginSync
+import Testing
+
+/// End to end: real `margin` devices syncing through a real `margin-server` on 127.0.0.1.
+@Suite struct SyncTests {
+    /// What a device holds: its export (without the export time) and its conflicts.
+    private func state(_ device: MarginProcess) throws -> (library: NSDictionary, conflicts: NSArray) {
+        var library = try device.run(["export", "--format", "json"]).json() as! [String: Any]
+        library["exportedAt"] = nil
+        let conflicts = try device.run(["conflicts", "list", "--json"]).json() as! [Any]
+        return (library as NSDictionary, conflicts as NSArray)
+    }
+
+    private func sync(_ devices: MarginProcess...) throws {
+        for device in devices {
+            let result = try device.run(["sync", "--quiet"])
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(result.stdout.isEmpty)
+        }
+    }
+
+    private func annotation(_ device: MarginProcess, _ id: String) throws -> [String: Any] {
+        let all = try device.run(["annotations", "--json"]).json() as! [[String: Any]]
+        return try #require(all.first { $0["id"] as? String == id })
+    }
+
+    private func articleIds(_ device: MarginProcess) throws -> [String] {
+        (try device.run(["list", "--json"]).json() as! [[String: Any]]).map { $0["id"] as! String }
+    }
+
+    private func annotate(_ device: MarginProcess, _ article: String, range: String, note: String, tags: [String] = []) throws -> String {
+        let result = try device.run(["annotate", article, "--range", range, "--note", note] + tags.flatMap { ["--tag", $0] })
+        #expect(result.status == 0, "\(result.stderr)")
+        return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    @Test func twoDevicesEditingOfflineConvergeAndKeepEveryLosingValue() throws {
+        let server = try ServerProcess()
+        let laptop = try server.device(token: try server.addUser("ana"))
+        let desktop = try server.device(token: try server.issueToken("ana"))
+        // Both import the same seeds offline: one set of articles after syncing.
+        try laptop.run(["import", MarginProcess.seeds])
+        try desktop.run(["import", MarginProcess.seeds])
+        try sync(laptop, desktop, laptop)
+        let articles = try articleIds(laptop)
+        #expect(articles.count == 5)
+        #expect(try articleIds(desktop) == articles)
+
+        let merged = try annotate(laptop, articles[0], range: "0:20", note: "first line\nsecond line", tags: ["keep", "drop"])
+        let colored = try annotate(laptop, articles[1], range: "0:20", note: "color me")
+        let contested = try annotate(laptop, articles[2], range: "0:20", note: "original")
+        let deletedThere = try annotate(laptop, articles[3], range: "0:20", note: "delete me?")
+        let deletedHere = try annotate(laptop, articles[4], range: "0:20", note: "gone")
+        try sync(laptop, desktop)
+
+        // Offline on both machines:
+        try laptop.run(["edit", merged, "--note", "FIRST line\nsecond line", "--add-tag", "laptop"])
+        try desktop.run(["edit", merged, "--note", "first line\nSECOND line", "--remove-tag", "drop", "--add-tag", "desktop"])
+        try desktop.run(["edit", colored, "--color", "blue"])
+        try laptop.run(["edit", colored, "--color", "green"])
+        try desktop.run(["edit", contested, "--note", "desktop's version"])
+        try laptop.run(["edit", contested, "--note", "laptop's version"])
+        try laptop.run(["delete", deletedThere])
+        try desktop.run(["edit", deletedThere, "--note", "still needed"])
+        try desktop.run(["delete", deletedHere])
+        let created = try annotate(desktop, articles[0], range: "30:40", note: "made on the desktop")
+
+        try sync(desktop, laptop, desktop, laptop)
+
+        let (laptopLibrary, laptopConflicts) = try state(laptop)
+        let (desktopLibrary, desktopConflicts) = try state(desktop)
+        #expect(laptopLibrary == desktopLibrary)
+        #expect(laptopConflicts == desktopConflicts)
+        let mergedNow = try annotation(laptop, merged)
+        #expect(mergedNow["note"] as? String == "FIRST line\nSECOND line")
+        #expect(mergedNow["tags"] as? [String] == ["desktop", "keep", "laptop"])
+        // The laptop's edits came later (clock): its color and note win; the desktop's are kept.
+        #expect(try annotation(laptop, colored)["color"] as? String == "green")
+        #expect(try annotation(laptop, contested)["note"] as? String == "laptop's version")
+        #expect(try annotation(laptop, deletedThere)["note"] as? String == "still needed")
+        #expect(try annotation(laptop, created)["note"] as? String == "made on the desktop")
+        let all = try laptop.run(["annotations", "--json"]).json() as! [[String: Any]]
+        #expect(!all.contains { $0["id"] as? String == deletedHere })
+        let conflicts = try laptop.run(["conflicts", "list", "--json"]).json() as! [[String: Any]]
+        let summary = Set(conflicts.map { "\($0["kind"]!) \($0["field"] ?? "-") \($0["recordId"]!) \($0["value"] ?? "null")" })
+        #expect(summary == [
+            "value color \(colored) blue", "value note \(contested) desktop's version", "delete - \(deletedThere) <null>",
+        ])
+
+        // Restoring the losing note on the desktop reaches the laptop, and the conflict is gone on both.
+        let noteConflict = try #require(conflicts.first { $0["field"] as? String == "note" }?["id"] as? String)
+        #expect(try desktop.run(["conflicts", "restore", noteConflict]).status == 0)
+        try sync(desktop, laptop)
+        #expect(try annotation(laptop, contested)["note"] as? String == "desktop's version")
+        #expect((try laptop.run(["conflicts", "list", "--json"]).json() as! [Any]).count == 2)
+        #expect(try state(laptop).library == state(desktop).library)
+    }
+
+    @Test func aPushWhoseReplyWasLostIsAppliedOnceWhenRetried() throws {
+        let server = try ServerProcess()
+        let token = try server.addUser("lost")
+        let device = try server.device(token: token)
+        try device.run(["import", MarginProcess.seeds])
+        let article = try articleIds(device)[0]
+        _ = try annotate(device, article, range: "0:10", note: "once")
+        let store = try LibraryStore(path: device.store)
+        let batch = try store.pendingPush(maxCount: 100, maxBytes: 1 << 22)
+
+        // The first attempt reaches the server, but its reply never reaches the device.
+        let first = try server.post("push", body: Array(try JSONEncoder().encode(batch)), token: token, deviceId: try store.deviceId())
+        #expect(first.status == 200)
+        let retry = try device.run(["sync", "--json"])
+
+        #expect(retry.status == 0, "\(retry.stderr)")
+        let report = try retry.json() as! [String: Any]
+        #expect((report["outcomes"] as? [String: Int]) == ["already_applied": 6])
+        #expect(try store.syncStatus().pendingChanges == 0)
+        let other = try server.device(token: try server.issueToken("lost"))
+        try sync(other)
+        #expect(try state(other).library == state(device).library)
+        let users = try server.administer(["user", "list", "--json"]).json() as! [[String: Any]]
+        #expect(users.first?["records"] as? Int == 6)
+    }
+
+    @Test func anInterruptedPullResumesWhereItStopped() throws {
+        let server = try ServerProcess()
+        let writer = try server.device(token: try server.addUser("pages"))
+        try writer.run(["import", MarginProcess.seeds])
+        let article = try articleIds(writer)[0]
+        for index in 0..<20 { _ = try annotate(writer, article, range: "\(index):\(index + 5)", note: "note \(index)") }
+        try sync(writer)
+        let token = try server.issueToken("pages")
+        let reader = try server.device(token: token)
+        let store = try LibraryStore(path: reader.store)
+
+        // One page of 10 is pulled and applied, then the device stops (no further pages).
+        let reply = try server.post(
+            "pull", body: Array(try JSONEncoder().encode(PullRequest(cursor: 0, bound: nil, limit: 10))), token: token,
+            deviceId: try store.deviceId())
+        let page = try JSONDecoder().decode(PullResponse.self, from: Data(reply.body))
+        #expect(page.more)
+        let missing = try store.missingBodies(page.records)
+        let bodies = try JSONDecoder().decode(
+            BodiesResponse.self,
+            from: Data(try server.post(
+                "bodies", body: Array(try JSONEncoder().encode(BodiesRequest(hashes: missing))), token: token,
+                deviceId: try store.deviceId()).body))
+        try store.applyPullPage(page, bodies: bodies.bodies)
+        #expect(try store.pullState().cursor == page.cursor)
+
+        let resumed = try reader.run(["sync", "--json"])
+
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        #expect((try resumed.json() as! [String: Any])["pulled"] as? Int == 25 - 10)
+        #expect(try state(reader).library == state(writer).library)
+    }
+
+    @Test func aRevokedTokenIsRefusedWithItsOwnExitStatus() throws {
+        let server = try ServerProcess()
+        let device = try server.device(token: try server.addUser("gone"))
+        try sync(device)
+        try server.administer(["user", "revoke", "gone"])
+
+        let refused = try device.run(["sync", "--quiet"])
+
+        #expect(refused.status == 4)
+        #expect(refused.stdout.isEmpty)
+        #expect(refused.stderr.hasPrefix("margin: the server refused the token"))
+        #expect(refused.stderr.filter { $0 == "\n" }.count == 1)
+        let status = try device.run(["status", "--json"]).json() as! [String: Any]
+        #expect((status["lastError"] as? String)?.contains("refused the token") == true)
+    }
+
+    @Test func aUserCanNeitherReadNorChangeAnotherUsersLibrary() throws {
+        let server = try ServerProcess()
+        let alice = try server.device(token: try server.addUser("alice"))
+        try alice.run(["import", MarginProcess.seeds])
+        let annotationId = try annotate(alice, try articleIds(alice)[0], range: "0:10", note: "private")
+        try sync(alice)
+        let bobToken = try server.addUser("bob")
+        let bob = try server.device(token: bobToken)
+        try sync(bob)
+        #expect(try articleIds(bob).isEmpty)
+
+        // Bob forges an edit of Alice's annotation: it is not in his library.
+        let forged = PushRequest(
+            changes: [WireChange(
+                seq: 1, entity: .annotation, id: annotationId, op: .update, baseVersion: 1, hlc: 1,
+                fields: ["note": .init(old: .text("private"), new: .text("stolen"))])],
+            bodies: [])
+        let reply = try server.post(
+            "push", body: Array(try JSONEncoder().encode(forged)), token: bobToken,
+            deviceId: try LibraryStore(path: bob.store).deviceId())
+        let response = try JSONDecoder().decode(PushResponse.self, from: Data(reply.body))
+
+        #expect(response.results.map(\.outcome) == [.rejected])
+        #expect(response.records.isEmpty)
+        try sync(alice)
+        #expect(try annotation(alice, annotationId)["note"] as? String == "private")
+    }
+
+    @Test func badRequestsGetAClearJSONErrorAndChangeNothing() throws {
+        let server = try ServerProcess()
+        let token = try server.addUser("strict")
+        let device = "01900000-0000-7000-8000-0000000000d1"
+        let json = "Content-Type: application/json"
+        let standard = [json, "Authorization: Bearer \(token)", "Margin-Protocol: 1", "Margin-Device: \(device)"]
+        let cases: [(String, [UInt8], [String], Int, String)] = [
+            ("pull", Array("{not json".utf8), standard, 400, "bad_request"),
+            ("pull", Array(#"{"cursor": "zero"}"#.utf8), standard, 400, "bad_request"),
+            ("pull", Array(#"{"cursor": 0, "extra": 1}"#.utf8), standard, 400, "bad_request"),
+            ("pull", [0x7B, 0x22, 0xFF, 0xFE, 0x22, 0x7D], standard, 400, "bad_request"),
+            ("push", Array(#"{"changes": [{"seq": 1, "entity": "annotation", "id": "x", "op": "update", "baseVersion": 0, "hlc": 0, "fields": {}}]}"#.utf8), standard, 400, "bad_request"),
+            ("push", Array(#"{"changes": [{"seq": 5, "entity": "conflict", "id": "01900000-0000-7000-8000-000000000001", "op": "delete", "baseVersion": 0, "hlc": 0, "fields": {}}]}"#.utf8), standard, 409, "sequence_gap"),
+            ("pull", Array(#"{"cursor": 0}"#.utf8), [json, "Authorization: Bearer \(token)", "Margin-Device: \(device)"], 426, "upgrade_required"),
+            ("pull", Array(#"{"cursor": 0}"#.utf8), [json, "Margin-Protocol: 1", "Margin-Device: \(device)"], 401, "unauthorized"),
+            ("pull", Gzip.compress([UInt8](repeating: 0x20, count: 40_000_000)), standard + ["Content-Encoding: gzip"], 400, "bad_request"),
+            ("pull", [UInt8](repeating: 0x20, count: 17 * 1024 * 1024), standard, 413, "too_large"),
+            ("nothing", Array("{}".utf8), standard, 404, "not_found"),
+        ]
+        for (endpoint, body, headers, status, code) in cases {
+            let reply = try server.post(endpoint, body: body, token: token, deviceId: device, headers: headers)
+            #expect(reply.status == status, "\(endpoint) \(code)")
+            let error = try? JSONDecoder().decode(ErrorResponse.self, from: Data(reply.body))
+            #expect(error?.error.code == code, "\(String(decoding: reply.body, as: UTF8.self))")
+        }
+        let users = try server.administer(["user", "list", "--json"]).json() as! [[String: Any]]
+        #expect(users.first?["records"] as? Int == 0)
+        #expect(users.first?["devices"] as? Int == 0)
+    }
+
+    @Test func headlessSyncFailuresHaveDistinctExitStatuses() throws {
+        let server = try ServerProcess()
+        let device = try server.device(token: try server.addUser("cron"))
+
+        // Nothing listens on port 9 (discard) here: unreachable, exit 3, one line.
+        try device.run(["remote", "set", "http://127.0.0.1:9", "--token-file", device.directory.appendingPathComponent("token").path])
+        let unreachable = try device.run(["sync", "--quiet", "--timeout", "2"])
+        #expect(unreachable.status == 3)
+        #expect(unreachable.stderr.hasPrefix("margin: cannot reach http://127.0.0.1:9"))
+        #expect(unreachable.stderr.filter { $0 == "\n" }.count == 1)
+
+        // Another sync holds the lock: wait briefly, then exit 6.
+        try device.run(["remote", "set", server.url, "--token-file", device.directory.appendingPathComponent("token").path])
+        let lock = try SyncLock(storePath: device.store, wait: .zero)
+        let overlapping = try device.run(["sync", "--quiet"])
+        withExtendedLifetime(lock) {}
+        #expect(overlapping.status == 6)
+        #expect(overlapping.stderr.contains("sync already running"))
+
+        // A token file others can read is refused before anything is sent.
+        chmod(device.directory.appendingPathComponent("token").path, 0o644)
+        let exposed = try device.run(["sync"])
+        #expect(exposed.status == 1)
+        #expect(exposed.stderr.contains("chmod 600"))
+    }
+
+    @Test func aDeviceBehindCompactedHistoryIsResetAndKeepsItsPendingChanges() throws {
+        let server = try ServerProcess(tombstoneRetention: 0)
+        let first = try server.device(token: try server.addUser("reset"))
+        let second = try server.device(token: try server.issueToken("reset"))
+        try first.run(["import", MarginProcess.seeds])
+        let articles = try articleIds(first)
+        let doomed = try annotate(first, articles[0], range: "0:10", note: "to be deleted")
+        let kept = try annotate(first, articles[1], range: "0:10", note: "to be edited")
+        try sync(first, second)
+        try first.run(["delete", doomed])
+        try sync(first)
+        try second.run(["edit", kept, "--note", "edited while behind"])
+
+        // With no retention the server purges the tombstone at its next compaction (every
+        // second); the second device then pulls from a cursor older than that history.
+        Thread.sleep(forTimeInterval: 2.5)
+        let result = try second.run(["sync", "--json"])
+
+        #expect(result.status == 0, "\(result.stderr)")
+        let report = try result.json() as! [String: Any]
+        #expect(report["reset"] as? Bool == true)
+        try sync(first)
+        #expect(try state(first).library == state(second).library)
+        #expect(try annotation(first, kept)["note"] as? String == "edited while behind")
+        let remaining = try second.run(["annotations", "--json"]).json() as! [[String: Any]]
+        #expect(!remaining.contains { $0["id"] as? String == doomed })
+    }
+}
