@@ -89,7 +89,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "MarginBenchmarks",
-            dependencies: ["MarginCore", "MarginStore"],
+            dependencies: ["MarginCore", "MarginStore", "MarginSync"],
             path: "Benchmarks/MarginBenchmarks"
         ),
         .testTarget(name: "MarginCoreTests", dependencies: ["MarginCore"]),

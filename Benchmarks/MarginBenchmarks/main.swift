@@ -3,13 +3,16 @@
 //
 //   swift build -c release --static-swift-stdlib --product margin
 //   swift build -c release --static-swift-stdlib --product MarginBenchmarks
-//   .build/release/MarginBenchmarks [--runs N] [--articles N]
+//   .build/release/MarginBenchmarks [--runs N] [--articles N] [--only import|local|sync]
 //   (MARGIN_BENCH_KEEP=1 keeps the generated files and libraries for inspection)
 //
 // Scenarios (SPEC "Performance"):
 //   import      10,000 synthetic seed-like articles into an empty library (target ≥ 5,000/s)
 //   local       annotate, show and status on libraries of 100 and 100,000 annotations
 //               (target: median ≤ 15 ms, and no slower on the large library)
+//   sync        first sync, no-op sync and concurrent push against the release
+//               margin-server (see SyncBenchmarks.swift); needs
+//               swift build -c release --static-swift-stdlib --product margin-server
 import Foundation
 import MarginCore
 import MarginStore
@@ -22,6 +25,9 @@ func option(_ name: String, _ fallback: Int) -> Int {
 }
 
 let runs = option("--runs", 30)
+/// `--only import|local|sync` runs one scenario.
+let only = arguments.firstIndex(of: "--only").flatMap { $0 + 1 < arguments.count ? arguments[$0 + 1] : nil }
+func enabled(_ scenario: String) -> Bool { only == nil || only == scenario }
 let articleCount = option("--articles", 10_000)
 let binary = URL(fileURLWithPath: arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
     .appendingPathComponent("margin").path
@@ -43,21 +49,23 @@ print("runs per local command: \(runs); machine: \(ProcessInfo.processInfo.proce
 // MARK: - Import
 
 let corpus = SyntheticCorpus(seed: 42)
-let articlesFolder = work.appendingPathComponent("articles")
-try corpus.writeSeedFiles(count: articleCount, to: articlesFolder)
-var importTimes: [Double] = []
-for round in 0..<3 {
-    let store = work.appendingPathComponent("import-\(round).sqlite").path
-    let run = try Spawn.run(binary, ["--store", store, "import", articlesFolder.path])
-    guard run.status == 0 else { fatalError("import failed with status \(run.status)") }
-    importTimes.append(run.seconds)
+if enabled("import") {
+    let articlesFolder = work.appendingPathComponent("articles")
+    try corpus.writeSeedFiles(count: articleCount, to: articlesFolder)
+    var importTimes: [Double] = []
+    for round in 0..<3 {
+        let store = work.appendingPathComponent("import-\(round).sqlite").path
+        let run = try Spawn.run(binary, ["--store", store, "import", articlesFolder.path])
+        guard run.status == 0 else { fatalError("import failed with status \(run.status)") }
+        importTimes.append(run.seconds)
+    }
+    let importMemory = try Spawn.peakMemory(
+        binary, ["--store", work.appendingPathComponent("import-memory.sqlite").path, "import", articlesFolder.path])
+    let importMedian = importTimes.sorted()[1]
+    print("import \(articleCount) seed-like articles (3 rounds, fresh library each):")
+    print(String(format: "  median %.2f s → %.0f articles/s; peak memory %@   [target ≥ 5,000/s]\n",
+        importMedian, Double(articleCount) / importMedian, Spawn.memoryText(importMemory) as NSString))
 }
-let importMemory = try Spawn.peakMemory(
-    binary, ["--store", work.appendingPathComponent("import-memory.sqlite").path, "import", articlesFolder.path])
-let importMedian = importTimes.sorted()[1]
-print("import \(articleCount) seed-like articles (3 rounds, fresh library each):")
-print(String(format: "  median %.2f s → %.0f articles/s; peak memory %@   [target ≥ 5,000/s]\n",
-    importMedian, Double(articleCount) / importMedian, Spawn.memoryText(importMemory) as NSString))
 
 // MARK: - Local commands on a small and a large library
 
@@ -77,46 +85,59 @@ func makeLibrary(name: String, articles: Int, annotationsPerArticle: Int) throws
     return Library(name: name, path: path, articleId: first.article.id, articleText: ArticleText(first.body))
 }
 
-let libraries = [
-    try makeLibrary(name: "100 annotations", articles: 1, annotationsPerArticle: 100),
-    try makeLibrary(name: "100,000 annotations", articles: 1_000, annotationsPerArticle: 100),
-]
+if enabled("local") {
+    let libraries = [
+        try makeLibrary(name: "100 annotations", articles: 1, annotationsPerArticle: 100),
+        try makeLibrary(name: "100,000 annotations", articles: 1_000, annotationsPerArticle: 100),
+    ]
 
-print("local commands, process start to exit (\(runs) runs each, the two libraries interleaved run by run):")
-print("  command    library               median     p90        peak memory")
-for name in ["annotate", "show", "status"] {
-    func arguments(_ library: Library, _ run: Int) -> [String] {
-        let prefix = String(library.articleId.prefix(23))
-        switch name {
-        case "annotate":
-            let start = (run * 37) % (library.articleText.count - 20)
-            return ["annotate", prefix, "--range", "\(start):\(start + 12)", "--note", "benchmark note \(run)"]
-        case "show": return ["show", prefix]
-        default: return ["status"]
+    print("local commands, process start to exit (\(runs) runs each, the two libraries interleaved run by run):")
+    print("  command    library               median     p90        peak memory")
+    for name in ["annotate", "show", "status"] {
+        func arguments(_ library: Library, _ run: Int) -> [String] {
+            let prefix = String(library.articleId.prefix(23))
+            switch name {
+            case "annotate":
+                let start = (run * 37) % (library.articleText.count - 20)
+                return ["annotate", prefix, "--range", "\(start):\(start + 12)", "--note", "benchmark note \(run)"]
+            case "show": return ["show", prefix]
+            default: return ["status"]
+            }
         }
-    }
-    var times = Array(repeating: [Double](), count: libraries.count)
-    for run in -3..<runs {  // three warm-up rounds
+        var times = Array(repeating: [Double](), count: libraries.count)
+        for run in -3..<runs {  // three warm-up rounds
+            for (index, library) in libraries.enumerated() {
+                let result = try Spawn.run(binary, ["--store", library.path] + arguments(library, run + 3))
+                guard result.status == 0 else { fatalError("\(name) failed with status \(result.status)") }
+                if run >= 0 { times[index].append(result.seconds * 1000) }
+            }
+        }
+        var medians: [Double] = []
         for (index, library) in libraries.enumerated() {
-            let result = try Spawn.run(binary, ["--store", library.path] + arguments(library, run + 3))
-            guard result.status == 0 else { fatalError("\(name) failed with status \(result.status)") }
-            if run >= 0 { times[index].append(result.seconds * 1000) }
+            let sorted = times[index].sorted()
+            medians.append(sorted[sorted.count / 2])
+            let memory = try Spawn.peakMemory(binary, ["--store", library.path] + arguments(library, runs + 10))
+            let label = "  " + name.padding(toLength: 11, withPad: " ", startingAt: 0)
+                + library.name.padding(toLength: 22, withPad: " ", startingAt: 0)
+            print(label + String(
+                format: "%6.2f ms  %6.2f ms  %@", sorted[sorted.count / 2], sorted[sorted.count * 9 / 10],
+                Spawn.memoryText(memory) as NSString))
         }
+        print(String(format: "  %@: large/small median ratio %.2f", name, medians[1] / medians[0]))
     }
-    var medians: [Double] = []
-    for (index, library) in libraries.enumerated() {
-        let sorted = times[index].sorted()
-        medians.append(sorted[sorted.count / 2])
-        let memory = try Spawn.peakMemory(binary, ["--store", library.path] + arguments(library, runs + 10))
-        let label = "  " + name.padding(toLength: 11, withPad: " ", startingAt: 0)
-            + library.name.padding(toLength: 22, withPad: " ", startingAt: 0)
-        print(label + String(
-            format: "%6.2f ms  %6.2f ms  %@", sorted[sorted.count / 2], sorted[sorted.count * 9 / 10],
-            Spawn.memoryText(memory) as NSString))
-    }
-    print(String(format: "  %@: large/small median ratio %.2f", name, medians[1] / medians[0]))
+    print("  [target: median ≤ 15 ms, and no slower on 100,000 annotations than on 100]")
 }
-print("  [target: median ≤ 15 ms, and no slower on 100,000 annotations than on 100]")
+
+// MARK: - Sync
+
+let serverBinary = URL(fileURLWithPath: binary).deletingLastPathComponent().appendingPathComponent("margin-server").path
+if enabled("sync") {
+    if FileManager.default.isExecutableFile(atPath: serverBinary) {
+        try SyncBenchmarks(margin: binary, server: serverBinary, work: work, corpus: corpus, runs: runs).run()
+    } else {
+        print("\nsync: skipped — build margin-server first (no executable at \(serverBinary))")
+    }
+}
 
 // MARK: - Support
 
@@ -210,6 +231,11 @@ struct SyntheticCorpus {
             try Data(corpus.seedFile(index: index).utf8)
                 .write(to: folder.appendingPathComponent(String(format: "%06d.txt", index)))
         }
+    }
+
+    /// Moves the generator on, so that the next export has other texts and ids.
+    mutating func advance() {
+        _ = next()
     }
 
     /// A library export with `articles` articles, each with `annotationsPerArticle` highlights.

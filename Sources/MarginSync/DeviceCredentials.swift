@@ -6,7 +6,7 @@ import MarginStore
 public enum DeviceCredentials {
     public static func token(for remote: RemoteSettings, environment: [String: String]) throws(SyncError) -> String {
         if let token = environment["MARGIN_TOKEN"]?.trimmingCharacters(in: .whitespacesAndNewlines), !token.isEmpty {
-            return token
+            return try checked(token, from: "MARGIN_TOKEN")
         }
         guard let file = remote.tokenFile else {
             throw SyncError(
@@ -24,6 +24,15 @@ public enum DeviceCredentials {
               let token = String(data: contents, encoding: .utf8)?.trimmingCharacters(in: .whitespacesAndNewlines),
               !token.isEmpty
         else { throw SyncError(.configuration, "the token file \(file) is empty or not text") }
+        return try checked(token, from: "the token file \(file)")
+    }
+
+    /// A token is one word of printable ASCII (what margin-server prints); anything else
+    /// would corrupt the request's headers.
+    private static func checked(_ token: String, from source: String) throws(SyncError) -> String {
+        guard token.utf8.allSatisfy({ (0x21...0x7E).contains($0) }) else {
+            throw SyncError(.configuration, "\(source) does not hold a token: it must be the one line margin-server printed")
+        }
         return token
     }
 }

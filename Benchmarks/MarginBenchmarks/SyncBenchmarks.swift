@@ -1,0 +1,195 @@
+import Foundation
+import MarginCore
+import MarginStore
+import MarginSync
+
+/// The sync scenarios of SPEC "Performance", against the release `margin-server` and
+/// `margin` binaries on 127.0.0.1:
+///   first sync   a new device pulls a library of 100,000 annotations (target ≤ 2 s)
+///   no-op sync   one round trip on libraries of 1,000 and 100,000 records (≤ 15 ms, no slower)
+///   push         16 devices pushing concurrently (target ≥ 20,000 changes/s on SQLite)
+struct SyncBenchmarks {
+    let margin: String
+    let server: String
+    let work: URL
+    let corpus: SyntheticCorpus
+    let runs: Int
+
+    func run() throws {
+        let process = try BenchmarkServer(binary: server, folder: work.appendingPathComponent("server"))
+        defer { process.stop() }
+        print("\nsync, against margin-server on \(process.url) (SQLite):")
+
+        // A laptop with 1,000 articles × 100 annotations pushes everything.
+        let token = try process.addUser("large")
+        let laptop = try device(named: "laptop", token: token, server: process)
+        _ = try LibraryStore(path: laptop.store).importExport(corpus.export(articles: 1_000, annotationsPerArticle: 100))
+        let upload = try Spawn.run(margin, laptop.arguments + ["sync", "--quiet", "--timeout", "600"])
+        guard upload.status == 0 else { fatalError("the first push failed with status \(upload.status)") }
+        print(String(format: "  push of 101,000 changes from one device: %.2f s → %.0f changes/s", upload.seconds, 101_000 / upload.seconds))
+
+        // A new device: first sync (everything stored and indexed), then with nothing to do.
+        let desktop = try device(named: "desktop", token: try process.issueToken("large"), server: process)
+        let first = try Spawn.run(margin, desktop.arguments + ["sync", "--quiet", "--timeout", "600"])
+        guard first.status == 0 else { fatalError("the first sync failed with status \(first.status)") }
+        let spare = try device(named: "spare", token: try process.issueToken("large"), server: process)
+        let firstMemory = try Spawn.peakMemory(margin, spare.arguments + ["sync", "--quiet", "--timeout", "600"])
+        print(String(
+            format: "  first sync of a new device, 1,000 articles + 100,000 annotations: %.2f s; peak memory %@   [target ≤ 2 s, ≤ 64 MB]",
+            first.seconds, Spawn.memoryText(firstMemory) as NSString))
+
+        let small = try device(named: "small", token: try process.addUser("small"), server: process)
+        _ = try LibraryStore(path: small.store).importExport(corpus.export(articles: 10, annotationsPerArticle: 99))
+        guard try Spawn.run(margin, small.arguments + ["sync", "--quiet"]).status == 0 else { fatalError("small sync failed") }
+        var times: [[Double]] = [[], []]
+        for run in -3..<runs {
+            for (index, device) in [small, desktop].enumerated() {
+                let result = try Spawn.run(margin, device.arguments + ["sync", "--quiet"])
+                guard result.status == 0 else { fatalError("no-op sync failed with status \(result.status)") }
+                if run >= 0 { times[index].append(result.seconds * 1_000) }
+            }
+        }
+        let medians = times.map { $0.sorted()[$0.count / 2] }
+        let p90s = times.map { $0.sorted()[$0.count * 9 / 10] }
+        print(String(
+            format: "  sync with nothing to do (%d runs): 1,000 records %.2f ms median (p90 %.2f), 101,000 records %.2f ms (p90 %.2f); ratio %.2f   [target ≤ 15 ms, the same at any size]",
+            runs, medians[0], p90s[0], medians[1], p90s[1], medians[1] / medians[0]))
+
+        try concurrentPush(process)
+        print(String(format: "  server peak memory: %@   [target ≤ 256 MB]", Spawn.memoryText(process.peakMemory()) as NSString))
+    }
+
+    /// 16 devices (16 users), each pushing one article and 6,250 annotations in batches of
+    /// 1,000 — requests prepared beforehand, so the clients cost little besides sending.
+    private func concurrentPush(_ process: BenchmarkServer) throws {
+        let devices = 16
+        let perDevice = 6_250
+        var plans: [(token: String, device: String, bodies: [[UInt8]])] = []
+        var generator = corpus
+        for index in 0..<devices {
+            let token = try process.addUser("pusher\(index)")
+            let export = generator.export(articles: 1, annotationsPerArticle: perDevice)
+            generator.advance()
+            let article = export.articles[0]
+            var changes = [WireChange(
+                seq: 1, entity: .article, id: article.article.id, op: .create, baseVersion: 0, hlc: 1 << 16,
+                fields: article.article.fieldValues.mapValues { ChangeEntry.FieldChange(old: .null, new: $0) })]
+            for (offset, annotation) in export.annotations.enumerated() {
+                changes.append(WireChange(
+                    seq: Int64(offset + 2), entity: .annotation, id: annotation.id, op: .create, baseVersion: 0,
+                    hlc: Int64(offset + 2) << 16,
+                    fields: annotation.fieldValues.mapValues { ChangeEntry.FieldChange(old: .null, new: $0) }))
+            }
+            var bodies: [[UInt8]] = []
+            for (batch, start) in stride(from: 0, to: changes.count, by: 1_000).enumerated() {
+                let request = PushRequest(
+                    changes: Array(changes[start..<min(start + 1_000, changes.count)]),
+                    bodies: batch == 0 ? [WireBody(hash: article.article.contentHash, text: article.body)] : [])
+                bodies.append(Gzip.compress([UInt8](try JSONEncoder().encode(request)), level: 1))
+            }
+            plans.append((token, Identifier.make(), bodies))
+        }
+        let total = devices * (perDevice + 1)
+        let failures = Counter()
+        let prepared = plans
+        let url = process.url
+        let start = DispatchTime.now().uptimeNanoseconds
+        DispatchQueue.concurrentPerform(iterations: devices) { index in
+            let plan = prepared[index]
+            do {
+                let transport = try CurlTransport(insecure: false)
+                for body in plan.bodies {
+                    let reply = try transport.post(
+                        url: url + "/v1/push",
+                        headers: ["Content-Type: application/json", "Content-Encoding: gzip", "Authorization: Bearer \(plan.token)",
+                                  "Margin-Protocol: 1", "Margin-Device: \(plan.device)"],
+                        body: body, timeout: .seconds(120))
+                    if reply.status != 200 { failures.add() }
+                }
+            } catch {
+                failures.add()
+            }
+        }
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        guard failures.value == 0 else { fatalError("\(failures.value) pushes failed") }
+        print(String(
+            format: "  push, %d devices concurrently, %d changes in batches of 1,000: %.2f s → %.0f changes/s   [target ≥ 20,000/s]",
+            devices, total, seconds, Double(total) / seconds))
+    }
+
+    private func device(named name: String, token: String, server: BenchmarkServer) throws -> (store: String, arguments: [String]) {
+        let store = work.appendingPathComponent("\(name).sqlite").path
+        let tokenFile = work.appendingPathComponent("\(name).token").path
+        _ = FileManager.default.createFile(atPath: tokenFile, contents: Data(token.utf8), attributes: [.posixPermissions: 0o600])
+        let arguments = ["--store", store]
+        guard try Spawn.run(margin, arguments + ["remote", "set", server.url, "--token-file", tokenFile]).status == 0 else {
+            fatalError("remote set failed")
+        }
+        return (store, arguments)
+    }
+}
+
+/// Counts failures across threads.
+final class Counter: @unchecked Sendable {
+    // Safe: `count` is only touched under `lock`.
+    private let lock = NSLock()
+    private var count = 0
+
+    func add() { lock.withLock { count += 1 } }
+    var value: Int { lock.withLock { count } }
+}
+
+/// A release `margin-server` on 127.0.0.1 and a free port, with a fresh SQLite store.
+final class BenchmarkServer {
+    let binary: String
+    let database: String
+    let url: String
+    private let process = Process()
+
+    init(binary: String, folder: URL) throws {
+        self.binary = binary
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        database = "sqlite:" + folder.appendingPathComponent("server.sqlite").path
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = ["serve", "--listen", "127.0.0.1:0", "--database", database, "--log-level", "error"]
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        var line = Data()
+        while !line.contains(UInt8(ascii: "\n")) {
+            let chunk = output.fileHandleForReading.availableData
+            guard !chunk.isEmpty else { fatalError("margin-server did not start") }
+            line.append(chunk)
+        }
+        let text = String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        url = "http://" + text.replacingOccurrences(of: "margin-server listening on ", with: "")
+    }
+
+    func addUser(_ name: String) throws -> String { try administer(["user", "add", name]) }
+    func issueToken(_ name: String) throws -> String { try administer(["user", "token", name]) }
+
+    /// The server's peak resident memory so far, in kilobytes (Linux `VmHWM`).
+    func peakMemory() -> Int? {
+        guard let status = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") })
+        else { return nil }
+        return Int(line.split(separator: " ").dropFirst().first ?? "")
+    }
+
+    func stop() {
+        process.terminate()
+        process.waitUntilExit()
+    }
+
+    private func administer(_ arguments: [String]) throws -> String {
+        let child = Process()
+        child.executableURL = URL(fileURLWithPath: binary)
+        child.arguments = arguments + ["--database", database]
+        let output = Pipe()
+        child.standardOutput = output
+        try child.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        child.waitUntilExit()
+        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+}
