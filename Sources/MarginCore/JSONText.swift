@@ -1,53 +1,76 @@
-/// A small, fast JSON writer for the shapes the stores keep in text columns, with keys in
-/// sorted order so equal values always give equal text.
+/// JSON text for the shapes the stores keep in text columns, with keys in sorted order so
+/// that equal values always give equal text (written by `JSONWriter`).
 public enum JSONText {
     /// `value` as a JSON string literal.
     public static func string(_ value: String) -> String {
-        var output: [UInt8] = [UInt8(ascii: "\"")]
-        output.reserveCapacity(value.utf8.count + 2)
-        for byte in value.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""): output += [UInt8(ascii: "\\"), UInt8(ascii: "\"")]
-            case UInt8(ascii: "\\"): output += [UInt8(ascii: "\\"), UInt8(ascii: "\\")]
-            case UInt8(ascii: "\n"): output += [UInt8(ascii: "\\"), UInt8(ascii: "n")]
-            case UInt8(ascii: "\r"): output += [UInt8(ascii: "\\"), UInt8(ascii: "r")]
-            case UInt8(ascii: "\t"): output += [UInt8(ascii: "\\"), UInt8(ascii: "t")]
-            case 0..<0x20:
-                let digits = Array("0123456789abcdef".utf8)
-                output += Array("\\u00".utf8) + [digits[Int(byte >> 4)], digits[Int(byte & 0xF)]]
-            default: output.append(byte)
-            }
-        }
-        output.append(UInt8(ascii: "\""))
-        return String(decoding: output, as: UTF8.self)
+        write { $0.string(value) }
     }
 
     /// A list of strings as a JSON array.
     public static func array(_ values: [String]) -> String {
-        "[" + values.map(string).joined(separator: ",") + "]"
+        write { $0.array(values) { $0.string($1) } }
     }
 
     /// A field value as JSON.
     public static func value(_ value: FieldValue) -> String {
-        switch value {
-        case .null: "null"
-        case .integer(let number): String(number)
-        case .text(let text): string(text)
-        case .list(let list): array(list)
-        }
+        write { $0.value(value) }
     }
 
     /// A change's fields as `{"field":{"new":…,"old":…}}`.
     public static func fieldChanges(_ changes: [String: ChangeEntry.FieldChange]) -> String {
-        let members = changes.keys.sorted().map { key in
-            let change = changes[key]!
-            return "\(string(key)):{\"new\":\(value(change.new)),\"old\":\(value(change.old))}"
-        }
-        return "{" + members.joined(separator: ",") + "}"
+        write { $0.fieldChanges(changes) }
     }
 
     /// A record's field values as a JSON object.
     public static func object(_ fields: [String: FieldValue]) -> String {
-        "{" + fields.keys.sorted().map { "\(string($0)):\(value(fields[$0]!))" }.joined(separator: ",") + "}"
+        write { $0.fields(fields) }
+    }
+
+    private static func write(_ body: (inout JSONWriter) -> Void) -> String {
+        var writer = JSONWriter()
+        body(&writer)
+        return writer.text
+    }
+}
+
+extension JSONWriter {
+    /// `{"field":{"new":…,"old":…}}` with sorted keys.
+    public mutating func fieldChanges(_ changes: [String: ChangeEntry.FieldChange]) {
+        raw("{")
+        for (offset, key) in changes.keys.sorted().enumerated() {
+            if offset > 0 { comma() }
+            self.key(key)
+            raw("{\"new\":")
+            value(changes[key]!.new)
+            raw(",\"old\":")
+            value(changes[key]!.old)
+            raw("}")
+        }
+        raw("}")
+    }
+}
+
+extension JSONNode {
+    /// A change's fields, `{"field": {"old": …, "new": …}}`.
+    public func fieldChanges(_ path: String) throws(MarginError) -> [String: ChangeEntry.FieldChange] {
+        let object = try self.object(path)
+        var changes: [String: ChangeEntry.FieldChange] = [:]
+        changes.reserveCapacity(object.members.count)
+        for (key, value) in object.members {
+            let change = try value.object(object.childPath(key), known: ["old", "new"])
+            changes[key] = ChangeEntry.FieldChange(
+                old: try change.required("old").fieldValue(change.childPath("old")),
+                new: try change.required("new").fieldValue(change.childPath("new")))
+        }
+        return changes
+    }
+
+    /// A record's field values, `{"field": value}`.
+    public func fieldValues(_ path: String) throws(MarginError) -> [String: FieldValue] {
+        let object = try self.object(path)
+        var values: [String: FieldValue] = [:]
+        values.reserveCapacity(object.members.count)
+        for (key, value) in object.members { values[key] = try value.fieldValue(object.childPath(key)) }
+        return values
     }
 }

@@ -16,7 +16,7 @@ public enum SyncProtocol {
 }
 
 /// The kinds of records the protocol carries.
-public enum RecordEntity: String, Sendable, Hashable, Codable {
+public enum RecordEntity: String, Sendable, Hashable, Codable, CaseIterable {
     case article, annotation
     /// A value that lost a conflict, or a delete that lost to an edit, kept so that it can
     /// be restored. Made by the server; devices may only delete (dismiss) one.
@@ -24,11 +24,7 @@ public enum RecordEntity: String, Sendable, Hashable, Codable {
 }
 
 /// One change a device pushes: a change-log entry on the wire.
-public struct WireChange: Sendable, Hashable, Codable {
-    private enum CodingKeys: String, CodingKey, CaseIterable {
-        case seq, entity, id, op, baseVersion, hlc, fields
-    }
-
+public struct WireChange: Sendable, Hashable {
     public var seq: Int64
     public var entity: RecordEntity
     public var id: String
@@ -51,25 +47,10 @@ public struct WireChange: Sendable, Hashable, Codable {
         self.fields = fields
     }
 
-    public init(from decoder: any Decoder) throws {
-        try decoder.rejectUnknownKeys(CodingKeys.self)
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        seq = try container.decode(Int64.self, forKey: .seq)
-        entity = try container.decode(RecordEntity.self, forKey: .entity)
-        id = try container.decode(String.self, forKey: .id)
-        op = try container.decode(ChangeEntry.Operation.self, forKey: .op)
-        baseVersion = try container.decode(Int64.self, forKey: .baseVersion)
-        hlc = try container.decode(Int64.self, forKey: .hlc)
-        fields = try container.decode([String: ChangeEntry.FieldChange].self, forKey: .fields)
-    }
 }
 
 /// An article body, addressed by the SHA-256 of its NFC text.
-public struct WireBody: Sendable, Hashable, Codable {
-    private enum CodingKeys: String, CodingKey, CaseIterable {
-        case hash, text
-    }
-
+public struct WireBody: Sendable, Hashable {
     public var hash: String
     public var text: String
 
@@ -78,20 +59,10 @@ public struct WireBody: Sendable, Hashable, Codable {
         self.text = text
     }
 
-    public init(from decoder: any Decoder) throws {
-        try decoder.rejectUnknownKeys(CodingKeys.self)
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        hash = try container.decode(String.self, forKey: .hash)
-        text = try container.decode(String.self, forKey: .text)
-    }
 }
 
 /// `POST /v1/push`: changes in sequence order, with the bodies of the articles they create.
-public struct PushRequest: Sendable, Hashable, Codable {
-    private enum CodingKeys: String, CodingKey, CaseIterable {
-        case changes, bodies
-    }
-
+public struct PushRequest: Sendable, Hashable {
     public var changes: [WireChange]
     public var bodies: [WireBody]
 
@@ -100,16 +71,10 @@ public struct PushRequest: Sendable, Hashable, Codable {
         self.bodies = bodies
     }
 
-    public init(from decoder: any Decoder) throws {
-        try decoder.rejectUnknownKeys(CodingKeys.self)
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        changes = try container.decode([WireChange].self, forKey: .changes)
-        bodies = try container.decodeIfPresent([WireBody].self, forKey: .bodies) ?? []
-    }
 }
 
 /// A record as the server holds it: every field, its version, whether it is deleted.
-public struct ServerRecord: Sendable, Hashable, Codable {
+public struct ServerRecord: Sendable, Hashable {
     public var entity: RecordEntity
     public var id: String
     /// The library sequence at which the record last changed.
@@ -132,8 +97,8 @@ public struct ServerRecord: Sendable, Hashable, Codable {
 }
 
 /// What the server did with one pushed change.
-public struct ChangeResult: Sendable, Hashable, Codable {
-    public enum Outcome: String, Sendable, Hashable, Codable, CaseIterable {
+public struct ChangeResult: Sendable, Hashable {
+    public enum Outcome: String, Sendable, Hashable, CaseIterable {
         /// Applied as sent.
         case applied
         /// Combined with concurrent changes from other devices, nothing lost.
@@ -165,9 +130,11 @@ public struct ChangeResult: Sendable, Hashable, Codable {
 }
 
 /// The reply to a push: one result per change, and the resulting state of every record
-/// the push touched (conflict records included), so that the device need not pull its own
-/// changes back.
-public struct PushResponse: Sendable, Hashable, Codable {
+/// whose state the device cannot know from its results (merged or conflicting changes,
+/// retries, conflict records), so that it need not pull its own changes back. A change
+/// `applied` as sent left the record as the device has it, at the result's `version`,
+/// its `updatedAt` the later of the previous one and the change's clock.
+public struct PushResponse: Sendable, Hashable {
     public var results: [ChangeResult]
     public var records: [ServerRecord]
 
@@ -178,11 +145,7 @@ public struct PushResponse: Sendable, Hashable, Codable {
 }
 
 /// `POST /v1/pull`: the records changed after `cursor`, up to `bound`.
-public struct PullRequest: Sendable, Hashable, Codable {
-    private enum CodingKeys: String, CodingKey, CaseIterable {
-        case cursor, bound, limit
-    }
-
+public struct PullRequest: Sendable, Hashable {
     /// The library sequence this device has pulled up to (0: it has nothing).
     public var cursor: Int64
     /// The upper bound the server fixed on the pull's first page; absent on that page.
@@ -196,17 +159,10 @@ public struct PullRequest: Sendable, Hashable, Codable {
         self.limit = limit
     }
 
-    public init(from decoder: any Decoder) throws {
-        try decoder.rejectUnknownKeys(CodingKeys.self)
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        cursor = try container.decode(Int64.self, forKey: .cursor)
-        bound = try container.decodeIfPresent(Int64.self, forKey: .bound)
-        limit = try container.decodeIfPresent(Int.self, forKey: .limit)
-    }
 }
 
 /// One page of a pull. With `cursor` 0 it is a snapshot of current state (no tombstones).
-public struct PullResponse: Sendable, Hashable, Codable {
+public struct PullResponse: Sendable, Hashable {
     /// Records with `cursor < version ≤ bound`, in version order; a device's own writes
     /// are left out (its push replies carried them) except in a snapshot.
     public var records: [ServerRecord]
@@ -228,26 +184,18 @@ public struct PullResponse: Sendable, Hashable, Codable {
 }
 
 /// `POST /v1/bodies`: article bodies by hash.
-public struct BodiesRequest: Sendable, Hashable, Codable {
-    private enum CodingKeys: String, CodingKey, CaseIterable {
-        case hashes
-    }
-
+public struct BodiesRequest: Sendable, Hashable {
     public var hashes: [String]
 
     public init(hashes: [String]) {
         self.hashes = hashes
     }
 
-    public init(from decoder: any Decoder) throws {
-        try decoder.rejectUnknownKeys(CodingKeys.self)
-        hashes = try decoder.container(keyedBy: CodingKeys.self).decode([String].self, forKey: .hashes)
-    }
 }
 
 /// The bodies asked for that the library holds; a page may stop early (by size), and the
 /// device asks again for the rest.
-public struct BodiesResponse: Sendable, Hashable, Codable {
+public struct BodiesResponse: Sendable, Hashable {
     public var bodies: [WireBody]
 
     public init(bodies: [WireBody]) {
@@ -256,8 +204,8 @@ public struct BodiesResponse: Sendable, Hashable, Codable {
 }
 
 /// The JSON body of every error reply: `{"error": {"code": …, "message": …}}`.
-public struct ErrorResponse: Sendable, Hashable, Codable {
-    public struct Detail: Sendable, Hashable, Codable {
+public struct ErrorResponse: Sendable, Hashable {
+    public struct Detail: Sendable, Hashable {
         public var code: String
         public var message: String
     }
@@ -269,23 +217,3 @@ public struct ErrorResponse: Sendable, Hashable, Codable {
     }
 }
 
-/// A key the decoder did not expect.
-private struct AnyCodingKey: CodingKey {
-    var stringValue: String
-    var intValue: Int? { nil }
-    init(stringValue: String) { self.stringValue = stringValue }
-    init?(intValue: Int) { nil }
-}
-
-extension Decoder {
-    /// Throws if the object being decoded has a member `Keys` does not name: the protocol's
-    /// request objects are strict, so a misspelt field is an error, not silently ignored.
-    func rejectUnknownKeys<Keys: CodingKey & CaseIterable>(_ keys: Keys.Type) throws {
-        let container = try self.container(keyedBy: AnyCodingKey.self)
-        let known = Set(Keys.allCases.map(\.stringValue))
-        if let unknown = container.allKeys.first(where: { !known.contains($0.stringValue) }) {
-            throw DecodingError.dataCorrupted(
-                DecodingError.Context(codingPath: codingPath + [unknown], debugDescription: "unknown field '\(unknown.stringValue)'"))
-        }
-    }
-}

@@ -61,6 +61,10 @@ struct PushPlanner {
     private var dirtySet: Set<String> = []
     private var touched: [String] = []
     private var touchedSet: Set<String> = []
+    /// Records the reply carries: those whose state the device cannot know from the
+    /// result alone (merged, conflicting, retried, and conflict records).
+    private var replied: Set<String> = []
+    private var touchedByChange: [String] = []
     private var plan: PushPlan
 
     init(snapshot: PushSnapshot, deviceId: String, now: Int64) {
@@ -99,14 +103,18 @@ struct PushPlanner {
                         seq: change.seq, outcome: .alreadyApplied, version: snapshot.records[id]?.version,
                         canonicalId: id == change.id ? nil : id))
                 touch(id)
+                replied.insert(id)
                 continue
             }
-            plan.results.append(apply(change, sentBodies: sentBodies))
+            touchedByChange = []
+            let result = apply(change, sentBodies: sentBodies)
+            if result.outcome != .applied { replied.formUnion(touchedByChange) }
+            plan.results.append(result)
             plan.lastAppliedSeq = change.seq
         }
         plan.lastSeq = lastSeq
         plan.written = dirty.compactMap { snapshot.records[$0] }
-        plan.reply = touched.compactMap { snapshot.records[$0]?.wire }
+        plan.reply = touched.filter(replied.contains).compactMap { snapshot.records[$0]?.wire }
         return plan
     }
 
@@ -316,6 +324,7 @@ struct PushPlanner {
 
     private mutating func touch(_ id: String) {
         if touchedSet.insert(id).inserted { touched.append(id) }
+        touchedByChange.append(id)
     }
 
     private func rejected(_ change: WireChange, _ reason: String) -> ChangeResult {

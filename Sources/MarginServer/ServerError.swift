@@ -1,4 +1,3 @@
-import Foundation
 import Hummingbird
 import MarginCore
 
@@ -51,7 +50,7 @@ public struct ServerError: Error, Sendable, CustomStringConvertible, HTTPRespons
     }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
-        let body = (try? JSONEncoder().encode(ErrorResponse(code: code.rawValue, message: message))) ?? Data()
+        let body = ErrorResponse(code: code.rawValue, message: message).jsonBytes
         var headers: HTTPFields = [.contentType: "application/json"]
         if code == .unauthorized { headers[.wwwAuthenticate] = "Bearer" }
         if code == .rateLimited { headers[.retryAfter] = "60" }

@@ -1,9 +1,8 @@
-import Foundation
 import MarginCore
 
 /// Who last wrote one field of a record: the version, clock and device of that write.
 /// Stored as a JSON array `[version, hlc, device]`.
-struct FieldMeta: Sendable, Hashable, Codable {
+struct FieldMeta: Sendable, Hashable {
     var version: Int64
     var hlc: Int64
     var device: String
@@ -12,20 +11,6 @@ struct FieldMeta: Sendable, Hashable, Codable {
         self.version = version
         self.hlc = hlc
         self.device = device
-    }
-
-    init(from decoder: any Decoder) throws {
-        var container = try decoder.unkeyedContainer()
-        version = try container.decode(Int64.self)
-        hlc = try container.decode(Int64.self)
-        device = try container.decode(String.self)
-    }
-
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.unkeyedContainer()
-        try container.encode(version)
-        try container.encode(hlc)
-        try container.encode(device)
     }
 
     /// Whether a write at (`hlc`, `device`) wins over this one: the later clock, then the
@@ -71,12 +56,17 @@ extension StoredRecord {
         guard let entity = RecordEntity(rawValue: entity) else {
             throw ServerError(.internalError, "a stored record has the unknown kind '\(entity)'")
         }
-        let decoder = JSONDecoder()
+        var fieldMeta: [String: FieldMeta] = [:]
+        let metaObject = try JSONNode.parse(meta).object("meta")
+        for (key, node) in metaObject.members {
+            let entry = try node.array(key)
+            guard entry.count == 3 else { throw ServerError(.internalError, "a stored record's metadata is damaged") }
+            fieldMeta[key] = FieldMeta(
+                version: try entry[0].integer(key), hlc: try entry[1].integer(key), device: try entry[2].string(key))
+        }
         self.init(
-            entity: entity, id: id, version: version, deleted: deleted,
-            fields: try decoder.decode([String: FieldValue].self, from: Data(fields.utf8)),
-            meta: try decoder.decode([String: FieldMeta].self, from: Data(meta.utf8)),
-            device: device, hlc: hlc, updatedAt: updatedAt, deletedAt: deletedAt)
+            entity: entity, id: id, version: version, deleted: deleted, fields: try JSONNode.parse(fields).fieldValues("fields"),
+            meta: fieldMeta, device: device, hlc: hlc, updatedAt: updatedAt, deletedAt: deletedAt)
     }
 
     /// `fields` as stored: a JSON object with sorted keys.

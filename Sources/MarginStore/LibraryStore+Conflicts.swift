@@ -108,8 +108,7 @@ extension LibraryStore {
     }
 
     private static func fetchConflicts(_ db: Database, where condition: String, arguments: StatementArguments) throws -> [ConflictRecord] {
-        let decoder = JSONDecoder()
-        return try Row.fetchAll(
+        try Row.fetchAll(
             db,
             sql: "SELECT id, record_entity, record_id, kind, field, value, device, created_at FROM conflicts \(condition) ORDER BY created_at DESC, id",
             arguments: arguments
@@ -120,7 +119,7 @@ extension LibraryStore {
             }
             var conflict = ConflictRecord(
                 id: row["id"], recordEntity: entity, recordId: row["record_id"], kind: kind, field: row["field"],
-                value: try decoder.decode(FieldValue.self, from: Data(valueText.utf8)), device: row["device"],
+                value: try JSONNode.parse(valueText).fieldValue("value"), device: row["device"],
                 createdAt: Timestamp(milliseconds: row["created_at"]), currentValue: nil)
             if let field = conflict.field {
                 let fields = entity == .article

@@ -88,7 +88,6 @@ extension LibraryStore {
                 db,
                 sql: "SELECT seq, entity, entity_id, op, fields, base_version, hlc FROM changes WHERE seq > ? ORDER BY seq",
                 arguments: [pendingOnly ? pushedSeq : 0])
-            let decoder = JSONDecoder()
             return try rows.map { row in
                 let fields: String = row["fields"]
                 let seq: Int64 = row["seq"]
@@ -97,7 +96,7 @@ extension LibraryStore {
                 else { throw MarginError(.corruptStore, "the change log has an entry of an unknown kind") }
                 return ChangeEntry(
                     seq: seq, deviceId: deviceId, entity: entity, entityId: row["entity_id"], op: op,
-                    fields: try decoder.decode([String: ChangeEntry.FieldChange].self, from: Data(fields.utf8)),
+                    fields: try JSONNode.parse(fields).fieldChanges("fields"),
                     baseVersion: row["base_version"], hlc: HybridTimestamp(rawValue: row["hlc"]), pushed: seq <= pushedSeq)
             }
         }

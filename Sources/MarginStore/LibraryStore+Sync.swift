@@ -94,7 +94,6 @@ extension LibraryStore {
                 arguments: [pushedSeq, maxCount])
             var request = PushRequest(changes: [], bodies: [])
             var bytes = 0
-            let decoder = JSONDecoder()
             while let row = try rows.next() {
                 let fields: String = row["fields"]
                 guard let entity = RecordEntity(rawValue: row["entity"]), let op = ChangeEntry.Operation(rawValue: row["op"]) else {
@@ -102,7 +101,7 @@ extension LibraryStore {
                 }
                 let change = WireChange(
                     seq: row["seq"], entity: entity, id: row["entity_id"], op: op, baseVersion: row["base_version"],
-                    hlc: row["hlc"], fields: try decoder.decode([String: ChangeEntry.FieldChange].self, from: Data(fields.utf8)))
+                    hlc: row["hlc"], fields: try JSONNode.parse(fields).fieldChanges("fields"))
                 var size = fields.utf8.count + 200
                 var body: WireBody?
                 if entity == .article, op == .create, let hash = change.fields["contentHash"]?.new.textValue,
@@ -137,6 +136,13 @@ extension LibraryStore {
                 try outcome.execute(arguments: [result.seq, result.outcome.rawValue, result.version, result.reason])
                 if let canonical = result.canonicalId, change.entity == .article, canonical != change.id {
                     try Self.renameArticle(db, from: change.id, to: canonical)
+                }
+                if result.outcome == .applied, let version = result.version, change.entity != .conflict {
+                    // Applied as sent: the server's record is this one, at `version`.
+                    let table = change.entity == .article ? "articles" : "annotations"
+                    try db.cachedStatement(
+                        sql: "UPDATE \(table) SET version = ?, updated_at = max(updated_at, ?) WHERE id = ?"
+                    ).execute(arguments: [version, change.hlc >> 16, change.id])
                 }
             }
             summary.pushedSeq = request.changes.last?.seq ?? 0

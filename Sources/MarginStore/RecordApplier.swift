@@ -14,14 +14,19 @@ import MarginCore
 struct RecordApplier {
     let db: Database
     private let pushedSeq: Int64
+    /// Whether any change is pending at all (most pulls have none to rebase on).
+    private let hasPending: Bool
     private let resetting: Bool
     /// Bodies fetched for this page, by hash.
     var bodies: [String: String] = [:]
+    /// Article texts already read, by article id, for anchoring their annotations.
+    private var texts: [String: ArticleText] = [:]
 
     init(_ db: Database) throws {
         self.db = db
-        let row = try Row.fetchOne(db, sql: "SELECT pushed_seq, resetting FROM sync_state")!
+        let row = try Row.fetchOne(db, sql: "SELECT pushed_seq, next_seq, resetting FROM sync_state")!
         pushedSeq = row["pushed_seq"]
+        hasPending = (row["next_seq"] as Int64) - 1 > pushedSeq
         resetting = row["resetting"]
     }
 
@@ -93,6 +98,7 @@ struct RecordApplier {
         try SearchIndex.articles.replace(
             db, rowid: localId, old: [title, SearchText.searchable(oldBody)], new: [title, SearchText.searchable(body)])
         let text = ArticleText(body)
+        texts[article.id] = text
         for listing in try Annotation.fetchListings(db, where: "WHERE n.article_id = ?", arguments: [article.id]) {
             let anchor = Anchoring.anchor(listing.annotation.selectors, in: text)
             try db.execute(
@@ -104,8 +110,10 @@ struct RecordApplier {
     // MARK: - Annotations
 
     private mutating func applyAnnotation(_ record: ServerRecord) throws {
-        let local = try Annotation.fetchOne(db, id: record.id)
-        if local != nil, try Annotation.version(db, id: record.id) >= record.version { return }
+        let localVersion = try Int64.fetchOne(
+            db.cachedStatement(sql: "SELECT version FROM annotations WHERE id = ?"), arguments: [record.id])
+        if let localVersion, localVersion >= record.version { return }
+        let local = localVersion == nil ? nil : try Annotation.fetchOne(db, id: record.id)
         let pending = try pendingChanges(record.id)
         if record.deleted {
             try db.execute(sql: "DELETE FROM parked_records WHERE id = ?", arguments: [record.id])
@@ -117,8 +125,8 @@ struct RecordApplier {
         if let local {
             if local != annotation { try annotation.update(db, old: local) }
         } else {
-            guard let text = try Article.text(db, id: annotation.articleId) else {
-                let json = String(decoding: try JSONEncoder().encode(record), as: UTF8.self)
+            guard let text = try text(of: annotation.articleId) else {
+                let json = String(decoding: record.jsonBytes, as: UTF8.self)
                 try db.execute(
                     sql: "INSERT OR REPLACE INTO parked_records (id, article_id, record) VALUES (?, ?, ?)",
                     arguments: [record.id, annotation.articleId, json])
@@ -129,12 +137,20 @@ struct RecordApplier {
         try setVersion("annotations", record)
     }
 
+    /// The body of an article, read once per applier.
+    private mutating func text(of articleId: String) throws -> ArticleText? {
+        if let text = texts[articleId] { return text }
+        let text = try Article.text(db, id: articleId)
+        texts[articleId] = text
+        return text
+    }
+
     private mutating func applyParked(articleId: String) throws {
         let parked = try String.fetchAll(
             db, sql: "SELECT record FROM parked_records WHERE article_id = ?", arguments: [articleId])
         guard !parked.isEmpty else { return }
         try db.execute(sql: "DELETE FROM parked_records WHERE article_id = ?", arguments: [articleId])
-        for json in parked { try apply(try JSONDecoder().decode(ServerRecord.self, from: Data(json.utf8))) }
+        for json in parked { try apply(try ServerRecord(jsonBytes: Array(json.utf8))) }
     }
 
     // MARK: - Conflicts
@@ -162,16 +178,13 @@ struct RecordApplier {
 
     /// This store's unacknowledged changes to the record `id`, oldest first.
     private func pendingChanges(_ id: String) throws -> [(op: ChangeEntry.Operation, fields: [String: ChangeEntry.FieldChange])] {
+        guard hasPending else { return [] }
         let rows = try Row.fetchAll(
             db.cachedStatement(sql: "SELECT op, fields FROM changes WHERE entity_id = ? AND seq > ? ORDER BY seq"),
             arguments: [id, pushedSeq])
-        let decoder = JSONDecoder()
         return try rows.map { row in
             let fields: String = row["fields"]
-            return (
-                ChangeEntry.Operation(rawValue: row["op"]) ?? .update,
-                try decoder.decode([String: ChangeEntry.FieldChange].self, from: Data(fields.utf8))
-            )
+            return (ChangeEntry.Operation(rawValue: row["op"]) ?? .update, try JSONNode.parse(fields).fieldChanges("fields"))
         }
     }
 
@@ -198,6 +211,6 @@ struct RecordApplier {
     }
 
     private func setVersion(_ table: String, _ record: ServerRecord) throws {
-        try db.execute(sql: "UPDATE \(table) SET version = ? WHERE id = ?", arguments: [record.version, record.id])
+        try db.cachedStatement(sql: "UPDATE \(table) SET version = ? WHERE id = ?").execute(arguments: [record.version, record.id])
     }
 }

@@ -142,15 +142,8 @@ public final class SyncEngine {
     // MARK: - Requests
 
     /// POSTs `body` to `/v1/<endpoint>` and decodes the reply, retrying transient failures.
-    private func send<Response: Decodable>(_ endpoint: String, _ body: some Encodable) throws(SyncError) -> Response {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.withoutEscapingSlashes]
-        var payload: [UInt8]
-        do {
-            payload = [UInt8](try encoder.encode(body))
-        } catch {
-            throw SyncError(.store, "cannot encode the request: \(error)")
-        }
+    private func send<Response: WireMessage>(_ endpoint: String, _ body: some WireMessage) throws(SyncError) -> Response {
+        var payload = body.jsonBytes
         var headers = [
             "Content-Type: application/json", "Authorization: Bearer \(token)",
             "\(SyncProtocol.versionHeader): \(SyncProtocol.version)", "\(SyncProtocol.deviceHeader): \(deviceId)",
@@ -175,10 +168,12 @@ public final class SyncEngine {
             switch outcome {
             case .success(let reply):
                 if reply.status == 200 {
-                    guard let response = try? JSONDecoder().decode(Response.self, from: Data(reply.body)) else {
-                        throw SyncError(.server, "the server's reply to \(endpoint) is not the sync protocol; is \(remote.url) a margin-server?")
+                    do {
+                        return try Response(jsonBytes: reply.body)
+                    } catch {
+                        throw SyncError(
+                            .server, "the server's reply to \(endpoint) is not the sync protocol (\(error.message)); is \(remote.url) a margin-server?")
                     }
-                    return response
                 }
                 failure = Self.error(for: reply, endpoint: endpoint)
                 guard [429, 502, 503, 504].contains(reply.status) else { throw failure }
@@ -200,7 +195,7 @@ public final class SyncEngine {
     }
 
     private static func error(for reply: HTTPReply, endpoint: String) -> SyncError {
-        let detail = (try? JSONDecoder().decode(ErrorResponse.self, from: Data(reply.body)))?.error.message
+        let detail = (try? ErrorResponse(jsonBytes: reply.body))?.error.message
             ?? "HTTP status \(reply.status)"
         switch reply.status {
         case 401, 403: return SyncError(.authentication, "the server refused the token: \(detail)")

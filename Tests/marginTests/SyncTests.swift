@@ -110,7 +110,7 @@ import Testing
         let batch = try store.pendingPush(maxCount: 100, maxBytes: 1 << 22)
 
         // The first attempt reaches the server, but its reply never reaches the device.
-        let first = try server.post("push", body: Array(try JSONEncoder().encode(batch)), token: token, deviceId: try store.deviceId())
+        let first = try server.post("push", body: batch.jsonBytes, token: token, deviceId: try store.deviceId())
         #expect(first.status == 200)
         let retry = try device.run(["sync", "--json"])
 
@@ -138,16 +138,14 @@ import Testing
 
         // One page of 10 is pulled and applied, then the device stops (no further pages).
         let reply = try server.post(
-            "pull", body: Array(try JSONEncoder().encode(PullRequest(cursor: 0, bound: nil, limit: 10))), token: token,
+            "pull", body: PullRequest(cursor: 0, bound: nil, limit: 10).jsonBytes, token: token,
             deviceId: try store.deviceId())
-        let page = try JSONDecoder().decode(PullResponse.self, from: Data(reply.body))
+        let page = try PullResponse(jsonBytes: reply.body)
         #expect(page.more)
         let missing = try store.missingBodies(page.records)
-        let bodies = try JSONDecoder().decode(
-            BodiesResponse.self,
-            from: Data(try server.post(
-                "bodies", body: Array(try JSONEncoder().encode(BodiesRequest(hashes: missing))), token: token,
-                deviceId: try store.deviceId()).body))
+        let bodies = try BodiesResponse(
+            jsonBytes: try server.post(
+                "bodies", body: BodiesRequest(hashes: missing).jsonBytes, token: token, deviceId: try store.deviceId()).body)
         try store.applyPullPage(page, bodies: bodies.bodies)
         #expect(try store.pullState().cursor == page.cursor)
 
@@ -192,9 +190,9 @@ import Testing
                 fields: ["note": .init(old: .text("private"), new: .text("stolen"))])],
             bodies: [])
         let reply = try server.post(
-            "push", body: Array(try JSONEncoder().encode(forged)), token: bobToken,
+            "push", body: forged.jsonBytes, token: bobToken,
             deviceId: try LibraryStore(path: bob.store).deviceId())
-        let response = try JSONDecoder().decode(PushResponse.self, from: Data(reply.body))
+        let response = try PushResponse(jsonBytes: reply.body)
 
         #expect(response.results.map(\.outcome) == [.rejected])
         #expect(response.records.isEmpty)
@@ -224,7 +222,7 @@ import Testing
         for (endpoint, body, headers, status, code) in cases {
             let reply = try server.post(endpoint, body: body, token: token, deviceId: device, headers: headers)
             #expect(reply.status == status, "\(endpoint) \(code)")
-            let error = try? JSONDecoder().decode(ErrorResponse.self, from: Data(reply.body))
+            let error = try? ErrorResponse(jsonBytes: reply.body)
             #expect(error?.error.code == code, "\(String(decoding: reply.body, as: UTF8.self))")
         }
         let users = try server.administer(["user", "list", "--json"]).json() as! [[String: Any]]

@@ -1,4 +1,3 @@
-import Foundation
 import Hummingbird
 import MarginCore
 
@@ -8,7 +7,7 @@ enum JSONBody {
     /// Replies larger than this are gzip-compressed when the client accepts it.
     static let compressionThreshold = 1_400
 
-    static func decode<Value: Decodable>(_ type: Value.Type, from request: Request) async throws -> Value {
+    static func decode<Value: WireMessage>(_ type: Value.Type, from request: Request) async throws -> Value {
         var request = request
         let buffer: ByteBuffer
         do {
@@ -36,18 +35,14 @@ enum JSONBody {
             throw ServerError(.badRequest, "the request body is not valid UTF-8")
         }
         do {
-            return try JSONDecoder().decode(type, from: Data(bytes))
-        } catch let error as DecodingError {
-            throw ServerError(.badRequest, "invalid request: \(describe(error))")
+            return try Value(jsonBytes: bytes)
         } catch {
-            throw ServerError(.badRequest, "the request body is not valid JSON")
+            throw ServerError(.badRequest, "invalid request: \(error.message)")
         }
     }
 
-    static func response(_ value: some Encodable, for request: Request) throws -> Response {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.withoutEscapingSlashes]
-        var bytes = [UInt8](try encoder.encode(value))
+    static func response(_ bytes: [UInt8], for request: Request) -> Response {
+        var bytes = bytes
         var headers: HTTPFields = [.contentType: "application/json"]
         if bytes.count > compressionThreshold, request.headers[.acceptEncoding]?.contains("gzip") == true {
             bytes = Gzip.compress(bytes, level: 1)
@@ -55,40 +50,5 @@ enum JSONBody {
         }
         // One buffer, written at once (see DESIGN-NOTES on Nagle and delayed ACKs).
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
-    }
-
-    /// "changes[2].fields: expected …" — where the body went wrong and how.
-    static func describe(_ error: DecodingError) -> String {
-        func path(_ codingPath: [any CodingKey]) -> String {
-            var text = ""
-            for key in codingPath {
-                if let index = key.intValue { text += "[\(index)]" } else { text += (text.isEmpty ? "" : ".") + key.stringValue }
-            }
-            return text.isEmpty ? "the body" : text
-        }
-        switch error {
-        case .typeMismatch(let type, let context):
-            return "\(path(context.codingPath)): expected \(typeName(type))"
-        case .valueNotFound(let type, let context):
-            return "\(path(context.codingPath)): expected \(typeName(type)), found null"
-        case .keyNotFound(let key, let context):
-            return "\(path(context.codingPath + [key])): missing"
-        case .dataCorrupted(let context):
-            let reason = context.debugDescription.hasPrefix("unknown field") || context.debugDescription.hasPrefix("a field value")
-                || context.debugDescription.hasPrefix("Cannot initialize")
-                ? context.debugDescription : "not valid here"
-            return context.codingPath.isEmpty ? "the body is not valid JSON" : "\(path(context.codingPath)): \(reason)"
-        @unknown default:
-            return "the body does not match the protocol"
-        }
-    }
-
-    private static func typeName(_ type: Any.Type) -> String {
-        switch type {
-        case is String.Type: "a string"
-        case is Int.Type, is Int64.Type: "an integer"
-        case is Bool.Type: "a boolean"
-        default: type is any Collection.Type ? "a list" : "an object"
-        }
     }
 }

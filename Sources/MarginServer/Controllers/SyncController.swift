@@ -37,7 +37,7 @@ struct SyncController {
         context.logger.debug(
             "push", metadata: ["sync.push.count": "\(push.changes.count)", "sync.push.applied": "\(outcome.applied)",
                                "sync.push.conflicts": "\(outcome.conflicts)"])
-        return try JSONBody.response(outcome.response, for: request)
+        return JSONBody.response(outcome.response.jsonBytes, for: request)
     }
 
     @Sendable func pull(_ request: Request, context: SyncRequestContext) async throws -> Response {
@@ -47,7 +47,7 @@ struct SyncController {
         }
         let (userId, deviceId) = try identity(context)
         let page = try await repository.pull(pull, userId: userId, deviceId: deviceId, byteLimit: pageBytes)
-        return try JSONBody.response(page, for: request)
+        return JSONBody.response(page.jsonBytes, for: request)
     }
 
     @Sendable func bodies(_ request: Request, context: SyncRequestContext) async throws -> Response {
@@ -57,7 +57,7 @@ struct SyncController {
         }
         let (userId, _) = try identity(context)
         let bodies = try await repository.bodies(wanted.hashes, userId: userId, byteLimit: pageBytes)
-        return try JSONBody.response(BodiesResponse(bodies: bodies), for: request)
+        return JSONBody.response(BodiesResponse(bodies: bodies).jsonBytes, for: request)
     }
 
     private func identity(_ context: SyncRequestContext) throws -> (Int64, String) {

@@ -189,14 +189,14 @@ public final class SQLiteSyncRepository: SyncRepository {
 
     // MARK: - Pull
 
-    public func pull(_ request: PullRequest, userId: Int64, deviceId: String, byteLimit: Int) async throws -> PullResponse {
+    public func pull(_ request: PullRequest, userId: Int64, deviceId: String, byteLimit: Int) async throws -> PullPage {
         try await pool.read { db in
             guard let library = try Row.fetchOne(db, sql: "SELECT last_seq, horizon FROM users WHERE id = ?", arguments: [userId])
             else { throw ServerError(.unauthorized, "the user no longer exists") }
             let lastSeq: Int64 = library["last_seq"]
             let horizon: Int64 = library["horizon"]
             if request.cursor > lastSeq || (request.cursor > 0 && request.cursor < horizon) {
-                return PullResponse(records: [], cursor: 0, bound: lastSeq, more: true, reset: true)
+                return PullPage(records: [], cursor: 0, bound: lastSeq, more: true, reset: true)
             }
             let bound = min(request.bound ?? lastSeq, lastSeq)
             let limit = min(max(request.limit ?? 1_000, 1), SyncProtocol.maximumBatchCount)
@@ -210,23 +210,21 @@ public final class SQLiteSyncRepository: SyncRepository {
                     ORDER BY version LIMIT ?
                     """,
                 arguments: [userId, request.cursor, bound, snapshot, deviceId, snapshot, limit])
-            var records: [ServerRecord] = []
+            var records: [PullPage.Record] = []
             var bytes = 0
-            let decoder = JSONDecoder()
             var cursor = request.cursor
             while bytes < byteLimit, let row = try rows.next() {
                 let fields: String = row["fields"]
                 bytes += fields.utf8.count + 128
                 guard let entity = RecordEntity(rawValue: row["entity"]) else { continue }
                 records.append(
-                    ServerRecord(
-                        entity: entity, id: row["id"], version: row["version"], deleted: row["deleted"],
-                        fields: try decoder.decode([String: FieldValue].self, from: Data(fields.utf8)),
+                    PullPage.Record(
+                        entity: entity, id: row["id"], version: row["version"], deleted: row["deleted"], fieldsJSON: fields,
                         updatedAt: row["updated_at"]))
                 cursor = row["version"]
             }
             let more = records.count == limit || bytes >= byteLimit
-            return PullResponse(records: records, cursor: more ? cursor : max(bound, request.cursor), bound: bound, more: more, reset: false)
+            return PullPage(records: records, cursor: more ? cursor : max(bound, request.cursor), bound: bound, more: more, reset: false)
         }
     }
 

@@ -13,6 +13,40 @@ public struct UserSummary: Sendable, Hashable, Codable {
     public var records: Int
 }
 
+/// One page of a pull as a repository reads it: each record's fields are the JSON text
+/// the repository stored, spliced into the reply without being decoded.
+public struct PullPage: Sendable {
+    public struct Record: Sendable {
+        public var entity: RecordEntity
+        public var id: String
+        public var version: Int64
+        public var deleted: Bool
+        /// A JSON object of field values, as stored.
+        public var fieldsJSON: String
+        public var updatedAt: Int64
+    }
+
+    public var records: [Record]
+    public var cursor: Int64
+    public var bound: Int64
+    public var more: Bool
+    public var reset: Bool
+
+    /// The page as the protocol's `PullResponse` body.
+    public var jsonBytes: [UInt8] {
+        var writer = JSONWriter(capacity: records.reduce(256) { $0 + $1.fieldsJSON.utf8.count + 160 })
+        PullResponse.write(cursor: cursor, bound: bound, more: more, reset: reset, to: &writer) { writer in
+            writer.array(records) { writer, record in
+                ServerRecord.write(
+                    entity: record.entity, id: record.id, version: record.version, deleted: record.deleted,
+                    updatedAt: record.updatedAt, to: &writer
+                ) { writer in writer.rawJSON(record.fieldsJSON) }
+            }
+        }
+        return writer.bytes
+    }
+}
+
 /// What a push did, for the reply and the server's metrics.
 public struct PushOutcome: Sendable {
     public var response: PushResponse
@@ -37,7 +71,7 @@ public protocol SyncRepository: Sendable {
     func push(_ request: PushRequest, userId: Int64, deviceId: String, now: Int64) async throws -> PushOutcome
 
     /// One page of the records changed after the request's cursor.
-    func pull(_ request: PullRequest, userId: Int64, deviceId: String, byteLimit: Int) async throws -> PullResponse
+    func pull(_ request: PullRequest, userId: Int64, deviceId: String, byteLimit: Int) async throws -> PullPage
 
     /// The bodies with these hashes that the library holds, up to about `byteLimit` bytes.
     func bodies(_ hashes: [String], userId: Int64, byteLimit: Int) async throws -> [WireBody]
