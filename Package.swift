@@ -89,7 +89,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "MarginBenchmarks",
-            dependencies: ["MarginCore", "MarginStore", "MarginSync"],
+            dependencies: ["MarginCore", "MarginStore", "MarginSync", "MarginServer"],
             path: "Benchmarks/MarginBenchmarks"
         ),
         .testTarget(name: "MarginCoreTests", dependencies: ["MarginCore"]),

@@ -1,5 +1,6 @@
 import Foundation
 import MarginCore
+import MarginServer
 import MarginStore
 import MarginSync
 
@@ -59,15 +60,11 @@ struct SyncBenchmarks {
         print(String(format: "  server peak memory: %@   [target ≤ 256 MB]", Spawn.memoryText(process.peakMemory()) as NSString))
     }
 
-    /// 16 devices (16 users), each pushing one article and 6,250 annotations in batches of
-    /// 1,000 — requests prepared beforehand, so the clients cost little besides sending.
-    private func concurrentPush(_ process: BenchmarkServer) throws {
-        let devices = 16
-        let perDevice = 6_250
-        var plans: [(token: String, device: String, bodies: [[UInt8]])] = []
+    /// One article and `perDevice` annotations per device, as push requests of 1,000.
+    private func pushRequests(devices: Int, perDevice: Int) -> [[PushRequest]] {
         var generator = corpus
-        for index in 0..<devices {
-            let token = try process.addUser("pusher\(index)")
+        var requests: [[PushRequest]] = []
+        for _ in 0..<devices {
             let export = generator.export(articles: 1, annotationsPerArticle: perDevice)
             generator.advance()
             let article = export.articles[0]
@@ -80,14 +77,56 @@ struct SyncBenchmarks {
                     hlc: Int64(offset + 2) << 16,
                     fields: annotation.fieldValues.mapValues { ChangeEntry.FieldChange(old: .null, new: $0) }))
             }
-            var bodies: [[UInt8]] = []
-            for (batch, start) in stride(from: 0, to: changes.count, by: 1_000).enumerated() {
-                let request = PushRequest(
+            requests.append(stride(from: 0, to: changes.count, by: 1_000).enumerated().map { batch, start in
+                PushRequest(
                     changes: Array(changes[start..<min(start + 1_000, changes.count)]),
                     bodies: batch == 0 ? [WireBody(hash: article.article.contentHash, text: article.body)] : [])
-                bodies.append(Gzip.compress(request.jsonBytes, level: 1))
+            })
+        }
+        return requests
+    }
+
+    /// Where a push's time goes on the server, in process and without HTTP: parsing the
+    /// JSON, validating the changes, and resolving and storing them (SQLite repository).
+    func serverPhases() async throws {
+        let requests = pushRequests(devices: 16, perDevice: 6_250)
+        let bodies = requests.map { $0.map(\.jsonBytes) }
+        let total = Double(requests.joined().reduce(0) { $0 + $1.changes.count })
+        func timed(_ body: () async throws -> Void) async rethrows -> Double {
+            let start = DispatchTime.now().uptimeNanoseconds
+            try await body()
+            return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        }
+        let parse = try await timed { for body in bodies.joined() { _ = try PushRequest(jsonBytes: body) } }
+        let validate = try await timed { for request in requests.joined() { for change in request.changes { try RecordSchema.validate(change) } } }
+        let repository = try SQLiteSyncRepository(path: work.appendingPathComponent("phases.sqlite").path)
+        var users: [Int64] = []
+        for index in 0..<requests.count {
+            try await repository.addUser(name: "phase\(index)", tokenHash: DeviceToken.hash(DeviceToken.make()), now: 0)
+            users.append(Int64(index + 1))
+        }
+        let store = try await timed {
+            for (index, device) in requests.enumerated() {
+                let deviceId = Identifier.make()
+                for request in device {
+                    _ = try await repository.push(request, userId: users[index], deviceId: deviceId, now: 0)
+                }
             }
-            plans.append((token, Identifier.make(), bodies))
+        }
+        print(String(
+            format: "  server phases per change (in process, no HTTP): parse %.1f µs, validate %.1f µs, resolve and store %.1f µs",
+            parse / total * 1e6, validate / total * 1e6, store / total * 1e6))
+    }
+
+    /// 16 devices (16 users), each pushing one article and 6,250 annotations in batches of
+    /// 1,000 — requests prepared beforehand, so the clients cost little besides sending.
+    private func concurrentPush(_ process: BenchmarkServer) throws {
+        let devices = 16
+        let perDevice = 6_250
+        var plans: [(token: String, device: String, bodies: [[UInt8]])] = []
+        for (index, requests) in pushRequests(devices: devices, perDevice: perDevice).enumerated() {
+            let token = try process.addUser("pusher\(index)")
+            plans.append((token, Identifier.make(), requests.map { Gzip.compress($0.jsonBytes, level: 1) }))
         }
         let total = devices * (perDevice + 1)
         let failures = Counter()
@@ -151,7 +190,9 @@ final class BenchmarkServer {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         database = "sqlite:" + folder.appendingPathComponent("server.sqlite").path
         process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = ["serve", "--listen", "127.0.0.1:0", "--database", database, "--log-level", "error"]
+        // MARGIN_BENCH_SERVER_LOG=info shows each request and its duration on stderr.
+        let logLevel = ProcessInfo.processInfo.environment["MARGIN_BENCH_SERVER_LOG"] ?? "error"
+        process.arguments = ["serve", "--listen", "127.0.0.1:0", "--database", database, "--log-level", logLevel]
         let output = Pipe()
         process.standardOutput = output
         try process.run()

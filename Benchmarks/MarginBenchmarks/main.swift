@@ -131,6 +131,10 @@ if enabled("local") {
 // MARK: - Sync
 
 let serverBinary = URL(fileURLWithPath: binary).deletingLastPathComponent().appendingPathComponent("margin-server").path
+if enabled("server") {
+    try await SyncBenchmarks(margin: binary, server: "", work: work, corpus: corpus, runs: runs).serverPhases()
+}
+
 if enabled("sync") {
     if FileManager.default.isExecutableFile(atPath: serverBinary) {
         try SyncBenchmarks(margin: binary, server: serverBinary, work: work, corpus: corpus, runs: runs).run()

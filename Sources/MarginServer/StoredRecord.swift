@@ -74,9 +74,21 @@ extension StoredRecord {
 
     /// `meta` as stored: `{"field": [version, hlc, device]}`.
     var metaJSON: String {
-        "{" + meta.keys.sorted().map { key in
+        var writer = JSONWriter(capacity: meta.count * 72)
+        writer.raw("{")
+        for (offset, key) in meta.keys.sorted().enumerated() {
             let entry = meta[key]!
-            return "\(JSONText.string(key)):[\(entry.version),\(entry.hlc),\(JSONText.string(entry.device))]"
-        }.joined(separator: ",") + "}"
+            if offset > 0 { writer.comma() }
+            writer.key(key)
+            writer.raw("[")
+            writer.integer(entry.version)
+            writer.comma()
+            writer.integer(entry.hlc)
+            writer.comma()
+            writer.string(entry.device)
+            writer.raw("]")
+        }
+        writer.raw("}")
+        return writer.text
     }
 }

@@ -68,16 +68,24 @@ extension LibraryStore {
         }
     }
 
-    /// Records how a sync ended: success clears the last error.
+    /// Records how a sync ended: success clears the last error. This bookkeeping is not
+    /// worth an fsync of its own (a sync with nothing to do must be quick): it is written
+    /// with `synchronous = NORMAL`, durable at the next checkpoint.
     public func recordSyncResult(error: String?) throws(MarginError) {
         let time = now().milliseconds
-        try write { db in
-            if let error {
-                try db.execute(
-                    sql: "UPDATE sync_state SET last_error = ?, last_error_at = ? WHERE id = 1", arguments: [error, time])
-            } else {
-                try db.execute(sql: "UPDATE sync_state SET last_sync_at = ?, last_error = NULL WHERE id = 1", arguments: [time])
+        do {
+            try dbQueue.writeWithoutTransaction { db in
+                try db.execute(sql: "PRAGMA synchronous = NORMAL")
+                defer { try? db.execute(sql: "PRAGMA synchronous = FULL") }
+                if let error {
+                    try db.execute(
+                        sql: "UPDATE sync_state SET last_error = ?, last_error_at = ? WHERE id = 1", arguments: [error, time])
+                } else {
+                    try db.execute(sql: "UPDATE sync_state SET last_sync_at = ?, last_error = NULL WHERE id = 1", arguments: [time])
+                }
             }
+        } catch {
+            throw Self.storeError(error, path: path)
         }
     }
 

@@ -26,7 +26,7 @@ public struct HTTPReply: Sendable {
     public var body: [UInt8]
 }
 
-/// HTTP over one libcurl easy handle, reused for every request of a sync so that the
+/// HTTP over one libcurl easy handle (libcurl is loaded on first use, see `CCurl`), reused for every request of a sync so that the
 /// connection is kept alive. Responses are decompressed by libcurl (gzip, deflate);
 /// proxies come from the usual environment variables, as curl reads them; TLS peers
 /// are verified unless `insecure` is set explicitly.
@@ -36,28 +36,40 @@ public final class CurlTransport {
     private let handle: UnsafeMutableRawPointer
     private let errorBuffer: UnsafeMutablePointer<CChar>
     private let response = ResponseBuffer()
+    private let api: UnsafePointer<ccurl_api>
 
-    private static let globalInitialization: CURLcode = curl_global_init(Int(CURL_GLOBAL_DEFAULT))
+    /// libcurl, loaded and initialized once per process (`nil` if it is not installed).
+    private static let library: CurlLibrary? = {
+        let api = UnsafeMutablePointer<ccurl_api>.allocate(capacity: 1)
+        guard ccurl_load(api) == 0, api.pointee.global_init(Int(CURL_GLOBAL_DEFAULT)) == CURLE_OK else { return nil }
+        return CurlLibrary(api: UnsafePointer(api))
+    }()
 
     /// A transport; `connectTimeout` bounds each connection attempt.
     public init(insecure: Bool, connectTimeout: Duration = .seconds(10)) throws(CurlError) {
-        guard Self.globalInitialization == CURLE_OK, let handle = curl_easy_init() else {
+        guard let api = Self.library?.api else {
+            throw CurlError(
+                code: CURLE_FAILED_INIT.rawValue,
+                message: "libcurl is not installed (libcurl.so.4); install it (Debian: apt-get install libcurl4)", detail: "")
+        }
+        guard let handle = api.pointee.easy_init() else {
             throw CurlError(code: CURLE_FAILED_INIT.rawValue, message: "libcurl could not be initialized", detail: "")
         }
+        self.api = api
         self.handle = handle
         errorBuffer = .allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
         errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
-        ccurl_setopt_pointer(handle, CURLOPT_ERRORBUFFER, errorBuffer)
-        ccurl_setopt_long(handle, CURLOPT_NOSIGNAL, 1)
-        ccurl_setopt_string(handle, CURLOPT_ACCEPT_ENCODING, "")
-        ccurl_setopt_long(handle, CURLOPT_TCP_NODELAY, 1)
-        ccurl_setopt_long(handle, CURLOPT_TCP_KEEPALIVE, 1)
-        ccurl_setopt_string(handle, CURLOPT_PROTOCOLS_STR, "http,https")
-        ccurl_setopt_string(handle, CURLOPT_USERAGENT, "margin/1")
-        ccurl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, Int(connectTimeout / .milliseconds(1)))
-        ccurl_setopt_long(handle, CURLOPT_SSL_VERIFYPEER, insecure ? 0 : 1)
-        ccurl_setopt_long(handle, CURLOPT_SSL_VERIFYHOST, insecure ? 0 : 2)
-        ccurl_setopt_data_callback(handle, CURLOPT_WRITEFUNCTION) { data, size, count, context in
+        ccurl_setopt_pointer(api, handle, CURLOPT_ERRORBUFFER, errorBuffer)
+        ccurl_setopt_long(api, handle, CURLOPT_NOSIGNAL, 1)
+        ccurl_setopt_string(api, handle, CURLOPT_ACCEPT_ENCODING, "")
+        ccurl_setopt_long(api, handle, CURLOPT_TCP_NODELAY, 1)
+        ccurl_setopt_long(api, handle, CURLOPT_TCP_KEEPALIVE, 1)
+        ccurl_setopt_string(api, handle, CURLOPT_PROTOCOLS_STR, "http,https")
+        ccurl_setopt_string(api, handle, CURLOPT_USERAGENT, "margin/1")
+        ccurl_setopt_long(api, handle, CURLOPT_CONNECTTIMEOUT_MS, Int(connectTimeout / .milliseconds(1)))
+        ccurl_setopt_long(api, handle, CURLOPT_SSL_VERIFYPEER, insecure ? 0 : 1)
+        ccurl_setopt_long(api, handle, CURLOPT_SSL_VERIFYHOST, insecure ? 0 : 2)
+        ccurl_setopt_data_callback(api, handle, CURLOPT_WRITEFUNCTION) { data, size, count, context in
             guard let data, let context else { return 0 }
             let buffer = Unmanaged<ResponseBuffer>.fromOpaque(context).takeUnretainedValue()
             let length = size * count
@@ -66,11 +78,11 @@ public final class CurlTransport {
             }
             return length
         }
-        ccurl_setopt_pointer(handle, CURLOPT_WRITEDATA, Unmanaged.passUnretained(response).toOpaque())
+        ccurl_setopt_pointer(api, handle, CURLOPT_WRITEDATA, Unmanaged.passUnretained(response).toOpaque())
     }
 
     deinit {
-        curl_easy_cleanup(handle)
+        api.pointee.easy_cleanup(handle)
         errorBuffer.deallocate()
     }
 
@@ -79,23 +91,33 @@ public final class CurlTransport {
         response.bytes.removeAll(keepingCapacity: true)
         errorBuffer[0] = 0
         var list: UnsafeMutablePointer<curl_slist>?
-        for header in headers { list = curl_slist_append(list, header) }
-        defer { curl_slist_free_all(list) }
-        ccurl_setopt_string(handle, CURLOPT_URL, url)
-        ccurl_setopt_slist(handle, CURLOPT_HTTPHEADER, list)
-        ccurl_setopt_long(handle, CURLOPT_TIMEOUT_MS, max(1, Int(timeout / .milliseconds(1))))
-        ccurl_setopt_long(handle, CURLOPT_POSTFIELDSIZE, body.count)
+        for header in headers { list = api.pointee.slist_append(list, header) }
+        defer { api.pointee.slist_free_all(list) }
+        ccurl_setopt_string(api, handle, CURLOPT_URL, url)
+        ccurl_setopt_slist(api, handle, CURLOPT_HTTPHEADER, list)
+        ccurl_setopt_long(api, handle, CURLOPT_TIMEOUT_MS, max(1, Int(timeout / .milliseconds(1))))
+        ccurl_setopt_long(api, handle, CURLOPT_POSTFIELDSIZE, body.count)
         body.withUnsafeBytes { bytes in
-            _ = ccurl_setopt_pointer(handle, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: bytes.baseAddress))
+            _ = ccurl_setopt_pointer(api, handle, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: bytes.baseAddress))
         }
-        let code = curl_easy_perform(handle)
+        let code = api.pointee.easy_perform(handle)
         guard code == CURLE_OK else {
             throw CurlError(
-                code: code.rawValue, message: String(cString: curl_easy_strerror(code)), detail: String(cString: errorBuffer))
+                code: code.rawValue, message: api.pointee.easy_strerror(code).map { String(cString: $0) } ?? "error \(code.rawValue)", detail: String(cString: errorBuffer))
         }
         var status = 0
-        ccurl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
+        ccurl_getinfo_long(api, handle, CURLINFO_RESPONSE_CODE, &status)
         return HTTPReply(status: status, body: response.bytes)
+    }
+}
+
+/// libcurl's function table, loaded once.
+private final class CurlLibrary: @unchecked Sendable {
+    // Safe: the table is filled before this object exists and only read afterwards.
+    let api: UnsafePointer<ccurl_api>
+
+    init(api: UnsafePointer<ccurl_api>) {
+        self.api = api
     }
 }
 

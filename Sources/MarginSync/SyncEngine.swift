@@ -106,8 +106,10 @@ public final class SyncEngine {
                 report.reset = true
                 continue
             }
-            let bodies = try fetchBodies(try storeCall { try store.missingBodies(page.records) })
-            try storeCall { try store.applyPullPage(page, bodies: bodies) }
+            if !page.records.isEmpty || page.cursor != cursor {
+                let bodies = try fetchBodies(try storeCall { try store.missingBodies(page.records) })
+                try storeCall { try store.applyPullPage(page, bodies: bodies) }
+            }
             report.pulled += page.records.count
             (cursor, bound) = (page.cursor, page.bound)
             if !page.records.isEmpty { options.progress?("pulled \(report.pulled) records") }
