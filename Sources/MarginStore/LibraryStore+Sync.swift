@@ -16,6 +16,18 @@ public struct RemoteSettings: Sendable, Hashable, Codable {
         self.tokenFile = tokenFile
         self.insecure = insecure
     }
+
+    private enum CodingKeys: String, CodingKey {
+        case url, tokenFile, insecure
+    }
+
+    /// `tokenFile` is written as `null` when absent, so that every key is always there.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(url, forKey: .url)
+        try container.encode(tokenFile, forKey: .tokenFile)
+        try container.encode(insecure, forKey: .insecure)
+    }
 }
 
 /// The synchronization state `margin status` shows.

@@ -40,6 +40,22 @@ struct StatusSync: Encodable {
     var lastError: String?
     var lastErrorAt: Timestamp?
 
+    private enum CodingKeys: String, CodingKey {
+        case store, remote, cursor, conflicts, lastSyncAt, lastError, lastErrorAt
+    }
+
+    /// Absent values are written as `null`, so that every key is always there.
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(store, forKey: .store)
+        try container.encode(remote, forKey: .remote)
+        try container.encode(cursor, forKey: .cursor)
+        try container.encode(conflicts, forKey: .conflicts)
+        try container.encode(lastSyncAt, forKey: .lastSyncAt)
+        try container.encode(lastError, forKey: .lastError)
+        try container.encode(lastErrorAt, forKey: .lastErrorAt)
+    }
+
     init(store: String, _ sync: SyncStatus) {
         self.store = store
         remote = sync.remote?.url
