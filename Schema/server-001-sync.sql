@@ -37,8 +37,9 @@ CREATE TABLE devices (
 
 -- Current state of every record (article, annotation, conflict), tombstones included.
 -- `fields` is a JSON object of field values; `meta` gives per field the version, clock
--- and device of its last write ({"note": [12, 1234567, "device"]}). `device` and `hlc`
--- are the last writer's; `updated_at` is the wall-clock part of that writer's clock. `article_id` and `content_hash` are copies of those fields,
+-- and device of its last write ({"note": [12, 1234567, "device"]}), leaving out the
+-- fields the record's last write wrote (`version`, `hlc`, `device`). `updated_at` is the
+-- wall-clock part of the last writer's clock. `article_id` and `content_hash` are copies of those fields,
 -- for lookups.
 CREATE TABLE records (
     user_id      INTEGER NOT NULL REFERENCES users(id),

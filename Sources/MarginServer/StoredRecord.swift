@@ -64,21 +64,32 @@ extension StoredRecord {
             fieldMeta[key] = FieldMeta(
                 version: try entry[0].integer(key), hlc: try entry[1].integer(key), device: try entry[2].string(key))
         }
+        let values = try JSONNode.parse(fields).fieldValues("fields")
+        // Fields without an entry were written by the record's last write (see `metaJSON`).
+        for key in values.keys where fieldMeta[key] == nil {
+            fieldMeta[key] = FieldMeta(version: version, hlc: hlc, device: device)
+        }
         self.init(
-            entity: entity, id: id, version: version, deleted: deleted, fields: try JSONNode.parse(fields).fieldValues("fields"),
-            meta: fieldMeta, device: device, hlc: hlc, updatedAt: updatedAt, deletedAt: deletedAt)
+            entity: entity, id: id, version: version, deleted: deleted, fields: values, meta: fieldMeta, device: device,
+            hlc: hlc, updatedAt: updatedAt, deletedAt: deletedAt)
     }
 
     /// `fields` as stored: a JSON object with sorted keys.
     var fieldsJSON: String { JSONText.object(fields) }
 
-    /// `meta` as stored: `{"field": [version, hlc, device]}`.
+    /// `meta` as stored: `{"field": [version, hlc, device]}`, leaving out the fields the
+    /// record's last write wrote (its `version`, `hlc` and `device`): all of them after a
+    /// create, so most records store `{}`.
     var metaJSON: String {
-        var writer = JSONWriter(capacity: meta.count * 72)
+        let lastWrite = FieldMeta(version: version, hlc: hlc, device: device)
+        var writer = JSONWriter(capacity: 64)
         writer.raw("{")
-        for (offset, key) in meta.keys.sorted().enumerated() {
+        var first = true
+        for key in meta.keys.sorted() {
             let entry = meta[key]!
-            if offset > 0 { writer.comma() }
+            if entry == lastWrite { continue }
+            if !first { writer.comma() }
+            first = false
             writer.key(key)
             writer.raw("[")
             writer.integer(entry.version)

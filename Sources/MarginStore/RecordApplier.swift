@@ -60,10 +60,10 @@ struct RecordApplier {
         }
         guard let values = Self.rebase(record.fields, on: pending) else { return }
         let article = Article(id: record.id, fields: values, updatedAt: Timestamp(milliseconds: record.updatedAt))
-        if var existing = try local ?? adoptDuplicate(of: article) {
-            if existing.contentHash != article.contentHash {
-                try replaceBody(of: existing, with: article.contentHash)
-                existing.contentHash = article.contentHash
+        if let existing = try local ?? adoptDuplicate(of: article) {
+            // Bodies are fixed when an article is created (protocol 1).
+            guard existing.contentHash == article.contentHash else {
+                throw MarginError(.invalidInput, "the server changed the body of article \(article.id), which protocol 1 does not allow")
             }
             if existing != article { try article.update(db, old: existing) }
         } else {
@@ -82,29 +82,6 @@ struct RecordApplier {
         guard let other = try Article.id(db, contentHash: article.contentHash), other != article.id else { return nil }
         try LibraryStore.renameArticle(db, from: other, to: article.id)
         return try Article.fetchOne(db, id: article.id)
-    }
-
-    /// Points the article at a new body and re-anchors its annotations on it.
-    private mutating func replaceBody(of article: Article, with hash: String) throws {
-        guard let body = try bodies[hash] ?? Article.body(db, hash: hash),
-              let (localId, oldBody) = try Article.localIdAndBody(db, id: article.id)
-        else { throw MarginError(.invalidInput, "the server did not send the new body of article \(article.id)") }
-        try db.execute(sql: "INSERT OR IGNORE INTO bodies (hash, text) VALUES (?, ?)", arguments: [hash, body])
-        try db.execute(sql: "UPDATE articles SET body_hash = ? WHERE id = ?", arguments: [hash, article.id])
-        try db.execute(
-            sql: "DELETE FROM bodies WHERE hash = ? AND NOT EXISTS (SELECT 1 FROM articles WHERE body_hash = ?)",
-            arguments: [article.contentHash, article.contentHash])
-        let title = SearchText.searchable(article.title)
-        try SearchIndex.articles.replace(
-            db, rowid: localId, old: [title, SearchText.searchable(oldBody)], new: [title, SearchText.searchable(body)])
-        let text = ArticleText(body)
-        texts[article.id] = text
-        for listing in try Annotation.fetchListings(db, where: "WHERE n.article_id = ?", arguments: [article.id]) {
-            let anchor = Anchoring.anchor(listing.annotation.selectors, in: text)
-            try db.execute(
-                sql: "UPDATE annotations SET anchor_start = ?, anchor_end = ? WHERE id = ?",
-                arguments: [anchor?.lowerBound, anchor?.upperBound, listing.annotation.id])
-        }
     }
 
     // MARK: - Annotations

@@ -196,4 +196,21 @@ import Testing
         #expect(plan.written.isEmpty)
         #expect(plan.lastAppliedSeq == 1)
     }
+
+    @Test func storedMetadataLeavesOutTheLastWriteAndReadsBackWhole() throws {
+        var record = Self.annotation()
+        record.version = 9
+        record.hlc = 2_000
+        record.device = Self.deviceB
+        record.meta["note"] = FieldMeta(version: 9, hlc: 2_000, device: Self.deviceB)
+
+        let stored = record.metaJSON
+        let read = try StoredRecord(
+            entity: "annotation", id: record.id, version: 9, deleted: false, fields: record.fieldsJSON, meta: stored,
+            device: Self.deviceB, hlc: 2_000, updatedAt: 0, deletedAt: nil)
+
+        #expect(!stored.contains("\"note\""))
+        #expect(stored.contains("\"color\":[5,1000,"))
+        #expect(read == record)
+    }
 }

@@ -135,13 +135,14 @@ import Testing
         #expect(try reopened.changes().count == 5)
     }
 
-    @Test func embeddedMigrationsMatchTheSchemaFolder() throws {
+    @Test(arguments: [("client-", EmbeddedSchema.client), ("server-", EmbeddedSchema.server)])
+    func embeddedMigrationsMatchTheSchemaFolder(prefix: String, migrations: [EmbeddedSchema.Migration]) throws {
         let folder = StoreFixture.repositoryRoot.appendingPathComponent("Schema")
         let files = try FileManager.default.contentsOfDirectory(atPath: folder.path)
-            .filter { $0.hasPrefix("client-") && $0.hasSuffix(".sql") }.sorted()
+            .filter { $0.hasPrefix(prefix) && $0.hasSuffix(".sql") }.sorted()
 
-        #expect(EmbeddedSchema.client.map { $0.identifier + ".sql" } == files)
-        for migration in EmbeddedSchema.client {
+        #expect(migrations.map { $0.identifier + ".sql" } == files)
+        for migration in migrations {
             let text = try String(contentsOf: folder.appendingPathComponent(migration.identifier + ".sql"), encoding: .utf8)
             #expect(migration.sql == text, "\(migration.identifier) differs from Schema/")
         }

@@ -65,7 +65,7 @@ import Testing
         try laptop.run(["edit", contested, "--note", "laptop's version"])
         try laptop.run(["delete", deletedThere])
         try desktop.run(["edit", deletedThere, "--note", "still needed"])
-        try desktop.run(["delete", deletedHere])
+        try desktop.run(["delete", articles[4]])  // with its annotation
         let created = try annotate(desktop, articles[0], range: "30:40", note: "made on the desktop")
 
         try sync(desktop, laptop, desktop, laptop)
@@ -84,6 +84,7 @@ import Testing
         #expect(try annotation(laptop, created)["note"] as? String == "made on the desktop")
         let all = try laptop.run(["annotations", "--json"]).json() as! [[String: Any]]
         #expect(!all.contains { $0["id"] as? String == deletedHere })
+        #expect(try articleIds(laptop) == articles.filter { $0 != articles[4] })
         let conflicts = try laptop.run(["conflicts", "list", "--json"]).json() as! [[String: Any]]
         let summary = Set(conflicts.map { "\($0["kind"]!) \($0["field"] ?? "-") \($0["recordId"]!) \($0["value"] ?? "null")" })
         #expect(summary == [
@@ -154,6 +155,11 @@ import Testing
         #expect(resumed.status == 0, "\(resumed.stderr)")
         #expect((try resumed.json() as! [String: Any])["pulled"] as? Int == 25 - 10)
         #expect(try state(reader).library == state(writer).library)
+        // Up to date: one request, nothing moved.
+        let idle = try reader.run(["sync", "--json"]).json() as! [String: Any]
+        #expect(idle["requests"] as? Int == 1)
+        #expect(idle["pushed"] as? Int == 0)
+        #expect(idle["pulled"] as? Int == 0)
     }
 
     @Test func aRevokedTokenIsRefusedWithItsOwnExitStatus() throws {
