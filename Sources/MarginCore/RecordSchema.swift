@@ -50,7 +50,9 @@ public enum RecordSchema {
         case (.article, "captions"):
             guard let list = value.listValue, list.allSatisfy(isNFC) else { throw fail("a list of NFC strings") }
         case (_, "tags"):
-            guard let list = value.listValue, (try? Tags.set(list)) == list else {
+            guard let list = value.listValue, let canonical = try? Tags.set(list), canonical.count == list.count,
+                  zip(canonical, list).allSatisfy({ $0.utf8.elementsEqual($1.utf8) })
+            else {
                 throw fail("a sorted list of distinct tags (NFC, trimmed, 1 to \(Tags.maximumLength) characters, no control characters)")
             }
         case (_, "createdAt"), (.conflict, "hlc"):
@@ -136,8 +138,10 @@ public enum RecordSchema {
         }
     }
 
+    /// Whether `text` is in NFC, byte for byte (Swift's `==` compares canonical
+    /// equivalents as equal, so it cannot tell).
     private static func isNFC(_ text: String) -> Bool {
-        ArticleText.normalize(text) == text
+        text.utf8.allSatisfy { $0 < 0x80 } || ArticleText.normalize(text).utf8.elementsEqual(text.utf8)
     }
 }
 
