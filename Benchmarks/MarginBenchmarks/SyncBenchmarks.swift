@@ -118,6 +118,52 @@ struct SyncBenchmarks {
             parse / total * 1e6, validate / total * 1e6, store / total * 1e6))
     }
 
+    /// Where a first sync's time goes in the client, in process and without HTTP: parsing
+    /// the pages, validating their records, and applying them to a new store (rows, tags,
+    /// full-text entries, anchoring).
+    func clientPhases() throws {
+        let export = corpus.export(articles: 1_000, annotationsPerArticle: 100)
+        var records: [ServerRecord] = []
+        var version: Int64 = 0
+        for exported in export.articles {
+            version += 1
+            records.append(ServerRecord(
+                entity: .article, id: exported.article.id, version: version, deleted: false,
+                fields: exported.article.fieldValues, updatedAt: exported.article.updatedAt.milliseconds))
+        }
+        for annotation in export.annotations {
+            version += 1
+            records.append(ServerRecord(
+                entity: .annotation, id: annotation.id, version: version, deleted: false, fields: annotation.fieldValues,
+                updatedAt: annotation.updatedAt.milliseconds))
+        }
+        let pages = stride(from: 0, to: records.count, by: 2_000).map { start in
+            PullResponse(
+                records: Array(records[start..<min(start + 2_000, records.count)]), cursor: Int64(start + 2_000),
+                bound: version, more: true, reset: false
+            ).jsonBytes
+        }
+        let bodies = export.articles.map { WireBody(hash: $0.article.contentHash, text: $0.body) }
+        func timed(_ body: () throws -> Void) rethrows -> Double {
+            let start = DispatchTime.now().uptimeNanoseconds
+            try body()
+            return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        }
+        var parsed: [PullResponse] = []
+        let parse = try timed { parsed = try pages.map { try PullResponse(jsonBytes: $0) } }
+        let validate = try timed {
+            for page in parsed { for record in page.records { try RecordSchema.validate(record: record.fields, of: record.entity) } }
+        }
+        let store = try LibraryStore(path: work.appendingPathComponent("client-phases.sqlite").path)
+        let apply = try timed {
+            for (index, page) in parsed.enumerated() { try store.applyPullPage(page, bodies: index == 0 ? bodies : []) }
+        }
+        let count = Double(records.count)
+        print(String(
+            format: "  client first-sync phases per record (in process, no HTTP): parse %.1f µs, validate %.1f µs, apply (validation included) %.1f µs; total %.2f s for %d records",
+            parse / count * 1e6, validate / count * 1e6, apply / count * 1e6, parse + apply, records.count))
+    }
+
     /// 16 devices (16 users), each pushing one article and 6,250 annotations in batches of
     /// 1,000 — requests prepared beforehand, so the clients cost little besides sending.
     private func concurrentPush(_ process: BenchmarkServer) throws {

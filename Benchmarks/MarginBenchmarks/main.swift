@@ -3,7 +3,7 @@
 //
 //   swift build -c release --static-swift-stdlib --product margin
 //   swift build -c release --static-swift-stdlib --product MarginBenchmarks
-//   .build/release/MarginBenchmarks [--runs N] [--articles N] [--only import|local|sync]
+//   .build/release/MarginBenchmarks [--runs N] [--articles N] [--only import|local|server|sync]
 //   (MARGIN_BENCH_KEEP=1 keeps the generated files and libraries for inspection)
 //
 // Scenarios (SPEC "Performance"):
@@ -132,7 +132,10 @@ if enabled("local") {
 
 let serverBinary = URL(fileURLWithPath: binary).deletingLastPathComponent().appendingPathComponent("margin-server").path
 if enabled("server") {
-    try await SyncBenchmarks(margin: binary, server: "", work: work, corpus: corpus, runs: runs).serverPhases()
+    print("\nsync phases:")
+    let phases = SyncBenchmarks(margin: binary, server: "", work: work, corpus: corpus, runs: runs)
+    try phases.clientPhases()
+    try await phases.serverPhases()
 }
 
 if enabled("sync") {

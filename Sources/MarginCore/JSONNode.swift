@@ -47,43 +47,39 @@ public indirect enum JSONNode: Sendable, Hashable {
         try parse(Array(text.utf8))
     }
 
-    // MARK: - Typed access, with the path in every error
+    // MARK: - Typed access
 
-    static func mismatch(_ path: String, _ expected: String) -> MarginError {
-        MarginError(.invalidInput, "\(path.isEmpty ? "the body" : path): expected \(expected)")
-    }
-
-    public func string(_ path: String) throws(MarginError) -> String {
-        guard case .string(let value) = self else { throw Self.mismatch(path, "a string") }
+    public func string() throws(JSONShapeError) -> String {
+        guard case .string(let value) = self else { throw JSONShapeError("expected a string") }
         return value
     }
 
-    public func integer(_ path: String) throws(MarginError) -> Int64 {
-        guard case .integer(let value) = self else { throw Self.mismatch(path, "an integer") }
+    public func integer() throws(JSONShapeError) -> Int64 {
+        guard case .integer(let value) = self else { throw JSONShapeError("expected an integer") }
         return value
     }
 
-    public func bool(_ path: String) throws(MarginError) -> Bool {
-        guard case .bool(let value) = self else { throw Self.mismatch(path, "true or false") }
+    public func bool() throws(JSONShapeError) -> Bool {
+        guard case .bool(let value) = self else { throw JSONShapeError("expected true or false") }
         return value
     }
 
-    public func array(_ path: String) throws(MarginError) -> [JSONNode] {
-        guard case .array(let value) = self else { throw Self.mismatch(path, "a list") }
+    public func array() throws(JSONShapeError) -> [JSONNode] {
+        guard case .array(let value) = self else { throw JSONShapeError("expected a list") }
         return value
     }
 
     /// The members of an object; with `known`, a member it does not name is an error.
-    public func object(_ path: String, known: Set<String>? = nil) throws(MarginError) -> JSONObject {
-        guard case .object(let members) = self else { throw Self.mismatch(path, "an object") }
+    public func object(known: Set<String>? = nil) throws(JSONShapeError) -> JSONObject {
+        guard case .object(let members) = self else { throw JSONShapeError("expected an object") }
         if let known, let unknown = members.first(where: { !known.contains($0.key) }) {
-            throw MarginError(.invalidInput, "\(path.isEmpty ? "" : path + ".")\(unknown.key): unknown field")
+            throw JSONShapeError("unknown field", at: unknown.key)
         }
-        return JSONObject(members: members, path: path)
+        return JSONObject(members: members)
     }
 
     /// The value as a record field value: null, an integer, a string or a list of strings.
-    public func fieldValue(_ path: String) throws(MarginError) -> FieldValue {
+    public func fieldValue() throws(JSONShapeError) -> FieldValue {
         switch self {
         case .null: return .null
         case .integer(let value): return .integer(value)
@@ -91,36 +87,75 @@ public indirect enum JSONNode: Sendable, Hashable {
         case .array(let items):
             var list: [String] = []
             list.reserveCapacity(items.count)
-            for (index, item) in items.enumerated() { list.append(try item.string("\(path)[\(index)]")) }
+            for (index, item) in items.enumerated() {
+                list.append(try within("[\(index)]") { () throws(JSONShapeError) in try item.string() })
+            }
             return .list(list)
-        default: throw Self.mismatch(path, "null, an integer, a string or a list of strings")
+        default: throw JSONShapeError("expected null, an integer, a string or a list of strings")
         }
     }
 }
 
-/// An object's members, looked up by key, with the object's path for errors.
+/// What is wrong with a JSON value, and where: `path` is built only when something is
+/// wrong, by each level adding its member name or index on the way out (`within`).
+public struct JSONShapeError: Error, Sendable {
+    public var path: String
+    public var problem: String
+
+    public init(_ problem: String, at path: String = "") {
+        self.problem = problem
+        self.path = path
+    }
+
+    /// The error as the rest of Marginalia reports it: "changes[2].fields.note: expected a string".
+    public var marginError: MarginError {
+        MarginError(.invalidInput, path.isEmpty ? problem : "\(path): \(problem)")
+    }
+}
+
+/// Runs `body`, adding `component` (a member name, or `[index]`) to the path of the error
+/// it throws. The component is only built when there is an error.
+@inline(__always)
+public func within<T>(_ component: @autoclosure () -> String, _ body: () throws(JSONShapeError) -> T) throws(JSONShapeError) -> T {
+    do {
+        return try body()
+    } catch {
+        var error = error
+        let head = component()
+        error.path = error.path.isEmpty ? head : error.path.hasPrefix("[") ? head + error.path : head + "." + error.path
+        throw error
+    }
+}
+
+/// An object's members, looked up by key.
 public struct JSONObject: Sendable {
     public let members: [(key: String, value: JSONNode)]
-    public let path: String
 
     public func optional(_ key: String) -> JSONNode? {
         for member in members where member.key == key { return member.value == .null ? nil : member.value }
         return nil
     }
 
-    public func required(_ key: String) throws(MarginError) -> JSONNode {
+    public func required(_ key: String) throws(JSONShapeError) -> JSONNode {
         for member in members where member.key == key { return member.value }
-        throw MarginError(.invalidInput, "\(childPath(key)): missing")
+        throw JSONShapeError("missing", at: key)
     }
 
-    public func childPath(_ key: String) -> String {
-        path.isEmpty ? key : path + "." + key
+    public func string(_ key: String) throws(JSONShapeError) -> String {
+        try within(key) { () throws(JSONShapeError) in try required(key).string() }
     }
 
-    public func string(_ key: String) throws(MarginError) -> String { try required(key).string(childPath(key)) }
-    public func integer(_ key: String) throws(MarginError) -> Int64 { try required(key).integer(childPath(key)) }
-    public func bool(_ key: String) throws(MarginError) -> Bool { try required(key).bool(childPath(key)) }
-    public func array(_ key: String) throws(MarginError) -> [JSONNode] { try required(key).array(childPath(key)) }
+    public func integer(_ key: String) throws(JSONShapeError) -> Int64 {
+        try within(key) { () throws(JSONShapeError) in try required(key).integer() }
+    }
+
+    public func bool(_ key: String) throws(JSONShapeError) -> Bool {
+        try within(key) { () throws(JSONShapeError) in try required(key).bool() }
+    }
+
+    public func array(_ key: String) throws(JSONShapeError) -> [JSONNode] {
+        try within(key) { () throws(JSONShapeError) in try required(key).array() }
+    }
 }
 
 /// A strict, fast JSON parser over UTF-8 bytes (RFC 8259): nesting is limited to 64

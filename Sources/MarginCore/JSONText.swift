@@ -51,26 +51,32 @@ extension JSONWriter {
 }
 
 extension JSONNode {
+    private static let fieldChangeKeys: Set<String> = ["old", "new"]
+
     /// A change's fields, `{"field": {"old": …, "new": …}}`.
-    public func fieldChanges(_ path: String) throws(MarginError) -> [String: ChangeEntry.FieldChange] {
-        let object = try self.object(path)
+    public func fieldChanges() throws(JSONShapeError) -> [String: ChangeEntry.FieldChange] {
+        let object = try self.object()
         var changes: [String: ChangeEntry.FieldChange] = [:]
         changes.reserveCapacity(object.members.count)
         for (key, value) in object.members {
-            let change = try value.object(object.childPath(key), known: ["old", "new"])
-            changes[key] = ChangeEntry.FieldChange(
-                old: try change.required("old").fieldValue(change.childPath("old")),
-                new: try change.required("new").fieldValue(change.childPath("new")))
+            changes[key] = try within(key) { () throws(JSONShapeError) in
+                let change = try value.object(known: Self.fieldChangeKeys)
+                return ChangeEntry.FieldChange(
+                    old: try within("old") { () throws(JSONShapeError) in try change.required("old").fieldValue() },
+                    new: try within("new") { () throws(JSONShapeError) in try change.required("new").fieldValue() })
+            }
         }
         return changes
     }
 
     /// A record's field values, `{"field": value}`.
-    public func fieldValues(_ path: String) throws(MarginError) -> [String: FieldValue] {
-        let object = try self.object(path)
+    public func fieldValues() throws(JSONShapeError) -> [String: FieldValue] {
+        let object = try self.object()
         var values: [String: FieldValue] = [:]
         values.reserveCapacity(object.members.count)
-        for (key, value) in object.members { values[key] = try value.fieldValue(object.childPath(key)) }
+        for (key, value) in object.members {
+            values[key] = try within(key) { () throws(JSONShapeError) in try value.fieldValue() }
+        }
         return values
     }
 }

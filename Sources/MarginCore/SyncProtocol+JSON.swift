@@ -1,14 +1,19 @@
 /// A protocol message that reads itself from parsed JSON and writes itself as JSON. Every
 /// request object is strict: a member it does not know is an error naming its path.
 public protocol WireMessage: Sendable {
-    init(json: JSONNode, path: String) throws(MarginError)
+    init(json: JSONNode) throws(JSONShapeError)
     func write(to writer: inout JSONWriter)
 }
 
 extension WireMessage {
     /// The message in a JSON body.
     public init(jsonBytes: [UInt8]) throws(MarginError) {
-        try self.init(json: JSONNode.parse(jsonBytes), path: "")
+        let node = try JSONNode.parse(jsonBytes)
+        do {
+            try self.init(json: node)
+        } catch {
+            throw error.marginError
+        }
     }
 
     /// The message as a JSON body.
@@ -20,12 +25,18 @@ extension WireMessage {
 }
 
 extension Array where Element: WireMessage {
-    init(json: JSONNode, path: String) throws(MarginError) {
+    init(json: JSONNode) throws(JSONShapeError) {
         var elements: [Element] = []
-        let items = try json.array(path)
+        let items = try json.array()
         elements.reserveCapacity(items.count)
-        for (index, item) in items.enumerated() { elements.append(try Element(json: item, path: "\(path)[\(index)]")) }
+        for (index, item) in items.enumerated() {
+            elements.append(try within("[\(index)]") { () throws(JSONShapeError) in try Element(json: item) })
+        }
         self = elements
+    }
+
+    init(json object: JSONObject, _ key: String) throws(JSONShapeError) {
+        self = try within(key) { () throws(JSONShapeError) in try Self(json: object.required(key)) }
     }
 }
 
@@ -35,22 +46,30 @@ extension JSONWriter {
     }
 }
 
-private func enumValue<Value: RawRepresentable<String>>(_ object: JSONObject, _ key: String, _: Value.Type) throws(MarginError) -> Value {
+private func enumValue<Value: RawRepresentable<String>>(_ object: JSONObject, _ key: String, _: Value.Type) throws(JSONShapeError) -> Value {
     let text = try object.string(key)
-    guard let value = Value(rawValue: text) else {
-        throw MarginError(.invalidInput, "\(object.childPath(key)): '\(text)' is not one of the allowed values")
-    }
+    guard let value = Value(rawValue: text) else { throw JSONShapeError("'\(text)' is not one of the allowed values", at: key) }
     return value
 }
 
+/// An optional member read with `read`, its errors placed at `key`.
+private func optionalValue<T>(
+    _ object: JSONObject, _ key: String, _ read: (JSONNode) throws(JSONShapeError) -> T
+) throws(JSONShapeError) -> T? {
+    guard let node = object.optional(key) else { return nil }
+    return try within(key) { () throws(JSONShapeError) in try read(node) }
+}
+
 extension WireChange: WireMessage {
-    public init(json: JSONNode, path: String) throws(MarginError) {
-        let object = try json.object(path, known: ["seq", "entity", "id", "op", "baseVersion", "hlc", "fields"])
+    private static let jsonKeys: Set<String> = ["seq", "entity", "id", "op", "baseVersion", "hlc", "fields"]
+
+    public init(json: JSONNode) throws(JSONShapeError) {
+        let object = try json.object(known: Self.jsonKeys)
         self.init(
             seq: try object.integer("seq"), entity: try enumValue(object, "entity", RecordEntity.self),
             id: try object.string("id"), op: try enumValue(object, "op", ChangeEntry.Operation.self),
             baseVersion: try object.integer("baseVersion"), hlc: try object.integer("hlc"),
-            fields: try object.required("fields").fieldChanges(object.childPath("fields")))
+            fields: try within("fields") { () throws(JSONShapeError) in try object.required("fields").fieldChanges() })
     }
 
     public func write(to writer: inout JSONWriter) {
@@ -73,8 +92,10 @@ extension WireChange: WireMessage {
 }
 
 extension WireBody: WireMessage {
-    public init(json: JSONNode, path: String) throws(MarginError) {
-        let object = try json.object(path, known: ["hash", "text"])
+    private static let jsonKeys: Set<String> = ["hash", "text"]
+
+    public init(json: JSONNode) throws(JSONShapeError) {
+        let object = try json.object(known: Self.jsonKeys)
         self.init(hash: try object.string("hash"), text: try object.string("text"))
     }
 
@@ -88,13 +109,13 @@ extension WireBody: WireMessage {
 }
 
 extension PushRequest: WireMessage {
-    public init(json: JSONNode, path: String) throws(MarginError) {
-        let object = try json.object(path, known: ["changes", "bodies"])
+    private static let jsonKeys: Set<String> = ["changes", "bodies"]
+
+    public init(json: JSONNode) throws(JSONShapeError) {
+        let object = try json.object(known: Self.jsonKeys)
         self.init(
-            changes: try [WireChange](json: object.required("changes"), path: object.childPath("changes")),
-            bodies: try object.optional("bodies").map { node throws(MarginError) in
-                try [WireBody](json: node, path: object.childPath("bodies"))
-            } ?? [])
+            changes: try [WireChange](json: object, "changes"),
+            bodies: try optionalValue(object, "bodies") { node throws(JSONShapeError) in try [WireBody](json: node) } ?? [])
     }
 
     public func write(to writer: inout JSONWriter) {
@@ -107,12 +128,14 @@ extension PushRequest: WireMessage {
 }
 
 extension ServerRecord: WireMessage {
-    public init(json: JSONNode, path: String) throws(MarginError) {
-        let object = try json.object(path, known: ["entity", "id", "version", "deleted", "fields", "updatedAt"])
+    private static let jsonKeys: Set<String> = ["entity", "id", "version", "deleted", "fields", "updatedAt"]
+
+    public init(json: JSONNode) throws(JSONShapeError) {
+        let object = try json.object(known: Self.jsonKeys)
         self.init(
             entity: try enumValue(object, "entity", RecordEntity.self), id: try object.string("id"),
             version: try object.integer("version"), deleted: try object.bool("deleted"),
-            fields: try object.required("fields").fieldValues(object.childPath("fields")),
+            fields: try within("fields") { () throws(JSONShapeError) in try object.required("fields").fieldValues() },
             updatedAt: try object.integer("updatedAt"))
     }
 
@@ -145,15 +168,15 @@ extension ServerRecord: WireMessage {
 }
 
 extension ChangeResult: WireMessage {
-    public init(json: JSONNode, path: String) throws(MarginError) {
-        let object = try json.object(path, known: ["seq", "outcome", "version", "canonicalId", "reason"])
+    private static let jsonKeys: Set<String> = ["seq", "outcome", "version", "canonicalId", "reason"]
+
+    public init(json: JSONNode) throws(JSONShapeError) {
+        let object = try json.object(known: Self.jsonKeys)
         self.init(
             seq: try object.integer("seq"), outcome: try enumValue(object, "outcome", Outcome.self),
-            version: try object.optional("version").map { node throws(MarginError) in try node.integer(object.childPath("version")) },
-            canonicalId: try object.optional("canonicalId").map { node throws(MarginError) in
-                try node.string(object.childPath("canonicalId"))
-            },
-            reason: try object.optional("reason").map { node throws(MarginError) in try node.string(object.childPath("reason")) })
+            version: try optionalValue(object, "version") { node throws(JSONShapeError) in try node.integer() },
+            canonicalId: try optionalValue(object, "canonicalId") { node throws(JSONShapeError) in try node.string() },
+            reason: try optionalValue(object, "reason") { node throws(JSONShapeError) in try node.string() })
     }
 
     public func write(to writer: inout JSONWriter) {
@@ -178,11 +201,12 @@ extension ChangeResult: WireMessage {
 }
 
 extension PushResponse: WireMessage {
-    public init(json: JSONNode, path: String) throws(MarginError) {
-        let object = try json.object(path, known: ["results", "records"])
+    private static let jsonKeys: Set<String> = ["results", "records"]
+
+    public init(json: JSONNode) throws(JSONShapeError) {
+        let object = try json.object(known: Self.jsonKeys)
         self.init(
-            results: try [ChangeResult](json: object.required("results"), path: object.childPath("results")),
-            records: try [ServerRecord](json: object.required("records"), path: object.childPath("records")))
+            results: try [ChangeResult](json: object, "results"), records: try [ServerRecord](json: object, "records"))
     }
 
     public func write(to writer: inout JSONWriter) {
@@ -195,14 +219,14 @@ extension PushResponse: WireMessage {
 }
 
 extension PullRequest: WireMessage {
-    public init(json: JSONNode, path: String) throws(MarginError) {
-        let object = try json.object(path, known: ["cursor", "bound", "limit"])
+    private static let jsonKeys: Set<String> = ["cursor", "bound", "limit"]
+
+    public init(json: JSONNode) throws(JSONShapeError) {
+        let object = try json.object(known: Self.jsonKeys)
         self.init(
             cursor: try object.integer("cursor"),
-            bound: try object.optional("bound").map { node throws(MarginError) in try node.integer(object.childPath("bound")) },
-            limit: try object.optional("limit").map { node throws(MarginError) in
-                Int(clamping: try node.integer(object.childPath("limit")))
-            })
+            bound: try optionalValue(object, "bound") { node throws(JSONShapeError) in try node.integer() },
+            limit: try optionalValue(object, "limit") { node throws(JSONShapeError) in Int(clamping: try node.integer()) })
     }
 
     public func write(to writer: inout JSONWriter) {
@@ -221,10 +245,12 @@ extension PullRequest: WireMessage {
 }
 
 extension PullResponse: WireMessage {
-    public init(json: JSONNode, path: String) throws(MarginError) {
-        let object = try json.object(path, known: ["records", "cursor", "bound", "more", "reset"])
+    private static let jsonKeys: Set<String> = ["records", "cursor", "bound", "more", "reset"]
+
+    public init(json: JSONNode) throws(JSONShapeError) {
+        let object = try json.object(known: Self.jsonKeys)
         self.init(
-            records: try [ServerRecord](json: object.required("records"), path: object.childPath("records")),
+            records: try [ServerRecord](json: object, "records"),
             cursor: try object.integer("cursor"), bound: try object.integer("bound"), more: try object.bool("more"),
             reset: try object.bool("reset"))
     }
@@ -252,10 +278,16 @@ extension PullResponse: WireMessage {
 }
 
 extension BodiesRequest: WireMessage {
-    public init(json: JSONNode, path: String) throws(MarginError) {
-        let object = try json.object(path, known: ["hashes"])
+    private static let jsonKeys: Set<String> = ["hashes"]
+
+    public init(json: JSONNode) throws(JSONShapeError) {
+        let object = try json.object(known: Self.jsonKeys)
         var hashes: [String] = []
-        for (index, node) in try object.array("hashes").enumerated() { hashes.append(try node.string("hashes[\(index)]")) }
+        for (index, node) in try object.array("hashes").enumerated() {
+            hashes.append(try within("hashes") { () throws(JSONShapeError) in
+                try within("[\(index)]") { () throws(JSONShapeError) in try node.string() }
+            })
+        }
         self.init(hashes: hashes)
     }
 
@@ -267,9 +299,11 @@ extension BodiesRequest: WireMessage {
 }
 
 extension BodiesResponse: WireMessage {
-    public init(json: JSONNode, path: String) throws(MarginError) {
-        let object = try json.object(path, known: ["bodies"])
-        self.init(bodies: try [WireBody](json: object.required("bodies"), path: object.childPath("bodies")))
+    private static let jsonKeys: Set<String> = ["bodies"]
+
+    public init(json: JSONNode) throws(JSONShapeError) {
+        let object = try json.object(known: Self.jsonKeys)
+        self.init(bodies: try [WireBody](json: object, "bodies"))
     }
 
     public func write(to writer: inout JSONWriter) {
@@ -280,8 +314,11 @@ extension BodiesResponse: WireMessage {
 }
 
 extension ErrorResponse: WireMessage {
-    public init(json: JSONNode, path: String) throws(MarginError) {
-        let detail = try json.object(path, known: ["error"]).required("error").object("error", known: ["code", "message"])
+    private static let jsonKeys: Set<String> = ["error"]
+
+    public init(json: JSONNode) throws(JSONShapeError) {
+        let error = try json.object(known: Self.jsonKeys).required("error")
+        let detail = try within("error") { () throws(JSONShapeError) in try error.object(known: ["code", "message"]) }
         self.init(code: try detail.string("code"), message: try detail.string("message"))
     }
 

@@ -57,14 +57,12 @@ extension StoredRecord {
             throw ServerError(.internalError, "a stored record has the unknown kind '\(entity)'")
         }
         var fieldMeta: [String: FieldMeta] = [:]
-        let metaObject = try JSONNode.parse(meta).object("meta")
-        for (key, node) in metaObject.members {
-            let entry = try node.array(key)
+        for (key, node) in try JSONNode.parse(meta).object().members {
+            let entry = try node.array()
             guard entry.count == 3 else { throw ServerError(.internalError, "a stored record's metadata is damaged") }
-            fieldMeta[key] = FieldMeta(
-                version: try entry[0].integer(key), hlc: try entry[1].integer(key), device: try entry[2].string(key))
+            fieldMeta[key] = FieldMeta(version: try entry[0].integer(), hlc: try entry[1].integer(), device: try entry[2].string())
         }
-        let values = try JSONNode.parse(fields).fieldValues("fields")
+        let values = try JSONNode.parse(fields).fieldValues()
         // Fields without an entry were written by the record's last write (see `metaJSON`).
         for key in values.keys where fieldMeta[key] == nil {
             fieldMeta[key] = FieldMeta(version: version, hlc: hlc, device: device)

@@ -119,7 +119,7 @@ extension LibraryStore {
             }
             var conflict = ConflictRecord(
                 id: row["id"], recordEntity: entity, recordId: row["record_id"], kind: kind, field: row["field"],
-                value: try JSONNode.parse(valueText).fieldValue("value"), device: row["device"],
+                value: try JSONNode.parse(valueText).fieldValue(), device: row["device"],
                 createdAt: Timestamp(milliseconds: row["created_at"]), currentValue: nil)
             if let field = conflict.field {
                 let fields = entity == .article

@@ -96,7 +96,7 @@ extension LibraryStore {
                 else { throw MarginError(.corruptStore, "the change log has an entry of an unknown kind") }
                 return ChangeEntry(
                     seq: seq, deviceId: deviceId, entity: entity, entityId: row["entity_id"], op: op,
-                    fields: try JSONNode.parse(fields).fieldChanges("fields"),
+                    fields: try JSONNode.parse(fields).fieldChanges(),
                     baseVersion: row["base_version"], hlc: HybridTimestamp(rawValue: row["hlc"]), pushed: seq <= pushedSeq)
             }
         }

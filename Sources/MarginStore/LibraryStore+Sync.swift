@@ -121,7 +121,7 @@ extension LibraryStore {
                 }
                 let change = WireChange(
                     seq: row["seq"], entity: entity, id: row["entity_id"], op: op, baseVersion: row["base_version"],
-                    hlc: row["hlc"], fields: try JSONNode.parse(fields).fieldChanges("fields"))
+                    hlc: row["hlc"], fields: try JSONNode.parse(fields).fieldChanges())
                 var size = fields.utf8.count + 200
                 var body: WireBody?
                 if entity == .article, op == .create, let hash = change.fields["contentHash"]?.new.textValue,

@@ -161,7 +161,7 @@ struct RecordApplier {
             arguments: [id, pushedSeq])
         return try rows.map { row in
             let fields: String = row["fields"]
-            return (ChangeEntry.Operation(rawValue: row["op"]) ?? .update, try JSONNode.parse(fields).fieldChanges("fields"))
+            return (ChangeEntry.Operation(rawValue: row["op"]) ?? .update, try JSONNode.parse(fields).fieldChanges())
         }
     }
 

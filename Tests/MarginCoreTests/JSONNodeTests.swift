@@ -19,7 +19,7 @@ import Testing
         let fields: [String: FieldValue] = [
             "note": .text("dòng 1\ndòng \"2\"\t\u{1}"), "tags": .list(["a", "đ"]), "start": .integer(-5), "source": .null,
         ]
-        #expect(try JSONNode.parse(JSONText.object(fields)).fieldValues("") == fields)
+        #expect(try JSONNode.parse(JSONText.object(fields)).fieldValues() == fields)
     }
 
     @Test func refusesMalformedText() {
