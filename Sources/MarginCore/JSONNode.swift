@@ -1,7 +1,7 @@
 /// A parsed JSON value, as `JSONReader` makes it: the sync protocol's bodies and the
 /// stores' JSON columns are read through it (several times faster than `JSONDecoder`
 /// with the protocol's mixed-type field values, and with errors that give the path).
-public indirect enum JSONNode: Sendable, Hashable {
+public enum JSONNode: Sendable, Hashable {
     case null
     case bool(Bool)
     case integer(Int64)
