@@ -69,16 +69,18 @@ extension Annotation {
         try Int64.fetchOne(db, sql: "SELECT version FROM annotations WHERE id = ?", arguments: [id]) ?? 0
     }
 
-    /// Inserts the annotation, shown at `anchor` (`nil`: an orphan).
-    func insert(_ db: Database, anchor: Range<Int>?) throws {
+    /// Inserts the annotation, shown at `anchor` (`nil`: an orphan), at server `version`
+    /// (0: never synchronized).
+    func insert(_ db: Database, anchor: Range<Int>?, version: Int64 = 0) throws {
         try db.cachedStatement(
             sql: """
                 INSERT INTO annotations (id, article_id, start, "end", exact, prefix, suffix, note, color, \
-                created_at, updated_at, anchor_start, anchor_end) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                created_at, updated_at, anchor_start, anchor_end, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """
         ).execute(arguments: [
             id, articleId, selectors.start, selectors.end, selectors.exact, selectors.prefix, selectors.suffix,
             note, color.rawValue, createdAt.milliseconds, updatedAt.milliseconds, anchor?.lowerBound, anchor?.upperBound,
+            version,
         ])
         let localId = db.lastInsertedRowID
         try db.cachedStatement(sql: "UPDATE library_counts SET annotations = annotations + 1 WHERE id = 1").execute()

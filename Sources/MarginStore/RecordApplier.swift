@@ -109,7 +109,7 @@ struct RecordApplier {
                     arguments: [record.id, annotation.articleId, json])
                 return
             }
-            try annotation.insert(db, anchor: Anchoring.anchor(annotation.selectors, in: text))
+            return try annotation.insert(db, anchor: Anchoring.anchor(annotation.selectors, in: text), version: record.version)
         }
         try setVersion("annotations", record)
     }
