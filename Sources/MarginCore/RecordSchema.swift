@@ -139,10 +139,17 @@ public enum RecordSchema {
     }
 
     /// Whether `text` is in NFC, byte for byte (Swift's `==` compares canonical
-    /// equivalents as equal, so it cannot tell).
-    private static func isNFC(_ text: String) -> Bool {
-        text.utf8.allSatisfy { $0 < 0x80 } || ArticleText.normalize(text).utf8.elementsEqual(text.utf8)
+    /// equivalents as equal, so it cannot tell). Text made only of scalars that are NFC in
+    /// any context (below U+0300, Latin Extended Additional — Vietnamese — and common
+    /// punctuation; `quickCheckRanges`) is NFC without normalizing it.
+    static func isNFC(_ text: String) -> Bool {
+        text.unicodeScalars.allSatisfy { scalar in quickCheckRanges.contains { $0.contains(scalar.value) } }
+            || ArticleText.normalize(text).utf8.elementsEqual(text.utf8)
     }
+
+    /// Scalars with NFC_Quick_Check = Yes and canonical combining class 0: no string of
+    /// them can change under NFC. (Tested exhaustively against normalization.)
+    static let quickCheckRanges: [Range<UInt32>] = [0..<0x300, 0x1E00..<0x1F00, 0x2002..<0x2070]
 }
 
 extension Article {

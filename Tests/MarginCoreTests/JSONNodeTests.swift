@@ -1,4 +1,4 @@
-import MarginCore
+@testable import MarginCore
 import Testing
 
 @Suite struct JSONNodeTests {
@@ -83,6 +83,19 @@ private extension String {
             case "ộ": ["o", "\u{323}", "\u{302}"]
             case "ị": ["i", "\u{323}"]
             default: [scalar]
+            }
+        }
+    }
+}
+
+@Suite struct NFCQuickCheckTests {
+    @Test func everyScalarOfTheQuickCheckRangesIsUnchangedByNFC() {
+        for range in RecordSchema.quickCheckRanges {
+            for value in range {
+                guard let scalar = Unicode.Scalar(value) else { continue }
+                #expect(scalar.properties.canonicalCombiningClass == .notReordered, "U+\(String(value, radix: 16))")
+                let text = String(Character(scalar))
+                #expect(ArticleText.normalize(text).utf8.elementsEqual(text.utf8), "U+\(String(value, radix: 16))")
             }
         }
     }
