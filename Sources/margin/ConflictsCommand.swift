@@ -8,7 +8,7 @@ struct ConflictsCommand: ParsableCommand {
         subcommands: [List.self, Show.self, Restore.self, Dismiss.self], defaultSubcommand: List.self)
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List conflicts, newest first.")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List conflicts, newest first.")
         @OptionGroup var library: LibraryOptions
         @Flag(help: "Print the conflicts as JSON.") var json = false
 
@@ -22,7 +22,8 @@ struct ConflictsCommand: ParsableCommand {
     }
 
     struct Show: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show a conflict: the losing value next to the current one.")
+        static let configuration = CommandConfiguration(
+            commandName: "show", abstract: "Show a conflict: the losing value next to the current one.")
         @OptionGroup var library: LibraryOptions
         @Argument(help: "The conflict's id or a unique prefix of it.") var id: String
         @Flag(help: "Print the conflict as JSON.") var json = false
@@ -42,7 +43,7 @@ struct ConflictsCommand: ParsableCommand {
 
     struct Restore: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Put the losing value back (or re-apply the losing delete) and dismiss the conflict.")
+            commandName: "restore", abstract: "Put the losing value back (or re-apply the losing delete) and dismiss the conflict.")
         @OptionGroup var library: LibraryOptions
         @Argument(help: "The conflict's id or a unique prefix of it.") var id: String
 
@@ -57,7 +58,8 @@ struct ConflictsCommand: ParsableCommand {
     }
 
     struct Dismiss: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Forget a conflict, keeping the record as it is.")
+        static let configuration = CommandConfiguration(
+            commandName: "dismiss", abstract: "Forget a conflict, keeping the record as it is.")
         @OptionGroup var library: LibraryOptions
         @Argument(help: "The conflict's id or a unique prefix of it.") var id: String
 

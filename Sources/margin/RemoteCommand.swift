@@ -9,7 +9,7 @@ struct RemoteCommand: ParsableCommand {
 
     struct Set: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Set the sync server.",
+            commandName: "set", abstract: "Set the sync server.",
             discussion: "The device token is read from $MARGIN_TOKEN, else from --token-file (which must be mode 600).")
 
         @OptionGroup var library: LibraryOptions
@@ -35,7 +35,7 @@ struct RemoteCommand: ParsableCommand {
     }
 
     struct Show: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show the sync server.")
+        static let configuration = CommandConfiguration(commandName: "show", abstract: "Show the sync server.")
         @OptionGroup var library: LibraryOptions
         @Flag(help: "Print the remote as JSON (null when none is set).") var json = false
 
