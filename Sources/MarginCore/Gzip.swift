@@ -2,11 +2,6 @@ import CZlib
 
 /// gzip for request and response bodies, over the system zlib.
 public enum Gzip {
-    /// Whether `bytes` start with the gzip magic number.
-    public static func isCompressed(_ bytes: some Collection<UInt8>) -> Bool {
-        bytes.starts(with: [0x1F, 0x8B])
-    }
-
     /// `bytes` compressed in the gzip format (level 6; speed matters more than size here).
     public static func compress(_ bytes: [UInt8], level: Int32 = 6) -> [UInt8] {
         var stream = z_stream()

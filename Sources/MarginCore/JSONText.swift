@@ -1,11 +1,6 @@
 /// JSON text for the shapes the stores keep in text columns, with keys in sorted order so
 /// that equal values always give equal text (written by `JSONWriter`).
 public enum JSONText {
-    /// `value` as a JSON string literal.
-    public static func string(_ value: String) -> String {
-        write { $0.string(value) }
-    }
-
     /// A list of strings as a JSON array.
     public static func array(_ values: [String]) -> String {
         write { $0.array(values) { $0.string($1) } }
