@@ -31,9 +31,7 @@ enum JSONBody {
         default:
             throw ServerError(.unsupportedMediaType, "request bodies may be sent plain or gzip-compressed only")
         }
-        guard String(validating: bytes, as: UTF8.self) != nil else {
-            throw ServerError(.badRequest, "the request body is not valid UTF-8")
-        }
+        // The reader checks UTF-8 as it reads strings (outside them only ASCII is valid JSON).
         do {
             return try Value(jsonBytes: bytes)
         } catch {
