@@ -35,10 +35,7 @@ extension LibraryStore {
 
     /// The conflict whose id starts with `prefix` (at least four characters).
     public func conflict(_ prefix: String) throws(MarginError) -> ConflictRecord {
-        guard prefix.filter({ $0 != "-" }).count >= Self.minimumPrefixLength, let canonical = Identifier.canonicalPrefix(prefix)
-        else {
-            throw MarginError(.invalidInput, "'\(prefix)' is not a conflict id: give at least \(Self.minimumPrefixLength) hexadecimal characters of one")
-        }
+        let canonical = try Self.canonicalPrefix(prefix, naming: "a conflict id")
         let matches = try read { db in
             try Self.fetchConflicts(db, where: "WHERE id >= ? AND id < ?", arguments: [canonical, canonical + "~"])
         }

@@ -121,11 +121,7 @@ extension LibraryStore {
     public func resolve(
         _ prefix: String, kinds: Set<ChangeEntry.Entity> = [.article, .annotation]
     ) throws(MarginError) -> ResolvedRecord {
-        let hexCount = prefix.filter { $0 != "-" }.count
-        guard hexCount >= Self.minimumPrefixLength, let canonical = Identifier.canonicalPrefix(prefix) else {
-            throw MarginError(
-                .invalidInput, "'\(prefix)' is not an id: give at least \(Self.minimumPrefixLength) hexadecimal characters of one")
-        }
+        let canonical = try Self.canonicalPrefix(prefix, naming: "an id")
         let kindsText = kinds.count == 2 ? "article or annotation" : kinds.first!.rawValue
         return try read { db in
             var matches: [(ResolvedRecord, String)] = []
@@ -150,6 +146,16 @@ extension LibraryStore {
             }
             return first.0
         }
+    }
+
+    /// The canonical form of an id prefix typed by a user (see `Identifier.canonicalPrefix`),
+    /// refused with an error saying it is not `noun` when it is too short or not hexadecimal.
+    static func canonicalPrefix(_ prefix: String, naming noun: String) throws(MarginError) -> String {
+        guard prefix.filter({ $0 != "-" }).count >= minimumPrefixLength, let canonical = Identifier.canonicalPrefix(prefix) else {
+            throw MarginError(
+                .invalidInput, "'\(prefix)' is not \(noun): give at least \(minimumPrefixLength) hexadecimal characters of one")
+        }
+        return canonical
     }
 
     /// For each id, its shortest prefix (at least eight characters) that no other

@@ -24,13 +24,11 @@ struct ConflictsCommand: ParsableCommand {
     struct Show: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "show", abstract: "Show a conflict: the losing value next to the current one.")
-        @OptionGroup var library: LibraryOptions
-        @Argument(help: "The conflict's id or a unique prefix of it.") var id: String
+        @OptionGroup var target: ConflictArgument
         @Flag(help: "Print the conflict as JSON.") var json = false
 
         func run() throws {
-            let store = try library.open()
-            let conflict = try reportingUsageErrors { () throws(MarginError) in try store.conflict(id) }
+            let (_, conflict) = try target.resolve()
             if json { return try Terminal.printJSON(conflict) }
             print(ConflictsCommand.summary(conflict, among: [conflict.id]))
             if conflict.kind == .value {
@@ -44,12 +42,10 @@ struct ConflictsCommand: ParsableCommand {
     struct Restore: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "restore", abstract: "Put the losing value back (or re-apply the losing delete) and dismiss the conflict.")
-        @OptionGroup var library: LibraryOptions
-        @Argument(help: "The conflict's id or a unique prefix of it.") var id: String
+        @OptionGroup var target: ConflictArgument
 
         func run() throws {
-            let store = try library.open()
-            let conflict = try reportingUsageErrors { () throws(MarginError) in try store.conflict(id) }
+            let (store, conflict) = try target.resolve()
             _ = try store.restoreConflict(id: conflict.id)
             print(conflict.kind == .delete
                 ? "deleted \(conflict.recordEntity.rawValue) \(conflict.recordId) again; it syncs at the next margin sync"
@@ -60,12 +56,10 @@ struct ConflictsCommand: ParsableCommand {
     struct Dismiss: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "dismiss", abstract: "Forget a conflict, keeping the record as it is.")
-        @OptionGroup var library: LibraryOptions
-        @Argument(help: "The conflict's id or a unique prefix of it.") var id: String
+        @OptionGroup var target: ConflictArgument
 
         func run() throws {
-            let store = try library.open()
-            let conflict = try reportingUsageErrors { () throws(MarginError) in try store.conflict(id) }
+            let (store, conflict) = try target.resolve()
             try store.dismissConflict(id: conflict.id)
             print("dismissed conflict \(conflict.id)")
         }
@@ -79,5 +73,17 @@ struct ConflictsCommand: ParsableCommand {
             ? "delete of \(conflict.recordEntity.rawValue) \(conflict.recordId.prefix(8)) lost to an edit"
             : "\(conflict.field ?? "value") of \(conflict.recordEntity.rawValue) \(conflict.recordId.prefix(8)): \(conflict.value.description.excerpt(50)) lost"
         return "\(conflict.id.prefix(max(8, shared + 1)))  \(conflict.createdAt)  \(what)"
+    }
+}
+
+/// The library and the conflict that `conflicts show`, `restore` and `dismiss` act on.
+struct ConflictArgument: ParsableArguments {
+    @OptionGroup var library: LibraryOptions
+    @Argument(help: "The conflict's id or a unique prefix of it.") var id: String
+
+    /// The open library and the conflict `id` names in it.
+    func resolve() throws -> (LibraryStore, ConflictRecord) {
+        let store = try library.open()
+        return (store, try reportingUsageErrors { () throws(MarginError) in try store.conflict(id) })
     }
 }
