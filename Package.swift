@@ -48,7 +48,15 @@ let package = Package(
             dependencies: [
                 "MarginCore",
                 "MarginSchema",
+                "MarginSQLite",
                 .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
+        .target(
+            name: "MarginSQLite",
+            dependencies: [
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ]
         ),
         .target(name: "MarginSync", dependencies: ["CCurl", "MarginCore", "MarginStore"]),
@@ -57,6 +65,7 @@ let package = Package(
             dependencies: [
                 "MarginCore",
                 "MarginSchema",
+                "MarginSQLite",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

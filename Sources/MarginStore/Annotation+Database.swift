@@ -1,5 +1,6 @@
 import GRDB
 import MarginCore
+import MarginSQLite
 
 /// An annotation as listed: with its article's title and where it is shown now.
 public struct AnnotationListing: Sendable, Hashable {
@@ -45,7 +46,7 @@ extension Annotation {
     }
 
     static func fetchOne(_ db: Database, id: String) throws -> Annotation? {
-        try Row.fetchOne(db, sql: selection + " WHERE n.id = ?", arguments: [id]).map(Annotation.init(row:))
+        try Row.fetchOne(db.cachedStatement(sql: selection + " WHERE n.id = ?"), arguments: [id]).map(Annotation.init(row:))
     }
 
     static func fetchListings(
@@ -77,13 +78,13 @@ extension Annotation {
                 INSERT INTO annotations (id, article_id, start, "end", exact, prefix, suffix, note, color, \
                 created_at, updated_at, anchor_start, anchor_end, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """
-        ).execute(arguments: [
-            id, articleId, selectors.start, selectors.end, selectors.exact, selectors.prefix, selectors.suffix,
-            note, color.rawValue, createdAt.milliseconds, updatedAt.milliseconds, anchor?.lowerBound, anchor?.upperBound,
-            version,
+        ).execute(bound: [
+            .text(id), .text(articleId), .integer(Int64(selectors.start)), .integer(Int64(selectors.end)), .text(selectors.exact),
+            .text(selectors.prefix), .text(selectors.suffix), .text(note), .text(color.rawValue), .integer(createdAt.milliseconds),
+            .integer(updatedAt.milliseconds), BoundValue(anchor.map { Int64($0.lowerBound) }), BoundValue(anchor.map { Int64($0.upperBound) }), .integer(version),
         ])
         let localId = db.lastInsertedRowID
-        try db.cachedStatement(sql: "UPDATE library_counts SET annotations = annotations + 1 WHERE id = 1").execute()
+        try db.cachedStatement(sql: "UPDATE library_counts SET annotations = annotations + 1 WHERE id = 1").execute(bound: [])
         try insertTags(db)
         try SearchIndex.annotations.insert(db, rowid: localId, folded: searchColumns)
     }
@@ -115,6 +116,6 @@ extension Annotation {
 
     private func insertTags(_ db: Database) throws {
         let insert = try db.cachedStatement(sql: "INSERT INTO annotation_tags (annotation_id, tag) VALUES (?, ?)")
-        for tag in tags { try insert.execute(arguments: [id, tag]) }
+        for tag in tags { try insert.execute(bound: [.text(id), .text(tag)]) }
     }
 }

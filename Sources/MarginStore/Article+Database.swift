@@ -27,7 +27,7 @@ extension Article {
     }
 
     static func fetchOne(_ db: Database, id: String) throws -> Article? {
-        try Row.fetchOne(db, sql: selection + " WHERE a.id = ?", arguments: [id]).map(Article.init(row:))
+        try Row.fetchOne(db.cachedStatement(sql: selection + " WHERE a.id = ?"), arguments: [id]).map(Article.init(row:))
     }
 
     static func fetchAll(_ db: Database, where condition: String = "", arguments: StatementArguments = []) throws -> [Article] {
@@ -49,7 +49,7 @@ extension Article {
     /// The article's row id and its body, or `nil` if there is no such article.
     static func localIdAndBody(_ db: Database, id: String) throws -> (Int64, String)? {
         try Row.fetchOne(
-            db, sql: "SELECT a.local_id, b.text FROM articles a JOIN bodies b ON b.hash = a.body_hash WHERE a.id = ?",
+            db.cachedStatement(sql: "SELECT a.local_id, b.text FROM articles a JOIN bodies b ON b.hash = a.body_hash WHERE a.id = ?"),
             arguments: [id]
         ).map { ($0[0], $0[1]) }
     }

@@ -43,6 +43,15 @@ public struct SyncStatus: Sendable, Hashable {
     public var lastErrorAt: Timestamp?
 }
 
+/// A pulled page whose records passed `LibraryStore.check(_:)`.
+public struct CheckedPullPage: Sendable {
+    public let page: PullResponse
+
+    fileprivate init(page: PullResponse) {
+        self.page = page
+    }
+}
+
 /// What applying a push reply did: how many changes had each outcome.
 public struct PushSummary: Sendable, Hashable {
     public var outcomes: [ChangeResult.Outcome: Int] = [:]
@@ -81,23 +90,16 @@ extension LibraryStore {
     }
 
     /// Records how a sync ended: success clears the last error. This bookkeeping is not
-    /// worth an fsync of its own (a sync with nothing to do must be quick): it is written
-    /// with `synchronous = NORMAL`, durable at the next checkpoint.
+    /// worth an fsync of its own (a sync with nothing to do must be quick).
     public func recordSyncResult(error: String?) throws(MarginError) {
         let time = now().milliseconds
-        do {
-            try dbQueue.writeWithoutTransaction { db in
-                try db.execute(sql: "PRAGMA synchronous = NORMAL")
-                defer { try? db.execute(sql: "PRAGMA synchronous = FULL") }
-                if let error {
-                    try db.execute(
-                        sql: "UPDATE sync_state SET last_error = ?, last_error_at = ? WHERE id = 1", arguments: [error, time])
-                } else {
-                    try db.execute(sql: "UPDATE sync_state SET last_sync_at = ?, last_error = NULL WHERE id = 1", arguments: [time])
-                }
+        try write(durable: false) { db in
+            if let error {
+                try db.execute(
+                    sql: "UPDATE sync_state SET last_error = ?, last_error_at = ? WHERE id = 1", arguments: [error, time])
+            } else {
+                try db.execute(sql: "UPDATE sync_state SET last_sync_at = ?, last_error = NULL WHERE id = 1", arguments: [time])
             }
-        } catch {
-            throw Self.storeError(error, path: path)
         }
     }
 
@@ -184,22 +186,31 @@ extension LibraryStore {
     }
 
     /// The body hashes of pulled articles that this store does not hold.
-    public func missingBodies(_ records: [ServerRecord]) throws(MarginError) -> [String] {
-        let hashes = Set(records.filter { $0.entity == .article && !$0.deleted }.compactMap { $0.fields["contentHash"]?.textValue })
+    public func missingBodies(_ page: CheckedPullPage) throws(MarginError) -> [String] {
+        let hashes = Set(page.page.records.filter { $0.entity == .article && !$0.deleted }.compactMap { $0.fields["contentHash"]?.textValue })
         return try read { db in try hashes.filter { try Article.body(db, hash: $0) == nil }.sorted() }
     }
 
-    /// Applies one pulled page and its cursor in one transaction, so an interrupted pull
-    /// resumes after the last page applied. `bodies` holds the article bodies the page
-    /// needs that the store lacked.
-    public func applyPullPage(_ page: PullResponse, bodies: [WireBody]) throws(MarginError) {
-        try Self.validate(page.records)
+    /// Checks that a pulled page holds only records a server may send; pure, so it can
+    /// run on the thread that fetched the page while another page is being applied.
+    public static func check(_ page: PullResponse) throws(MarginError) -> CheckedPullPage {
+        try validate(page.records)
+        return CheckedPullPage(page: page)
+    }
+
+    /// Applies one checked pulled page and its cursor in one transaction, so an
+    /// interrupted pull resumes after the last page applied. `bodies` holds the article
+    /// bodies the page needs that the store lacked. The transaction is not fsynced: a page
+    /// lost to a power cut is lost with its cursor, and pulled again.
+    public func applyPullPage(_ checked: CheckedPullPage, bodies: [WireBody]) throws(MarginError) {
+        let page = checked.page
         for body in bodies where ContentHash.of(body.text) != body.hash {
             throw MarginError(.invalidInput, "the server sent a body that does not match its hash; nothing was applied")
         }
-        try write { db in
+        try write(durable: false) { db in
             var applier = try RecordApplier(db)
             for body in bodies { applier.bodies[body.hash] = body.text }
+            try applier.prefetchVersions(of: page.records)
             for record in page.records { try applier.apply(record) }
             try db.execute(sql: "UPDATE sync_state SET cursor = ? WHERE id = 1", arguments: [page.cursor])
         }

@@ -71,9 +71,23 @@ public final class LibraryStore: Sendable {
         }
     }
 
-    func write<T>(_ body: (Database) throws -> T) throws(MarginError) -> T {
+    /// Runs `body` in one write transaction. A write that need not survive a power cut —
+    /// what a server can send again, bookkeeping — passes `durable: false`: it commits
+    /// just as atomically, with `synchronous = NORMAL` (no fsync), and becomes durable at
+    /// the next durable commit or checkpoint. A lost one leaves the store as it was.
+    func write<T>(durable: Bool = true, _ body: (Database) throws -> T) throws(MarginError) -> T {
         do {
-            return try dbQueue.write(body)
+            guard !durable else { return try dbQueue.write(body) }
+            return try dbQueue.writeWithoutTransaction { db in
+                try db.execute(sql: "PRAGMA synchronous = NORMAL")
+                defer { try? db.execute(sql: "PRAGMA synchronous = FULL") }
+                var result: T?
+                try db.inTransaction {
+                    result = try body(db)
+                    return .commit
+                }
+                return result!
+            }
         } catch let error as MarginError {
             throw error
         } catch {

@@ -21,6 +21,10 @@ struct RecordApplier {
     var bodies: [String: String] = [:]
     /// Article texts already read, by article id, for anchoring their annotations.
     private var texts: [String: ArticleText] = [:]
+    /// The local versions of annotations about to be applied, read in one query by
+    /// `prefetchVersions(of:)`: `nil` for an annotation this store does not hold. An id
+    /// is dropped once used, and all of them when applying may have changed others.
+    private var knownVersions: [String: Int64?] = [:]
 
     init(_ db: Database) throws {
         self.db = db
@@ -28,6 +32,18 @@ struct RecordApplier {
         pushedSeq = row["pushed_seq"]
         hasPending = (row["next_seq"] as Int64) - 1 > pushedSeq
         resetting = row["resetting"]
+    }
+
+    /// Reads the local versions of the annotations among `records` in one query, so that
+    /// applying them need not look each one up.
+    mutating func prefetchVersions(of records: [ServerRecord]) throws {
+        let ids = records.lazy.filter { $0.entity == .annotation }.map(\.id)
+        guard !ids.isEmpty else { return }
+        for id in ids { knownVersions[id] = .some(nil) }
+        let rows = try Row.fetchCursor(
+            db, sql: "SELECT id, version FROM annotations WHERE id IN (SELECT value FROM json_each(?))",
+            arguments: [JSONText.array(Array(ids))])
+        while let row = try rows.next() { knownVersions[row[0]] = .some(row[1]) }
     }
 
     mutating func apply(_ record: ServerRecord) throws {
@@ -54,6 +70,7 @@ struct RecordApplier {
                 return try setVersion("articles", record)
             }
             for listing in annotations { try listing.annotation.delete(db) }
+            knownVersions.removeAll()
             try local.delete(db)
             try db.execute(sql: "DELETE FROM parked_records WHERE article_id = ?", arguments: [record.id])
             return
@@ -71,6 +88,7 @@ struct RecordApplier {
                 throw MarginError(.invalidInput, "the server did not send the body of article \(article.id)")
             }
             try article.insert(db, body: body, searchableBody: SearchText.searchable(body))
+            texts[article.id] = ArticleText(body)
         }
         try setVersion("articles", record)
         try applyParked(articleId: record.id)
@@ -87,7 +105,7 @@ struct RecordApplier {
     // MARK: - Annotations
 
     private mutating func applyAnnotation(_ record: ServerRecord) throws {
-        let localVersion = try Int64.fetchOne(
+        let localVersion = try knownVersions.removeValue(forKey: record.id) ?? Int64.fetchOne(
             db.cachedStatement(sql: "SELECT version FROM annotations WHERE id = ?"), arguments: [record.id])
         if let localVersion, localVersion >= record.version { return }
         let local = localVersion == nil ? nil : try Annotation.fetchOne(db, id: record.id)
@@ -127,6 +145,7 @@ struct RecordApplier {
             db, sql: "SELECT record FROM parked_records WHERE article_id = ?", arguments: [articleId])
         guard !parked.isEmpty else { return }
         try db.execute(sql: "DELETE FROM parked_records WHERE article_id = ?", arguments: [articleId])
+        knownVersions.removeAll()
         for json in parked { try apply(try ServerRecord(jsonBytes: Array(json.utf8))) }
     }
 

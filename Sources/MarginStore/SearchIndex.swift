@@ -1,5 +1,6 @@
 import GRDB
 import MarginCore
+import MarginSQLite
 
 /// The contentless full-text tables (see `Schema/client-001-library.sql`). They keep no
 /// copy of the text, so a row is removed by handing FTS5 the exact folded text it was
@@ -11,14 +12,14 @@ enum SearchIndex: String {
     /// Indexes the row `rowid` with the given column texts, already folded.
     func insert(_ db: Database, rowid: Int64, folded columns: [String]) throws {
         try db.cachedStatement(sql: "INSERT INTO \(rawValue) (rowid, \(columnNames)) VALUES (?, ?, ?)")
-            .execute(arguments: StatementArguments([rowid] + columns))
+            .execute(bound: [.integer(rowid)] + columns.map(BoundValue.text))
     }
 
     /// Removes the row `rowid`, indexed with the given column texts, already folded.
     func delete(_ db: Database, rowid: Int64, folded columns: [String]) throws {
         try db.cachedStatement(
             sql: "INSERT INTO \(rawValue) (\(rawValue), rowid, \(columnNames)) VALUES ('delete', ?, ?, ?)"
-        ).execute(arguments: StatementArguments([rowid] + columns))
+        ).execute(bound: [.integer(rowid)] + columns.map(BoundValue.text))
     }
 
     /// Replaces the entry of `rowid` when its folded texts change.

@@ -45,6 +45,13 @@ public final class CurlTransport {
         return CurlLibrary(api: UnsafePointer(api))
     }()
 
+    /// Starts loading libcurl on a background thread, so that its ~6 ms of loading and
+    /// initialization overlap the caller's own start-up (argument parsing, opening the
+    /// store). A transport made before the load finishes waits for it.
+    public static func preload() {
+        Thread.detachNewThread { _ = library }
+    }
+
     /// A transport; `connectTimeout` bounds each connection attempt.
     public init(insecure: Bool, connectTimeout: Duration = .seconds(10)) throws(CurlError) {
         guard let api = Self.library?.api else {

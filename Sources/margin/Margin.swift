@@ -26,6 +26,7 @@ struct Margin: ParsableCommand {
     /// Runs the command line, mapping failures to one line on stderr and the documented
     /// exit codes: 1 for failures, 2 for usage errors.
     static func main() {
+        if CommandLine.arguments.dropFirst().contains(SyncCommand.configuration.commandName!) { CurlTransport.preload() }
         do {
             var command = try parseAsRoot()
             try command.run()

@@ -33,6 +33,9 @@ final class ServerProcess {
         url = "http://127.0.0.1:\(port)"
     }
 
+    /// The server's process id (to kill it in the middle of something).
+    var processIdentifier: Int32 { process.processIdentifier }
+
     deinit {
         process.terminate()
         process.waitUntilExit()

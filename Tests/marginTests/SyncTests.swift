@@ -141,14 +141,14 @@ import Testing
         let reply = try server.post(
             "pull", body: PullRequest(cursor: 0, bound: nil, limit: 10).jsonBytes, token: token,
             deviceId: try store.deviceId())
-        let page = try PullResponse(jsonBytes: reply.body)
-        #expect(page.more)
-        let missing = try store.missingBodies(page.records)
+        let page = try LibraryStore.check(PullResponse(jsonBytes: reply.body))
+        #expect(page.page.more)
+        let missing = try store.missingBodies(page)
         let bodies = try BodiesResponse(
             jsonBytes: try server.post(
                 "bodies", body: BodiesRequest(hashes: missing).jsonBytes, token: token, deviceId: try store.deviceId()).body)
         try store.applyPullPage(page, bodies: bodies.bodies)
-        #expect(try store.pullState().cursor == page.cursor)
+        #expect(try store.pullState().cursor == page.page.cursor)
 
         let resumed = try reader.run(["sync", "--json"])
 
@@ -160,6 +160,64 @@ import Testing
         #expect(idle["requests"] as? Int == 1)
         #expect(idle["pushed"] as? Int == 0)
         #expect(idle["pulled"] as? Int == 0)
+    }
+
+    /// A library of 5 articles and 20 annotations, synced from a first device, and a
+    /// second device's store (in process) with its remote and token.
+    private func libraryToPull(_ server: ServerProcess, user: String) throws -> (writer: MarginProcess, reader: MarginProcess, engine: (SyncOptions) throws -> SyncEngine) {
+        let writer = try server.device(token: try server.addUser(user))
+        try writer.run(["import", MarginProcess.seeds])
+        let article = try articleIds(writer)[0]
+        for index in 0..<20 { _ = try annotate(writer, article, range: "\(index):\(index + 5)", note: "note \(index)") }
+        try sync(writer)
+        let token = try server.issueToken(user)
+        let reader = try server.device(token: token)
+        let store = try LibraryStore(path: reader.store)
+        let remote = try #require(try store.syncStatus().remote)
+        return (writer, reader, { options in try SyncEngine(store: store, remote: remote, token: token, options: options) })
+    }
+
+    @Test func pagesFetchedAheadAreAppliedInOrderUntilUpToDate() throws {
+        let server = try ServerProcess()
+        let (writer, reader, engine) = try libraryToPull(server, user: "ahead")
+        var options = SyncOptions()
+        options.pullPageCount = 4
+
+        let report = try engine(options).run()
+
+        // 25 records in 7 pages (the last one short), and the bodies of the 5 articles,
+        // which are in the first two pages: one request each.
+        #expect(report.pulled == 25)
+        #expect(report.bodiesFetched == 5)
+        #expect(report.requests == 7 + 2)
+        #expect(try state(reader).library == state(writer).library)
+        let idle = try reader.run(["sync", "--json"]).json() as! [String: Any]
+        #expect(idle["requests"] as? Int == 1)
+        #expect(idle["pulled"] as? Int == 0)
+    }
+
+    @Test func aFailureWhileFetchingAheadStopsTheSyncAndKeepsEveryPageApplied() throws {
+        let server = try ServerProcess()
+        let (_, reader, engine) = try libraryToPull(server, user: "cut")
+        var options = SyncOptions()
+        options.pullPageCount = 4
+        options.timeout = .seconds(2)
+        // The server dies as soon as the first page is applied.
+        let pid = server.processIdentifier
+        options.progress = { line in if line.hasPrefix("pulled") { kill(pid, SIGKILL) } }
+
+        let error = #expect(throws: SyncError.self) { try engine(options).run() }
+
+        #expect(error?.code == .network)
+        // Versions 1…25 were given in order, so the cursor counts the records applied:
+        // the first page, and the one fetched ahead before the server died, if any.
+        let store = try LibraryStore(path: reader.store)
+        let cursor = try store.pullState().cursor
+        #expect(cursor == 4 || cursor == 8)
+        let articles = try articleIds(reader).count
+        let annotations = (try reader.run(["annotations", "--json"]).json() as! [Any]).count
+        #expect(Int64(articles + annotations) == cursor)
+        #expect(try store.syncStatus().lastError?.hasPrefix("cannot reach") == true)
     }
 
     @Test func aRevokedTokenIsRefusedWithItsOwnExitStatus() throws {

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import MarginCore
+import MarginSQLite
 import MarginSchema
 
 /// The zero-set-up backend: one SQLite file in WAL mode. Pushes are serialized by
@@ -167,10 +168,11 @@ public final class SQLiteSyncRepository: SyncRepository {
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
         for record in plan.written {
-            try upsert.execute(arguments: [
-                userId, record.id, record.entity.rawValue, record.version, record.deleted, record.fieldsJSON,
-                record.metaJSON, record.device, record.hlc, record.updatedAt, record.deletedAt, record.articleId,
-                record.contentHash,
+            try upsert.execute(bound: [
+                .integer(userId), .text(record.id), .text(record.entity.rawValue), .integer(record.version),
+                .integer(record.deleted ? 1 : 0), .text(record.fieldsJSON), .text(record.metaJSON), .text(record.device),
+                .integer(record.hlc), .integer(record.updatedAt), BoundValue(record.deletedAt), BoundValue(record.articleId),
+                BoundValue(record.contentHash),
             ])
         }
         let alias = try db.cachedStatement(sql: "INSERT OR REPLACE INTO aliases (user_id, alias, id) VALUES (?, ?, ?)")

@@ -1,0 +1,105 @@
+import Foundation
+import MarginCore
+
+/// Sends sync protocol requests to a remote over one `CurlTransport` (one kept-alive
+/// connection), retrying transient failures — connection errors, timeouts, 429, 502,
+/// 503, 504 — with exponential backoff and full jitter until the sync's deadline.
+///
+/// Owned by one thread at a time; not `Sendable` (its transport is not).
+final class SyncClient {
+    /// Where and how to send: the same for every client of one sync.
+    struct Settings: Sendable {
+        var remote: RemoteAddress
+        var token: String
+        var deviceId: String
+        /// The whole sync, retries included, must finish by then.
+        var deadline: ContinuousClock.Instant
+        /// One request may take at most this (and no longer than what is left).
+        var requestTimeout: Duration
+    }
+
+    /// The remote's base URL, and whether TLS verification is off.
+    struct RemoteAddress: Sendable {
+        var url: String
+        var insecure: Bool
+    }
+
+    var settings: Settings
+    private let transport: CurlTransport
+    /// Requests sent, retries included.
+    private(set) var requests = 0
+
+    init(_ settings: Settings) throws(SyncError) {
+        self.settings = settings
+        do {
+            transport = try CurlTransport(insecure: settings.remote.insecure)
+        } catch {
+            throw SyncError(.network, "cannot start libcurl: \(error)", cause: error)
+        }
+    }
+
+    /// POSTs `body` to `/v1/<endpoint>` and decodes the reply, retrying transient failures.
+    func send<Response: WireMessage>(_ endpoint: String, _ body: some WireMessage) throws(SyncError) -> Response {
+        var payload = body.jsonBytes
+        var headers = [
+            "Content-Type: application/json", "Authorization: Bearer \(settings.token)",
+            "\(SyncProtocol.versionHeader): \(SyncProtocol.version)", "\(SyncProtocol.deviceHeader): \(settings.deviceId)",
+        ]
+        if payload.count > 1_024 {
+            payload = Gzip.compress(payload, level: 1)
+            headers.append("Content-Encoding: gzip")
+        }
+        let base = settings.remote.url
+        let url = base.hasSuffix("/") ? base + "v1/" + endpoint : base + "/v1/" + endpoint
+        var attempt = 0
+        while true {
+            let remaining = settings.deadline - ContinuousClock.now
+            requests += 1
+            let outcome: Result<HTTPReply, CurlError>
+            do {
+                outcome = .success(
+                    try transport.post(url: url, headers: headers, body: payload, timeout: min(remaining, settings.requestTimeout)))
+            } catch {
+                outcome = .failure(error)
+            }
+            let failure: SyncError
+            switch outcome {
+            case .success(let reply):
+                if reply.status == 200 {
+                    do {
+                        return try Response(jsonBytes: reply.body)
+                    } catch {
+                        throw SyncError(
+                            .server, "the server's reply to \(endpoint) is not the sync protocol (\(error.message)); is \(base) a margin-server?")
+                    }
+                }
+                failure = Self.error(for: reply, endpoint: endpoint)
+                guard [429, 502, 503, 504].contains(reply.status) else { throw failure }
+            case .failure(let error):
+                failure = SyncError(
+                    .network, "cannot reach \(base): \(error.message)\(error.detail.isEmpty ? "" : " (\(error.detail))"); check the address and your connection",
+                    cause: error)
+                guard error.isTransient else { throw failure }
+            }
+            // Transient: back off exponentially with full jitter, within the deadline.
+            attempt += 1
+            let ceiling = min(0.25 * pow(2, Double(attempt - 1)), 8)
+            let delay = Duration.milliseconds(Int(Double.random(in: 0...ceiling) * 1_000))
+            guard ContinuousClock.now + delay < settings.deadline else {
+                throw SyncError(failure.code, failure.message + " (gave up after \(attempt) attempts within --timeout)", cause: failure.cause)
+            }
+            Thread.sleep(forTimeInterval: Double(delay / .milliseconds(1)) / 1_000)
+        }
+    }
+
+    private static func error(for reply: HTTPReply, endpoint: String) -> SyncError {
+        let detail = (try? ErrorResponse(jsonBytes: reply.body))?.error.message
+            ?? "HTTP status \(reply.status)"
+        switch reply.status {
+        case 401, 403: return SyncError(.authentication, "the server refused the token: \(detail)")
+        case 426: return SyncError(.protocolMismatch, "upgrade margin: \(detail)")
+        case 429, 500...599: return SyncError(.server, "the server failed (\(reply.status)): \(detail)")
+        default: return SyncError(.server, "the server rejected the \(endpoint) (\(reply.status)): \(detail)")
+        }
+    }
+}
