@@ -104,7 +104,7 @@ let package = Package(
         .testTarget(name: "MarginCoreTests", dependencies: ["MarginCore"]),
         .testTarget(
             name: "MarginStoreTests",
-            dependencies: ["MarginStore", "MarginSchema", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: ["MarginStore", "MarginSchema", "MarginSQLite", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         .testTarget(name: "MarginServerTests", dependencies: ["MarginServer", "MarginSchema"]),
         .testTarget(name: "marginTests", dependencies: ["margin", "margin-server", "MarginCore", "MarginStore", "MarginSync"]),

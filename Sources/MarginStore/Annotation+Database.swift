@@ -81,7 +81,8 @@ extension Annotation {
         ).execute(bound: [
             .text(id), .text(articleId), .integer(Int64(selectors.start)), .integer(Int64(selectors.end)), .text(selectors.exact),
             .text(selectors.prefix), .text(selectors.suffix), .text(note), .text(color.rawValue), .integer(createdAt.milliseconds),
-            .integer(updatedAt.milliseconds), BoundValue(anchor.map { Int64($0.lowerBound) }), BoundValue(anchor.map { Int64($0.upperBound) }), .integer(version),
+            .integer(updatedAt.milliseconds), BoundValue(anchor.map { Int64($0.lowerBound) }),
+            BoundValue(anchor.map { Int64($0.upperBound) }), .integer(version),
         ])
         let localId = db.lastInsertedRowID
         try db.cachedStatement(sql: "UPDATE library_counts SET annotations = annotations + 1 WHERE id = 1").execute(bound: [])

@@ -37,12 +37,12 @@ struct RecordApplier {
     /// Reads the local versions of the annotations among `records` in one query, so that
     /// applying them need not look each one up.
     mutating func prefetchVersions(of records: [ServerRecord]) throws {
-        let ids = records.lazy.filter { $0.entity == .annotation }.map(\.id)
+        let ids = records.filter { $0.entity == .annotation }.map(\.id)
         guard !ids.isEmpty else { return }
         for id in ids { knownVersions[id] = .some(nil) }
         let rows = try Row.fetchCursor(
             db, sql: "SELECT id, version FROM annotations WHERE id IN (SELECT value FROM json_each(?))",
-            arguments: [JSONText.array(Array(ids))])
+            arguments: [JSONText.array(ids)])
         while let row = try rows.next() { knownVersions[row[0]] = .some(row[1]) }
     }
 
