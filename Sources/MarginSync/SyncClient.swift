@@ -1,5 +1,6 @@
 import Foundation
 import MarginCore
+import MarginStore
 
 /// Sends sync protocol requests to a remote over one `CurlTransport` (one kept-alive
 /// connection), retrying transient failures — connection errors, timeouts, 429, 502,
@@ -9,19 +10,13 @@ import MarginCore
 final class SyncClient {
     /// Where and how to send: the same for every client of one sync.
     struct Settings: Sendable {
-        var remote: RemoteAddress
+        var remote: RemoteSettings
         var token: String
         var deviceId: String
         /// The whole sync, retries included, must finish by then.
         var deadline: ContinuousClock.Instant
         /// One request may take at most this (and no longer than what is left).
         var requestTimeout: Duration
-    }
-
-    /// The remote's base URL, and whether TLS verification is off.
-    struct RemoteAddress: Sendable {
-        var url: String
-        var insecure: Bool
     }
 
     var settings: Settings

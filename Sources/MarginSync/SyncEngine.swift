@@ -52,7 +52,7 @@ public final class SyncEngine {
             throw SyncError(.store, "\(error)")
         }
         client = try SyncClient(SyncClient.Settings(
-            remote: SyncClient.RemoteAddress(url: remote.url, insecure: remote.insecure), token: token, deviceId: deviceId,
+            remote: remote, token: token, deviceId: deviceId,
             deadline: ContinuousClock.now + options.timeout, requestTimeout: options.requestTimeout))
     }
 
@@ -66,7 +66,7 @@ public final class SyncEngine {
         do {
             try push()
             try pull()
-            try storeCall { try store.recordSyncResult(error: nil) }
+            try Self.storeCall { try store.recordSyncResult(error: nil) }
         } catch {
             try? store.recordSyncResult(error: error.message)
             throw error
@@ -79,10 +79,10 @@ public final class SyncEngine {
 
     private func push() throws(SyncError) {
         while true {
-            let request = try storeCall { try store.pendingPush(maxCount: options.pushBatchCount, maxBytes: options.pushBatchBytes) }
+            let request = try Self.storeCall { try store.pendingPush(maxCount: options.pushBatchCount, maxBytes: options.pushBatchBytes) }
             guard !request.changes.isEmpty else { return }
             let response: PushResponse = try client.send("push", request)
-            let summary = try storeCall { try store.applyPushResponse(response, for: request) }
+            let summary = try Self.storeCall { try store.applyPushResponse(response, for: request) }
             report.pushed += request.changes.count
             report.outcomes.merge(summary.outcomes, uniquingKeysWith: +)
             options.progress?("pushed \(report.pushed) changes")
@@ -93,7 +93,7 @@ public final class SyncEngine {
     /// fixes. A pass's first page is fetched here (with nothing to do, the only request);
     /// the rest by a `PageFetcher` while this thread applies the one before.
     private func pull() throws(SyncError) {
-        var (cursor, resetting) = try storeCall { try store.pullState() }
+        var (cursor, resetting) = try Self.storeCall { try store.pullState() }
         var rounds = 0
         while true {
             var page = try Self.check(client.send("pull", PullRequest(cursor: cursor, bound: nil, limit: options.pullPageCount)))
@@ -113,18 +113,18 @@ public final class SyncEngine {
                 guard !resetting || cursor > 0 else {
                     throw SyncError(.server, "the server asked for a reset of a pull from the start; check the server")
                 }
-                try storeCall { try store.beginReset() }
+                try Self.storeCall { try store.beginReset() }
                 (cursor, resetting) = (0, true)
                 report.reset = true
                 continue
             }
             if resetting {
-                try storeCall { try store.finishReset() }
+                try Self.storeCall { try store.finishReset() }
                 resetting = false
             }
             // Annotations whose article changed after the bound wait for it: one more pass.
             rounds += 1
-            guard rounds < 3, try storeCall({ try store.hasParkedRecords() }) else { return }
+            guard rounds < 3, try Self.storeCall({ try store.hasParkedRecords() }) else { return }
         }
     }
 
@@ -132,19 +132,15 @@ public final class SyncEngine {
     private func apply(_ checked: CheckedPullPage, after cursor: Int64) throws(SyncError) {
         let records = checked.page.records
         guard !records.isEmpty || checked.page.cursor != cursor else { return }
-        let bodies = try fetchBodies(try storeCall { try store.missingBodies(checked) })
-        try storeCall { try store.applyPullPage(checked, bodies: bodies) }
+        let bodies = try fetchBodies(try Self.storeCall { try store.missingBodies(checked) })
+        try Self.storeCall { try store.applyPullPage(checked, bodies: bodies) }
         report.pulled += records.count
         if !records.isEmpty { options.progress?("pulled \(report.pulled) records") }
     }
 
     /// Checks a pulled page's records: one the store would refuse is the server's fault.
     static func check(_ page: PullResponse) throws(SyncError) -> CheckedPullPage {
-        do {
-            return try LibraryStore.check(page)
-        } catch {
-            throw SyncError(.server, error.message, cause: error)
-        }
+        try storeCall { try LibraryStore.check(page) }
     }
 
     private func fetchBodies(_ hashes: [String]) throws(SyncError) -> [WireBody] {
@@ -164,7 +160,7 @@ public final class SyncEngine {
     }
 
     /// Runs a store operation; a server record the store refuses is the server's fault.
-    private func storeCall<T>(_ body: () throws -> T) throws(SyncError) -> T {
+    private static func storeCall<T>(_ body: () throws -> T) throws(SyncError) -> T {
         do {
             return try body()
         } catch {
