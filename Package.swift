@@ -18,6 +18,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", exact: "2.4.1"),
         .package(url: "https://github.com/apple/swift-http-types", exact: "1.8.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", exact: "2.13.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", exact: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", exact: "2.37.6"),
     ],
     targets: [
         // The SQL migrations of every store live in Schema/ and are compiled into the binaries.
@@ -30,6 +32,7 @@ let package = Package(
                 .embedInCode("client-001-library.sql"),
                 .embedInCode("client-002-sync.sql"),
                 .embedInCode("server-001-sync.sql"),
+                .embedInCode("postgres-001-sync.sql"),
                 .embedInCode("openapi.json"),
             ]
         ),
@@ -70,6 +73,8 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
@@ -98,16 +103,21 @@ let package = Package(
         ),
         .executableTarget(
             name: "MarginBenchmarks",
-            dependencies: ["MarginCore", "MarginStore", "MarginSync", "MarginServer"],
+            dependencies: ["MarginCore", "MarginStore", "MarginSync", "MarginServer", "MarginTestSupport"],
             path: "Benchmarks/MarginBenchmarks"
         ),
+        // Real server processes and a throwaway PostgreSQL cluster, for tests and benchmarks.
+        .target(name: "MarginTestSupport", path: "Tests/MarginTestSupport"),
         .testTarget(name: "MarginCoreTests", dependencies: ["MarginCore"]),
         .testTarget(
             name: "MarginStoreTests",
             dependencies: ["MarginStore", "MarginSchema", "MarginSQLite", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         .testTarget(name: "MarginServerTests", dependencies: ["MarginServer", "MarginSchema"]),
-        .testTarget(name: "marginTests", dependencies: ["margin", "margin-server", "MarginCore", "MarginStore", "MarginSync"]),
+        .testTarget(
+            name: "marginTests",
+            dependencies: ["margin", "margin-server", "MarginCore", "MarginStore", "MarginSync", "MarginTestSupport"]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

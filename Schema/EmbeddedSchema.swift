@@ -24,6 +24,11 @@ public enum EmbeddedSchema {
         Migration("server-001-sync", PackageResources.server_001_sync_sql),
     ]
 
+    /// The PostgreSQL sync server's migrations (`postgres-*.sql`), oldest first.
+    public static let postgres: [Migration] = [
+        Migration("postgres-001-sync", PackageResources.postgres_001_sync_sql),
+    ]
+
     /// The sync protocol's OpenAPI 3 description, served at `/v1/openapi.json`.
     public static let openAPI = String(decoding: PackageResources.openapi_json, as: UTF8.self)
 }

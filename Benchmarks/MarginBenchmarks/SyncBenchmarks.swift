@@ -3,6 +3,7 @@ import MarginCore
 import MarginServer
 import MarginStore
 import MarginSync
+import MarginTestSupport
 
 /// The sync scenarios of SPEC "Performance", against the release `margin-server` and
 /// `margin` binaries on 127.0.0.1:
@@ -17,7 +18,10 @@ struct SyncBenchmarks {
     let runs: Int
 
     func run() throws {
-        let process = try BenchmarkServer(binary: server, folder: work.appendingPathComponent("server"))
+        // MARGIN_BENCH_SERVER_LOG=info shows each request and its duration on stderr.
+        let process = try ServerProcess(
+            binary: URL(fileURLWithPath: server), backend: .sqlite,
+            logLevel: ProcessInfo.processInfo.environment["MARGIN_BENCH_SERVER_LOG"] ?? "error")
         defer { process.stop() }
         print("\nsync, against margin-server on \(process.url) (SQLite):")
 
@@ -165,7 +169,7 @@ struct SyncBenchmarks {
 
     /// 16 devices (16 users), each pushing one article and 6,250 annotations in batches of
     /// 1,000 — requests prepared beforehand, so the clients cost little besides sending.
-    private func concurrentPush(_ process: BenchmarkServer) throws {
+    private func concurrentPush(_ process: ServerProcess) throws {
         let devices = 16
         let perDevice = 6_250
         var plans: [(token: String, device: String, bodies: [[UInt8]])] = []
@@ -201,7 +205,7 @@ struct SyncBenchmarks {
             devices, total, seconds, Double(total) / seconds))
     }
 
-    private func device(named name: String, token: String, server: BenchmarkServer) throws -> (store: String, arguments: [String]) {
+    private func device(named name: String, token: String, server: ServerProcess) throws -> (store: String, arguments: [String]) {
         let store = work.appendingPathComponent("\(name).sqlite").path
         let tokenFile = work.appendingPathComponent("\(name).token").path
         _ = FileManager.default.createFile(atPath: tokenFile, contents: Data(token.utf8), attributes: [.posixPermissions: 0o600])
@@ -221,61 +225,4 @@ final class Counter: @unchecked Sendable {
 
     func add() { lock.withLock { count += 1 } }
     var value: Int { lock.withLock { count } }
-}
-
-/// A release `margin-server` on 127.0.0.1 and a free port, with a fresh SQLite store.
-final class BenchmarkServer {
-    let binary: String
-    let database: String
-    let url: String
-    private let process = Process()
-
-    init(binary: String, folder: URL) throws {
-        self.binary = binary
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        database = "sqlite:" + folder.appendingPathComponent("server.sqlite").path
-        process.executableURL = URL(fileURLWithPath: binary)
-        // MARGIN_BENCH_SERVER_LOG=info shows each request and its duration on stderr.
-        let logLevel = ProcessInfo.processInfo.environment["MARGIN_BENCH_SERVER_LOG"] ?? "error"
-        process.arguments = ["serve", "--listen", "127.0.0.1:0", "--database", database, "--log-level", logLevel]
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        var line = Data()
-        while !line.contains(UInt8(ascii: "\n")) {
-            let chunk = output.fileHandleForReading.availableData
-            guard !chunk.isEmpty else { fatalError("margin-server did not start") }
-            line.append(chunk)
-        }
-        let text = String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        url = "http://" + text.replacingOccurrences(of: "margin-server listening on ", with: "")
-    }
-
-    func addUser(_ name: String) throws -> String { try administer(["user", "add", name]) }
-    func issueToken(_ name: String) throws -> String { try administer(["user", "token", name]) }
-
-    /// The server's peak resident memory so far, in kilobytes (Linux `VmHWM`).
-    func peakMemory() -> Int? {
-        guard let status = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8),
-              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") })
-        else { return nil }
-        return Int(line.split(separator: " ").dropFirst().first ?? "")
-    }
-
-    func stop() {
-        process.terminate()
-        process.waitUntilExit()
-    }
-
-    private func administer(_ arguments: [String]) throws -> String {
-        let child = Process()
-        child.executableURL = URL(fileURLWithPath: binary)
-        child.arguments = arguments + ["--database", database]
-        let output = Pipe()
-        child.standardOutput = output
-        try child.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        child.waitUntilExit()
-        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-    }
 }

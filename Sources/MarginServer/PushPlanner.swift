@@ -21,6 +21,21 @@ struct PushSnapshot: Sendable {
         return ids
     }
 
+    /// The articles of the annotations read that are not read yet.
+    var unreadArticleIds: [String] {
+        Array(Set(records.values.compactMap(\.articleId)).subtracting(records.keys))
+    }
+
+    /// The articles the changes delete (through aliases): their live annotations are read.
+    func deletedArticleIds(_ changes: [WireChange]) -> [String] {
+        changes.filter { $0.entity == .article && $0.op == .delete }.map { aliases[$0.id] ?? $0.id }
+    }
+
+    /// The live articles found by body hash that are not read yet.
+    var unreadLiveArticleIds: [String] {
+        Array(Set(liveArticleByHash.values).subtracting(records.keys))
+    }
+
     /// The body hashes of the articles the changes create.
     static func createdHashes(_ changes: [WireChange]) -> Set<String> {
         Set(changes.filter { $0.entity == .article && $0.op == .create }.compactMap { $0.fields["contentHash"]?.new.textValue })

@@ -24,6 +24,8 @@ public struct ServerError: Error, Sendable, CustomStringConvertible, HTTPRespons
     public var code: Code
     public var message: String
     public var cause: (any Error & Sendable)?
+    /// PostgreSQL's SQLSTATE, when the failure came from the database.
+    public var sqlState: String?
 
     public init(_ code: Code, _ message: String, cause: (any Error & Sendable)? = nil) {
         self.code = code

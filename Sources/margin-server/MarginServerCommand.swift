@@ -8,25 +8,74 @@ struct MarginServerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "margin-server",
         abstract: "The Marginalia sync server.",
-        subcommands: [Serve.self, User.self])
-}
+        subcommands: [Serve.self, User.self, Migrate.self])
 
-/// `--database sqlite:PATH`, shared by every subcommand.
-struct DatabaseOptions: ParsableArguments {
-    @Option(help: "Where the server keeps its data: sqlite:PATH.")
-    var database = "sqlite:margin-server.sqlite"
-
-    func validate() throws {
-        guard database.hasPrefix("sqlite:"), database.count > "sqlite:".count else {
-            throw ValidationError("--database must be sqlite:PATH (for example sqlite:/var/lib/marginalia/server.sqlite)")
+    /// Sends log lines at `level` and above to stderr (stdout carries the commands' output).
+    static func bootstrapLogging(_ level: Logger.Level) {
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
         }
     }
 
-    func repository() throws -> any SyncRepository {
+    /// Runs `body`, turning a server error into one line on stderr and exit status 1.
+    static func report<T>(_ body: () async throws -> T) async throws -> T {
         do {
-            return try SQLiteSyncRepository(path: String(database.dropFirst("sqlite:".count)))
+            return try await body()
+        } catch let error as ServerError {
+            FileHandle.standardError.write(Data("error: \(error.message)\n".utf8))
+            throw ExitCode.failure
+        }
+    }
+}
+
+/// Where the data lives (`--database`, the password file, pool and timeout), shared by every subcommand.
+struct DatabaseOptions: ParsableArguments {
+    @Option(help: ArgumentHelp(
+        "Where the server keeps its data: sqlite:PATH or postgres://USER@HOST:PORT/DATABASE[?sslmode=disable|prefer|require].",
+        discussion: "Default: $MARGIN_DATABASE, else sqlite:margin-server.sqlite."))
+    var database: String?
+
+    @Option(help: "A file whose first line is the PostgreSQL password (default: $MARGIN_DATABASE_PASSWORD_FILE).")
+    var databasePasswordFile: String?
+
+    @Option(help: "Connections one server process keeps to PostgreSQL at most.")
+    var databasePoolSize = 10
+
+    @Option(help: "Seconds a PostgreSQL statement, or a wait for a connection, may take before the request fails (503).")
+    var databaseTimeout = 10
+
+    func validate() throws {
+        _ = try serverDatabase()
+        guard (1...1_000).contains(databasePoolSize) else { throw ValidationError("--database-pool-size must be 1 to 1000") }
+        guard (1...3_600).contains(databaseTimeout) else { throw ValidationError("--database-timeout must be 1 to 3600 seconds") }
+    }
+
+    /// The database the options (or the environment) name.
+    func serverDatabase() throws -> ServerDatabase {
+        let environment = ProcessInfo.processInfo.environment
+        do {
+            var database = try ServerDatabase(
+                self.database ?? environment["MARGIN_DATABASE"] ?? "sqlite:margin-server.sqlite",
+                passwordFile: databasePasswordFile ?? environment["MARGIN_DATABASE_PASSWORD_FILE"])
+            if case .postgres(var settings) = database {
+                settings.poolSize = databasePoolSize
+                settings.timeout = .seconds(databaseTimeout)
+                database = .postgres(settings)
+            }
+            return database
         } catch {
-            throw CleanExit.message("error: cannot open \(database): \(error)")
+            throw ValidationError(error.message)
+        }
+    }
+
+    /// Opens (creating and migrating) the store and runs `body` with it; a store that
+    /// cannot be opened ends the command with one line on stderr and status 1.
+    func withRepository<Result: Sendable>(_ body: (any SyncRepository) async throws -> Result) async throws -> Result {
+        let database = try serverDatabase()
+        return try await MarginServerCommand.report {
+            try await withSyncRepository(database, logger: Logger(label: "margin-server"), body)
         }
     }
 }
@@ -59,23 +108,18 @@ struct Serve: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let level = Logger.Level(rawValue: logLevel) ?? .info
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
-        let logger = Logger(label: "margin-server")
-        let repository = try database.repository()
+        MarginServerCommand.bootstrapLogging(Logger.Level(rawValue: logLevel) ?? .info)
         let (host, port) = address!
-        let app = buildApplication(
-            ServerConfiguration(host: host, port: port, tombstoneRetention: tombstoneRetention),
-            repository: repository, logger: logger
-        ) { port in
-            // Scripts and tests read this line to learn the port.
-            FileHandle.standardOutput.write(Data("margin-server listening on \(host):\(port)\n".utf8))
+        try await database.withRepository { repository in
+            let app = buildApplication(
+                ServerConfiguration(host: host, port: port, tombstoneRetention: tombstoneRetention),
+                repository: repository, logger: Logger(label: "margin-server")
+            ) { port in
+                // Scripts and tests read this line to learn the port.
+                FileHandle.standardOutput.write(Data("margin-server listening on \(host):\(port)\n".utf8))
+            }
+            try await app.runService()
         }
-        try await app.runService()
     }
 }
 
@@ -93,7 +137,7 @@ struct User: AsyncParsableCommand {
 
         func run() async throws {
             let token = DeviceToken.make()
-            try await User.report { try await database.repository().addUser(name: name, tokenHash: DeviceToken.hash(token), now: User.now) }
+            try await database.withRepository { try await $0.addUser(name: name, tokenHash: DeviceToken.hash(token), now: User.now) }
             print(token)
         }
     }
@@ -106,8 +150,8 @@ struct User: AsyncParsableCommand {
 
         func run() async throws {
             let token = DeviceToken.make()
-            try await User.report {
-                try await database.repository().addToken(userName: name, tokenHash: DeviceToken.hash(token), now: User.now)
+            try await database.withRepository {
+                try await $0.addToken(userName: name, tokenHash: DeviceToken.hash(token), now: User.now)
             }
             print(token)
         }
@@ -119,7 +163,7 @@ struct User: AsyncParsableCommand {
         @Flag(help: "Print JSON.") var json = false
 
         func run() async throws {
-            let users = try await User.report { try await database.repository().users() }
+            let users = try await database.withRepository { try await $0.users() }
             if json {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -138,7 +182,7 @@ struct User: AsyncParsableCommand {
         @OptionGroup var database: DatabaseOptions
 
         func run() async throws {
-            try await User.report { try await database.repository().revokeUser(name: name, now: User.now) }
+            try await database.withRepository { try await $0.revokeUser(name: name, now: User.now) }
             print("revoked \(name)")
         }
     }
@@ -150,14 +194,46 @@ struct User: AsyncParsableCommand {
             throw ValidationError("a user name has 1 to 64 letters, digits, '-', '_', '.' or '@'")
         }
     }
+}
 
-    /// Runs `body`, turning a server error into one line on stderr and exit status 1.
-    static func report<T>(_ body: () async throws -> T) async throws -> T {
-        do {
-            return try await body()
-        } catch let error as ServerError {
-            FileHandle.standardError.write(Data("error: \(error.message)\n".utf8))
-            throw ExitCode.failure
+struct Migrate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Creates or upgrades the server's store; with --from, copies a SQLite server store into PostgreSQL.",
+        discussion: """
+            Servers apply migrations themselves when they start (several at once is safe); this \
+            command does it ahead of time. With --from sqlite:PATH, every user, token, device, record \
+            and body of that store is copied into --database, which must be PostgreSQL and hold no \
+            users, in one transaction. Devices keep their tokens and cursors: point them at the new \
+            server and they carry on without re-syncing. Stop the SQLite server first.
+            """)
+
+    @OptionGroup var database: DatabaseOptions
+
+    @Option(help: "A SQLite server store to copy into --database: sqlite:PATH.")
+    var from: String?
+
+    func validate() throws {
+        guard let from else { return }
+        guard case .sqlite(let path) = try? ServerDatabase(from), FileManager.default.fileExists(atPath: path) else {
+            throw ValidationError("--from must name an existing SQLite server store: sqlite:PATH")
         }
+        guard case .postgres = try database.serverDatabase() else {
+            throw ValidationError("--from copies into PostgreSQL: give --database postgres://USER@HOST:PORT/DATABASE")
+        }
+    }
+
+    func run() async throws {
+        MarginServerCommand.bootstrapLogging(.warning)
+        guard let from, case .sqlite(let path) = try ServerDatabase(from) else {
+            try await database.withRepository { _ in }
+            print("\(try database.serverDatabase().description) is up to date")
+            return
+        }
+        let copied = try await database.withRepository { repository in
+            let source = try SQLiteSyncRepository(path: path)
+            return try await (repository as! PostgresSyncRepository).copy(from: source)
+        }
+        let counts = copied.map { "\($0.rows) \($0.table)" }.joined(separator: ", ")
+        print("copied \(counts) from \(from) into \(try database.serverDatabase().description)")
     }
 }

@@ -135,7 +135,7 @@ import Testing
         #expect(try reopened.changes().count == 5)
     }
 
-    @Test(arguments: [("client-", EmbeddedSchema.client), ("server-", EmbeddedSchema.server)])
+    @Test(arguments: [("client-", EmbeddedSchema.client), ("server-", EmbeddedSchema.server), ("postgres-", EmbeddedSchema.postgres)])
     func embeddedMigrationsMatchTheSchemaFolder(prefix: String, migrations: [EmbeddedSchema.Migration]) throws {
         let folder = StoreFixture.repositoryRoot.appendingPathComponent("Schema")
         let files = try FileManager.default.contentsOfDirectory(atPath: folder.path)

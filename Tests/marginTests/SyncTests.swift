@@ -2,6 +2,7 @@ import Foundation
 import MarginCore
 import MarginStore
 import MarginSync
+import MarginTestSupport
 import Testing
 
 /// End to end: real `margin` devices syncing through a real `margin-server` on 127.0.0.1.
@@ -37,8 +38,9 @@ import Testing
         return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
-    @Test func twoDevicesEditingOfflineConvergeAndKeepEveryLosingValue() throws {
-        let server = try ServerProcess()
+    @Test(arguments: ServerProcess.Backend.allCases)
+    func twoDevicesEditingOfflineConvergeAndKeepEveryLosingValue(_ backend: ServerProcess.Backend) throws {
+        let server = try ServerProcess.start(backend)
         let laptop = try server.device(token: try server.addUser("ana"))
         let desktop = try server.device(token: try server.issueToken("ana"))
         // Both import the same seeds offline: one set of articles after syncing.
@@ -100,8 +102,9 @@ import Testing
         #expect(try state(laptop).library == state(desktop).library)
     }
 
-    @Test func aPushWhoseReplyWasLostIsAppliedOnceWhenRetried() throws {
-        let server = try ServerProcess()
+    @Test(arguments: ServerProcess.Backend.allCases)
+    func aPushWhoseReplyWasLostIsAppliedOnceWhenRetried(_ backend: ServerProcess.Backend) throws {
+        let server = try ServerProcess.start(backend)
         let token = try server.addUser("lost")
         let device = try server.device(token: token)
         try device.run(["import", MarginProcess.seeds])
@@ -122,12 +125,13 @@ import Testing
         let other = try server.device(token: try server.issueToken("lost"))
         try sync(other)
         #expect(try state(other).library == state(device).library)
-        let users = try server.administer(["user", "list", "--json"]).json() as! [[String: Any]]
+        let users = try server.users()
         #expect(users.first?["records"] as? Int == 6)
     }
 
-    @Test func anInterruptedPullResumesWhereItStopped() throws {
-        let server = try ServerProcess()
+    @Test(arguments: ServerProcess.Backend.allCases)
+    func anInterruptedPullResumesWhereItStopped(_ backend: ServerProcess.Backend) throws {
+        let server = try ServerProcess.start(backend)
         let writer = try server.device(token: try server.addUser("pages"))
         try writer.run(["import", MarginProcess.seeds])
         let article = try articleIds(writer)[0]
@@ -177,8 +181,9 @@ import Testing
         return (writer, reader, { options in try SyncEngine(store: store, remote: remote, token: token, options: options) })
     }
 
-    @Test func pagesFetchedAheadAreAppliedInOrderUntilUpToDate() throws {
-        let server = try ServerProcess()
+    @Test(arguments: ServerProcess.Backend.allCases)
+    func pagesFetchedAheadAreAppliedInOrderUntilUpToDate(_ backend: ServerProcess.Backend) throws {
+        let server = try ServerProcess.start(backend)
         let (writer, reader, engine) = try libraryToPull(server, user: "ahead")
         var options = SyncOptions()
         options.pullPageCount = 4
@@ -196,8 +201,9 @@ import Testing
         #expect(idle["pulled"] as? Int == 0)
     }
 
-    @Test func aFailureWhileFetchingAheadStopsTheSyncAndKeepsEveryPageApplied() throws {
-        let server = try ServerProcess()
+    @Test(arguments: ServerProcess.Backend.allCases)
+    func aFailureWhileFetchingAheadStopsTheSyncAndKeepsEveryPageApplied(_ backend: ServerProcess.Backend) throws {
+        let server = try ServerProcess.start(backend)
         let (_, reader, engine) = try libraryToPull(server, user: "cut")
         var options = SyncOptions()
         options.pullPageCount = 4
@@ -220,8 +226,9 @@ import Testing
         #expect(try store.syncStatus().lastError?.hasPrefix("cannot reach") == true)
     }
 
-    @Test func aRevokedTokenIsRefusedWithItsOwnExitStatus() throws {
-        let server = try ServerProcess()
+    @Test(arguments: ServerProcess.Backend.allCases)
+    func aRevokedTokenIsRefusedWithItsOwnExitStatus(_ backend: ServerProcess.Backend) throws {
+        let server = try ServerProcess.start(backend)
         let device = try server.device(token: try server.addUser("gone"))
         try sync(device)
         try server.administer(["user", "revoke", "gone"])
@@ -236,8 +243,9 @@ import Testing
         #expect((status["lastError"] as? String)?.contains("refused the token") == true)
     }
 
-    @Test func aUserCanNeitherReadNorChangeAnotherUsersLibrary() throws {
-        let server = try ServerProcess()
+    @Test(arguments: ServerProcess.Backend.allCases)
+    func aUserCanNeitherReadNorChangeAnotherUsersLibrary(_ backend: ServerProcess.Backend) throws {
+        let server = try ServerProcess.start(backend)
         let alice = try server.device(token: try server.addUser("alice"))
         try alice.run(["import", MarginProcess.seeds])
         let annotationId = try annotate(alice, try articleIds(alice)[0], range: "0:10", note: "private")
@@ -264,8 +272,9 @@ import Testing
         #expect(try annotation(alice, annotationId)["note"] as? String == "private")
     }
 
-    @Test func badRequestsGetAClearJSONErrorAndChangeNothing() throws {
-        let server = try ServerProcess()
+    @Test(arguments: ServerProcess.Backend.allCases)
+    func badRequestsGetAClearJSONErrorAndChangeNothing(_ backend: ServerProcess.Backend) throws {
+        let server = try ServerProcess.start(backend)
         let token = try server.addUser("strict")
         let device = "01900000-0000-7000-8000-0000000000d1"
         let json = "Content-Type: application/json"
@@ -289,13 +298,14 @@ import Testing
             let error = try? ErrorResponse(jsonBytes: reply.body)
             #expect(error?.error.code == code, "\(String(decoding: reply.body, as: UTF8.self))")
         }
-        let users = try server.administer(["user", "list", "--json"]).json() as! [[String: Any]]
+        let users = try server.users()
         #expect(users.first?["records"] as? Int == 0)
         #expect(users.first?["devices"] as? Int == 0)
     }
 
-    @Test func headlessSyncFailuresHaveDistinctExitStatuses() throws {
-        let server = try ServerProcess()
+    @Test(arguments: ServerProcess.Backend.allCases)
+    func headlessSyncFailuresHaveDistinctExitStatuses(_ backend: ServerProcess.Backend) throws {
+        let server = try ServerProcess.start(backend)
         let device = try server.device(token: try server.addUser("cron"))
 
         // Nothing listens on port 9 (discard) here: unreachable, exit 3, one line.
@@ -320,8 +330,9 @@ import Testing
         #expect(exposed.stderr.contains("chmod 600"))
     }
 
-    @Test func aDeviceBehindCompactedHistoryIsResetAndKeepsItsPendingChanges() throws {
-        let server = try ServerProcess(tombstoneRetention: 0)
+    @Test(arguments: ServerProcess.Backend.allCases)
+    func aDeviceBehindCompactedHistoryIsResetAndKeepsItsPendingChanges(_ backend: ServerProcess.Backend) throws {
+        let server = try ServerProcess.start(backend, arguments: ["--tombstone-retention", "0"])
         let first = try server.device(token: try server.addUser("reset"))
         let second = try server.device(token: try server.issueToken("reset"))
         try first.run(["import", MarginProcess.seeds])

@@ -126,14 +126,11 @@ public final class SQLiteSyncRepository: SyncRepository {
                 snapshot.aliases[row["alias"]] = row["id"] as String
             }
         }
-        var wanted = Set(ids).union(snapshot.aliases.values)
-        for record in try records(db, userId: userId, where: "id", Array(wanted)) { snapshot.records[record.id] = record }
-        // The articles of the annotations named, and the live annotations of articles deleted.
-        wanted = Set(snapshot.records.values.compactMap(\.articleId)).subtracting(snapshot.records.keys)
-        for record in try records(db, userId: userId, where: "id", Array(wanted)) { snapshot.records[record.id] = record }
-        let deletedArticles = changes.filter { $0.entity == .article && $0.op == .delete }
-            .map { snapshot.aliases[$0.id] ?? $0.id }
-        for chunk in deletedArticles.chunked(500) {
+        for record in try records(db, userId: userId, where: "id", Array(Set(ids).union(snapshot.aliases.values))) {
+            snapshot.records[record.id] = record
+        }
+        for record in try records(db, userId: userId, where: "id", snapshot.unreadArticleIds) { snapshot.records[record.id] = record }
+        for chunk in snapshot.deletedArticleIds(changes).chunked(500) {
             let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
             for row in try Row.fetchAll(
                 db,
@@ -152,8 +149,9 @@ public final class SQLiteSyncRepository: SyncRepository {
                 arguments: arguments) {
                 snapshot.liveArticleByHash[row["content_hash"]] = row["id"] as String
             }
-            let live = Array(Set(snapshot.liveArticleByHash.values).subtracting(snapshot.records.keys))
-            for record in try records(db, userId: userId, where: "id", live) { snapshot.records[record.id] = record }
+            for record in try records(db, userId: userId, where: "id", snapshot.unreadLiveArticleIds) {
+                snapshot.records[record.id] = record
+            }
             snapshot.storedBodies.formUnion(
                 try String.fetchAll(
                     db, sql: "SELECT hash FROM bodies WHERE user_id = ? AND hash IN (\(marks))", arguments: arguments))
@@ -212,21 +210,13 @@ public final class SQLiteSyncRepository: SyncRepository {
                     ORDER BY version LIMIT ?
                     """,
                 arguments: [userId, request.cursor, bound, snapshot, deviceId, snapshot, limit])
-            var records: [PullPage.Record] = []
-            var bytes = 0
-            var cursor = request.cursor
-            while bytes < byteLimit, let row = try rows.next() {
-                let fields: String = row["fields"]
-                bytes += fields.utf8.count + 128
-                guard let entity = RecordEntity(rawValue: row["entity"]) else { continue }
-                records.append(
-                    PullPage.Record(
-                        entity: entity, id: row["id"], version: row["version"], deleted: row["deleted"], fieldsJSON: fields,
-                        updatedAt: row["updated_at"]))
-                cursor = row["version"]
+            var page = PullPageBuilder(cursor: request.cursor, byteLimit: byteLimit)
+            while !page.isFull, let row = try rows.next() {
+                page.add(
+                    id: row["id"], entity: row["entity"], version: row["version"], deleted: row["deleted"], fieldsJSON: row["fields"],
+                    updatedAt: row["updated_at"])
             }
-            let more = records.count == limit || bytes >= byteLimit
-            return PullPage(records: records, cursor: more ? cursor : max(bound, request.cursor), bound: bound, more: more, reset: false)
+            return page.page(bound: bound, limit: limit)
         }
     }
 
@@ -324,6 +314,48 @@ public final class SQLiteSyncRepository: SyncRepository {
                     sql: "UPDATE users SET horizon = max(horizon, ?) WHERE id = ?", arguments: [library["newest"] as Int64, userId])
             }
             return purged
+        }
+    }
+}
+
+extension SQLiteSyncRepository {
+    /// Reads every table (`ServerTable.all`, in order) from one snapshot of the store, in
+    /// pages of at most `pageSize` rows in primary-key order, as COPY text. Pushes that
+    /// commit meanwhile are not part of the copy.
+    func exportTables(pageSize: Int, _ page: (ServerTable, CopyText) async throws -> Void) async throws {
+        let snapshot = try pool.makeSnapshot()
+        for table in ServerTable.all {
+            let columns = table.columns.joined(separator: ", ")
+            let key = table.key.joined(separator: ", ")
+            var after: [DatabaseValue] = []
+            while true {
+                let (text, last) = try await snapshot.read { [after] db -> (CopyText, [DatabaseValue]) in
+                    let condition = after.isEmpty
+                        ? "" : "WHERE (\(key)) > (\(Array(repeating: "?", count: after.count).joined(separator: ", ")))"
+                    let rows = try Row.fetchCursor(
+                        db, sql: "SELECT \(columns) FROM \(table.name) \(condition) ORDER BY \(key) LIMIT \(pageSize)",
+                        arguments: StatementArguments(after))
+                    var text = CopyText()
+                    var last: [DatabaseValue] = []
+                    while let row = try rows.next() {
+                        text.append(try row.databaseValues.map(Self.bound))
+                        last = table.key.map { row[$0] }
+                    }
+                    return (text, last)
+                }
+                if text.rows > 0 { try await page(table, text) }
+                guard text.rows == pageSize else { break }
+                after = last
+            }
+        }
+    }
+
+    private static func bound(_ value: DatabaseValue) throws -> BoundValue {
+        switch value.storage {
+        case .null: .null
+        case .int64(let integer): .integer(integer)
+        case .string(let text): .text(text)
+        case .double, .blob: throw ServerError(.internalError, "the server store holds a value of an unexpected type")
         }
     }
 }

@@ -47,6 +47,40 @@ public struct PullPage: Sendable {
     }
 }
 
+/// Collects a pull's records up to the page's byte budget, the same way on every backend.
+struct PullPageBuilder {
+    private(set) var records: [PullPage.Record] = []
+    private var bytes = 0
+    private let start: Int64
+    private var cursor: Int64
+    private let byteLimit: Int
+
+    /// A page after the request's `cursor`.
+    init(cursor: Int64, byteLimit: Int) {
+        start = cursor
+        self.cursor = cursor
+        self.byteLimit = byteLimit
+    }
+
+    /// Whether the page has reached its byte budget.
+    var isFull: Bool { bytes >= byteLimit }
+
+    mutating func add(id: String, entity: String, version: Int64, deleted: Bool, fieldsJSON: String, updatedAt: Int64) {
+        bytes += fieldsJSON.utf8.count + 128
+        cursor = version
+        guard let entity = RecordEntity(rawValue: entity) else { return }
+        records.append(
+            PullPage.Record(entity: entity, id: id, version: version, deleted: deleted, fieldsJSON: fieldsJSON, updatedAt: updatedAt))
+    }
+
+    /// The page of a query for at most `limit` records up to `bound`: more follows when the
+    /// query was cut short, and the cursor then stops at the last record read.
+    func page(bound: Int64, limit: Int) -> PullPage {
+        let more = records.count == limit || isFull
+        return PullPage(records: records, cursor: more ? cursor : max(bound, start), bound: bound, more: more, reset: false)
+    }
+}
+
 /// What a push did, for the reply and the server's metrics.
 public struct PushOutcome: Sendable {
     public var response: PushResponse

@@ -1,0 +1,503 @@
+import Foundation
+import Logging
+import MarginCore
+import MarginSchema
+import NIOSSL
+import PostgresNIO
+
+/// The backend for many users: a PostgreSQL database that several stateless server
+/// processes share.
+///
+/// Pushes to one library are serialized across every process by a row lock on the
+/// library's owner (`SELECT … FROM users WHERE id = $1 FOR UPDATE`), held for the push's
+/// whole transaction: the next push to that library reads `last_seq` only after the
+/// previous one committed, so commit sequences are handed out without gaps or
+/// duplicates, and a change with a higher sequence never becomes visible before one with
+/// a lower sequence. A device's `last_applied_seq` is read under the same lock, so a
+/// change is applied once even when a retry reaches another process. Pulls read from one
+/// REPEATABLE READ snapshot. Every call fails with `unavailable` (503) when PostgreSQL
+/// does not answer within the configured timeout; the pool reconnects by itself.
+public final class PostgresSyncRepository: SyncRepository {
+    private let client: PostgresClient
+    private let settings: PostgresSettings
+    private let logger: Logger
+
+    /// A repository over `settings`; it answers only while `run()` runs.
+    public init(_ settings: PostgresSettings, logger: Logger) {
+        var configuration = PostgresClient.Configuration(
+            host: settings.host, port: settings.port, username: settings.user, password: settings.password,
+            database: settings.database, tls: Self.tls(settings.tls))
+        configuration.options.maximumConnections = settings.poolSize
+        configuration.options.connectTimeout = settings.timeout
+        let milliseconds = settings.timeout.components.seconds * 1_000 + settings.timeout.components.attoseconds / 1_000_000_000_000_000
+        configuration.options.additionalStartupParameters = [
+            ("application_name", "margin-server"), ("statement_timeout", String(milliseconds)),
+        ]
+        client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        self.settings = settings
+        self.logger = logger
+    }
+
+    private static func tls(_ mode: PostgresSettings.TLSMode) -> PostgresClient.Configuration.TLS {
+        switch mode {
+        case .disable: .disable
+        case .prefer: .prefer(.makeClientConfiguration())
+        case .require: .require(.makeClientConfiguration())
+        }
+    }
+
+    /// Runs the connection pool until the task is cancelled.
+    public func run() async { await client.run() }
+
+    // MARK: - Migrations
+
+    /// An arbitrary constant: the advisory lock that serializes migrations (and copies)
+    /// across every process starting on the database.
+    private static let migrationLock: Int64 = 0x6D61_7267_696E
+
+    /// Applies the migrations this binary knows (`Schema/postgres-*.sql`) that the database
+    /// lacks, in one transaction under an advisory lock, so processes starting together
+    /// apply each exactly once. Refuses a database migrated by a newer server.
+    public func migrate() async throws {
+        try await transaction { connection in
+            try await connection.query("SELECT pg_advisory_xact_lock(\(Self.migrationLock))", logger: self.logger)
+            try await connection.query(
+                "CREATE TABLE IF NOT EXISTS margin_migrations (identifier TEXT PRIMARY KEY, applied_at BIGINT NOT NULL)",
+                logger: self.logger)
+            var applied = Set<String>()
+            for try await identifier in try await connection.query("SELECT identifier FROM margin_migrations", logger: self.logger)
+                .decode(String.self) { applied.insert(identifier) }
+            guard applied.isSubset(of: EmbeddedSchema.postgres.map(\.identifier)) else {
+                throw ServerError(
+                    .unavailable, "the database \(self.settings.description) was migrated by a newer margin-server; upgrade this one")
+            }
+            for migration in EmbeddedSchema.postgres where !applied.contains(migration.identifier) {
+                for statement in Self.statements(migration.sql) {
+                    try await connection.query(PostgresQuery(unsafeSQL: statement), logger: self.logger)
+                }
+                try await connection.query(
+                    "INSERT INTO margin_migrations (identifier, applied_at) VALUES (\(migration.identifier), \(Timestamp.now().milliseconds))",
+                    logger: self.logger)
+                self.logger.info("applied migration", metadata: ["migration": "\(migration.identifier)"])
+            }
+        }
+    }
+
+    /// A migration's statements, one at a time (the extended protocol takes one per query):
+    /// split at a `;` that ends a line, comments dropped.
+    static func statements(_ sql: String) -> [String] {
+        let lines = sql.split(separator: "\n", omittingEmptySubsequences: false)
+            .map { line in line.range(of: "--").map { line[..<$0.lowerBound] } ?? line }
+        var statements: [String] = []
+        var current = ""
+        for line in lines {
+            current += line + "\n"
+            if line.trimmingCharacters(in: .whitespaces).hasSuffix(";") {
+                statements.append(current)
+                current = ""
+            }
+        }
+        statements.append(current)
+        return statements.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.filter { !$0.isEmpty }
+    }
+
+    // MARK: - Authentication
+
+    public func authenticate(tokenHash: String, deviceId: String) async throws -> Int64 {
+        try await bounded { connection in
+            let rows = try await connection.query(
+                """
+                UPDATE tokens t SET device_id = coalesce(t.device_id, \(deviceId)) FROM users u \
+                WHERE t.hash = \(tokenHash) AND u.id = t.user_id AND t.revoked_at IS NULL AND u.revoked_at IS NULL \
+                RETURNING t.user_id, t.device_id
+                """, logger: self.logger)
+            for try await (userId, boundDevice) in rows.decode((Int64, String).self) {
+                guard boundDevice == deviceId else {
+                    throw ServerError(
+                        .forbidden, "this token belongs to another device; issue one per device with 'margin-server user token NAME'")
+                }
+                return userId
+            }
+            throw ServerError(.unauthorized, "the token is unknown or revoked; ask the server's administrator for a new one")
+        }
+    }
+
+    // MARK: - Push
+
+    public func push(_ request: PushRequest, userId: Int64, deviceId: String, now: Int64) async throws -> PushOutcome {
+        try await transaction { connection in
+            // The library's lock, held until commit.
+            guard let lastSeq = try await connection.query(
+                "SELECT last_seq FROM users WHERE id = \(userId) FOR UPDATE", logger: self.logger
+            ).decode(Int64.self).first(where: { _ in true }) else {
+                throw ServerError(.unauthorized, "the user no longer exists")
+            }
+            let lastApplied = try await connection.query(
+                "SELECT last_applied_seq FROM devices WHERE user_id = \(userId) AND device_id = \(deviceId)", logger: self.logger
+            ).decode(Int64.self).first(where: { _ in true }) ?? 0
+            try PushPlanner.checkSequence(request.changes, lastAppliedSeq: lastApplied)
+            let snapshot = try await self.snapshot(
+                connection, userId: userId, changes: request.changes, lastSeq: lastSeq, lastApplied: lastApplied)
+            let plan = PushPlanner(snapshot: snapshot, deviceId: deviceId, now: now).plan(request.changes, bodies: request.bodies)
+            try await self.write(plan, connection, userId: userId, deviceId: deviceId, now: now)
+            return PushOutcome(
+                response: PushResponse(results: plan.results, records: plan.reply), applied: plan.appliedCount,
+                conflicts: plan.conflicts)
+        }
+    }
+
+    private func snapshot(
+        _ connection: PostgresConnection, userId: Int64, changes: [WireChange], lastSeq: Int64, lastApplied: Int64
+    ) async throws -> PushSnapshot {
+        var snapshot = PushSnapshot(lastSeq: lastSeq, lastAppliedSeq: lastApplied)
+        let ids = Array(PushSnapshot.requiredIds(changes))
+        for try await (alias, id) in try await connection.query(
+            "SELECT alias, id FROM aliases WHERE user_id = \(userId) AND alias = ANY(\(ids))", logger: logger
+        ).decode((String, String).self) { snapshot.aliases[alias] = id }
+        try await load(Array(Set(ids).union(snapshot.aliases.values)), into: &snapshot, connection, userId: userId)
+        try await load(snapshot.unreadArticleIds, into: &snapshot, connection, userId: userId)
+        for try await (id, articleId) in try await connection.query(
+            """
+            SELECT id, article_id FROM records WHERE user_id = \(userId) AND NOT deleted \
+            AND article_id = ANY(\(snapshot.deletedArticleIds(changes)))
+            """, logger: logger
+        ).decode((String, String).self) { snapshot.liveAnnotationsByArticle[articleId, default: []].insert(id) }
+        let hashes = Array(PushSnapshot.createdHashes(changes))
+        for try await (id, hash) in try await connection.query(
+            "SELECT id, content_hash FROM records WHERE user_id = \(userId) AND NOT deleted AND content_hash = ANY(\(hashes))",
+            logger: logger
+        ).decode((String, String).self) { snapshot.liveArticleByHash[hash] = id }
+        try await load(snapshot.unreadLiveArticleIds, into: &snapshot, connection, userId: userId)
+        for try await hash in try await connection.query(
+            "SELECT hash FROM bodies WHERE user_id = \(userId) AND hash = ANY(\(hashes))", logger: logger
+        ).decode(String.self) { snapshot.storedBodies.insert(hash) }
+        return snapshot
+    }
+
+    private func load(_ ids: [String], into snapshot: inout PushSnapshot, _ connection: PostgresConnection, userId: Int64) async throws {
+        guard !ids.isEmpty else { return }
+        let rows = try await connection.query(
+            """
+            SELECT id, entity, version, deleted, fields, meta, device, hlc, updated_at, deleted_at FROM records \
+            WHERE user_id = \(userId) AND id = ANY(\(ids))
+            """, logger: logger)
+        for try await (id, entity, version, deleted, fields, meta, device, hlc, updatedAt, deletedAt) in rows.decode(
+            (String, String, Int64, Bool, String, String, String, Int64, Int64, Int64?).self) {
+            snapshot.records[id] = try StoredRecord(
+                entity: entity, id: id, version: version, deleted: deleted, fields: fields, meta: meta, device: device,
+                hlc: hlc, updatedAt: updatedAt, deletedAt: deletedAt)
+        }
+    }
+
+    private func write(_ plan: PushPlan, _ connection: PostgresConnection, userId: Int64, deviceId: String, now: Int64) async throws {
+        if !plan.written.isEmpty {
+            // One statement for the whole batch: a column array each, NULLs as -1 and ''.
+            let records = plan.written
+            try await connection.query(
+                """
+                INSERT INTO records (user_id, id, entity, version, deleted, fields, meta, device, hlc, updated_at, \
+                deleted_at, article_id, content_hash) \
+                SELECT \(userId), id, entity, version, deleted, fields, meta, device, hlc, updated_at, \
+                nullif(deleted_at, -1), nullif(article_id, ''), nullif(content_hash, '') \
+                FROM unnest(\(records.map(\.id)), \(records.map(\.entity.rawValue)), \(records.map(\.version)), \
+                \(records.map(\.deleted)), \(records.map(\.fieldsJSON)), \(records.map(\.metaJSON)), \(records.map(\.device)), \
+                \(records.map(\.hlc)), \(records.map(\.updatedAt)), \(records.map { $0.deletedAt ?? -1 }), \
+                \(records.map { $0.articleId ?? "" }), \(records.map { $0.contentHash ?? "" })) \
+                AS r(id, entity, version, deleted, fields, meta, device, hlc, updated_at, deleted_at, article_id, content_hash) \
+                ON CONFLICT (user_id, id) DO UPDATE SET entity = excluded.entity, version = excluded.version, \
+                deleted = excluded.deleted, fields = excluded.fields, meta = excluded.meta, device = excluded.device, \
+                hlc = excluded.hlc, updated_at = excluded.updated_at, deleted_at = excluded.deleted_at, \
+                article_id = excluded.article_id, content_hash = excluded.content_hash
+                """, logger: logger)
+        }
+        if !plan.newAliases.isEmpty {
+            try await connection.query(
+                """
+                INSERT INTO aliases (user_id, alias, id) \
+                SELECT \(userId), alias, id FROM unnest(\(plan.newAliases.map(\.alias)), \(plan.newAliases.map(\.id))) AS a(alias, id) \
+                ON CONFLICT (user_id, alias) DO UPDATE SET id = excluded.id
+                """, logger: logger)
+        }
+        if !plan.newBodies.isEmpty {
+            try await connection.query(
+                """
+                INSERT INTO bodies (user_id, hash, text) \
+                SELECT \(userId), hash, text FROM unnest(\(plan.newBodies.map(\.hash)), \(plan.newBodies.map(\.text))) AS b(hash, text) \
+                ON CONFLICT DO NOTHING
+                """, logger: logger)
+        }
+        try await connection.query("UPDATE users SET last_seq = \(plan.lastSeq) WHERE id = \(userId)", logger: logger)
+        try await connection.query(
+            """
+            INSERT INTO devices (user_id, device_id, last_applied_seq, last_seen_at) \
+            VALUES (\(userId), \(deviceId), \(plan.lastAppliedSeq), \(now)) \
+            ON CONFLICT (user_id, device_id) DO UPDATE SET last_applied_seq = excluded.last_applied_seq, \
+            last_seen_at = excluded.last_seen_at
+            """, logger: logger)
+    }
+
+    // MARK: - Pull
+
+    public func pull(_ request: PullRequest, userId: Int64, deviceId: String, byteLimit: Int) async throws -> PullPage {
+        try await transaction(isolation: "REPEATABLE READ READ ONLY") { connection in
+            guard let (lastSeq, horizon) = try await connection.query(
+                "SELECT last_seq, horizon FROM users WHERE id = \(userId)", logger: self.logger
+            ).decode((Int64, Int64).self).first(where: { _ in true }) else {
+                throw ServerError(.unauthorized, "the user no longer exists")
+            }
+            if request.cursor > lastSeq || (request.cursor > 0 && request.cursor < horizon) {
+                return PullPage(records: [], cursor: 0, bound: lastSeq, more: true, reset: true)
+            }
+            let bound = min(request.bound ?? lastSeq, lastSeq)
+            let limit = min(max(request.limit ?? 1_000, 1), SyncProtocol.maximumBatchCount)
+            let snapshot = request.cursor == 0
+            let rows = try await connection.query(
+                """
+                SELECT id, entity, version, deleted, fields, updated_at FROM records \
+                WHERE user_id = \(userId) AND version > \(request.cursor) AND version <= \(bound) \
+                AND (\(snapshot) OR entity = 'conflict' OR device <> \(deviceId)) AND (NOT \(snapshot) OR NOT deleted) \
+                ORDER BY version LIMIT \(Int64(limit))
+                """, logger: self.logger)
+            var page = PullPageBuilder(cursor: request.cursor, byteLimit: byteLimit)
+            for try await (id, entity, version, deleted, fields, updatedAt) in rows.decode(
+                (String, String, Int64, Bool, String, Int64).self) {
+                if page.isFull { break }
+                page.add(id: id, entity: entity, version: version, deleted: deleted, fieldsJSON: fields, updatedAt: updatedAt)
+            }
+            return page.page(bound: bound, limit: limit)
+        }
+    }
+
+    // MARK: - Bodies
+
+    public func bodies(_ hashes: [String], userId: Int64, byteLimit: Int) async throws -> [WireBody] {
+        try await bounded { connection in
+            var bodies: [WireBody] = []
+            var bytes = 0
+            let rows = try await connection.query(
+                "SELECT hash, text FROM bodies WHERE user_id = \(userId) AND hash = ANY(\(hashes))", logger: self.logger)
+            for try await (hash, text) in rows.decode((String, String).self) {
+                bytes += text.utf8.count
+                if !bodies.isEmpty, bytes > byteLimit { break }
+                bodies.append(WireBody(hash: hash, text: text))
+            }
+            return bodies
+        }
+    }
+
+    // MARK: - Users
+
+    public func addUser(name: String, tokenHash: String, now: Int64) async throws {
+        do {
+            _ = try await transaction { connection in
+                try await connection.query(
+                    """
+                    WITH user_row AS (INSERT INTO users (name, created_at) VALUES (\(name), \(now)) RETURNING id) \
+                    INSERT INTO tokens (hash, user_id, created_at) SELECT \(tokenHash), id, \(now) FROM user_row
+                    """, logger: self.logger)
+            }
+        } catch let error as ServerError where error.sqlState == "23505" {
+            throw ServerError(.conflict, "a user named '\(name)' exists; use 'user token \(name)' for another device")
+        }
+    }
+
+    public func addToken(userName: String, tokenHash: String, now: Int64) async throws {
+        try await transaction { connection in
+            let rows = try await connection.query(
+                """
+                INSERT INTO tokens (hash, user_id, created_at) \
+                SELECT \(tokenHash), id, \(now) FROM users WHERE name = \(userName) AND revoked_at IS NULL RETURNING user_id
+                """, logger: self.logger)
+            guard try await rows.decode(Int64.self).first(where: { _ in true }) != nil else {
+                throw ServerError(.notFound, "no active user named '\(userName)'")
+            }
+        }
+    }
+
+    public func revokeUser(name: String, now: Int64) async throws {
+        try await transaction { connection in
+            guard let userId = try await connection.query(
+                "UPDATE users SET revoked_at = coalesce(revoked_at, \(now)) WHERE name = \(name) RETURNING id", logger: self.logger
+            ).decode(Int64.self).first(where: { _ in true }) else {
+                throw ServerError(.notFound, "no user named '\(name)'")
+            }
+            try await connection.query(
+                "UPDATE tokens SET revoked_at = coalesce(revoked_at, \(now)) WHERE user_id = \(userId)", logger: self.logger)
+        }
+    }
+
+    public func users() async throws -> [UserSummary] {
+        try await bounded { connection in
+            var users: [UserSummary] = []
+            let rows = try await connection.query(
+                """
+                SELECT u.name, u.created_at, u.revoked_at IS NOT NULL, \
+                (SELECT count(*) FROM tokens t WHERE t.user_id = u.id AND t.revoked_at IS NULL), \
+                (SELECT count(*) FROM devices d WHERE d.user_id = u.id), \
+                (SELECT count(*) FROM records r WHERE r.user_id = u.id AND NOT r.deleted) \
+                FROM users u ORDER BY u.name COLLATE "C"
+                """, logger: self.logger)
+            for try await (name, createdAt, revoked, tokens, devices, records) in rows.decode(
+                (String, Int64, Bool, Int64, Int64, Int64).self) {
+                users.append(UserSummary(
+                    name: name, createdAt: createdAt, revoked: revoked, tokens: Int(tokens), devices: Int(devices),
+                    records: Int(records)))
+            }
+            return users
+        }
+    }
+
+    // MARK: - Compaction
+
+    public func compact(deletedBefore cutoff: Int64) async throws -> Int {
+        let libraries = try await bounded { connection in
+            var libraries: [Int64] = []
+            for try await userId in try await connection.query(
+                "SELECT DISTINCT user_id FROM records WHERE deleted AND deleted_at < \(cutoff)", logger: self.logger
+            ).decode(Int64.self) { libraries.append(userId) }
+            return libraries
+        }
+        var purged = 0
+        for userId in libraries {
+            // Under the library's lock, so that the horizon moves with the purge and no push interleaves.
+            purged += try await transaction { connection in
+                try await connection.query("SELECT 1 FROM users WHERE id = \(userId) FOR UPDATE", logger: self.logger)
+                let rows = try await connection.query(
+                    """
+                    WITH purged AS (DELETE FROM records WHERE user_id = \(userId) AND deleted AND deleted_at < \(cutoff) \
+                    RETURNING version) SELECT count(*), coalesce(max(version), 0) FROM purged
+                    """, logger: self.logger)
+                guard let (count, newest) = try await rows.decode((Int64, Int64).self).first(where: { _ in true }) else { return 0 }
+                try await connection.query(
+                    "UPDATE users SET horizon = greatest(horizon, \(newest)) WHERE id = \(userId)", logger: self.logger)
+                return Int(count)
+            }
+        }
+        return purged
+    }
+
+    // MARK: - Copying a SQLite store
+
+    /// Copies every user, token, device, record, alias and body of `source` into this
+    /// database, which must hold no users yet, in one transaction: all or nothing. The
+    /// copy keeps ids, commit sequences and cursors, so devices carry on without
+    /// re-syncing. Returns the rows copied per table, checked against what the database
+    /// holds before committing.
+    public func copy(from source: SQLiteSyncRepository) async throws -> [(table: String, rows: Int)] {
+        try await transaction(timeout: nil) { connection in
+            try await connection.query("SELECT pg_advisory_xact_lock(\(Self.migrationLock))", logger: self.logger)
+            guard try await connection.query("SELECT count(*) FROM users", logger: self.logger)
+                .decode(Int64.self).first(where: { _ in true }) == 0
+            else {
+                throw ServerError(
+                    .conflict, "\(self.settings.description) already holds users; copy into a new, empty database")
+            }
+            var copied = ServerTable.all.map { (table: $0.name, rows: 0) }
+            try await source.exportTables(pageSize: 5_000) { table, text in
+                try await connection.copyFrom(table: table.name, columns: table.columns, logger: self.logger) { writer in
+                    try await writer.write(ByteBuffer(bytes: text.bytes))
+                }
+                copied[ServerTable.all.firstIndex { $0.name == table.name }!].rows += text.rows
+            }
+            try await connection.query(
+                "SELECT setval(pg_get_serial_sequence('users', 'id'), (SELECT coalesce(max(id), 0) + 1 FROM users), false)",
+                logger: self.logger)
+            for (table, rows) in copied {
+                let count = try await connection.query(PostgresQuery(unsafeSQL: "SELECT count(*) FROM \(table)"), logger: self.logger)
+                    .decode(Int64.self).first(where: { _ in true })
+                guard count == Int64(rows) else {
+                    throw ServerError(.internalError, "the copy of \(table) holds \(count ?? 0) rows instead of \(rows); nothing was copied")
+                }
+            }
+            return copied
+        }
+    }
+
+    // MARK: - Connections
+
+    /// Runs `body` on a pooled connection in a transaction, committed when it returns and
+    /// rolled back when it throws. A serialization failure or deadlock is retried (up to
+    /// five times); every other error is reported as a `ServerError`.
+    private func transaction<Result: Sendable>(
+        isolation: String = "READ COMMITTED", timeout: Duration? = .zero,
+        _ body: @escaping @Sendable (PostgresConnection) async throws -> Result
+    ) async throws -> Result {
+        try await bounded(timeout: timeout) { connection in
+            var attempt = 1
+            while true {
+                try await connection.query(PostgresQuery(unsafeSQL: "BEGIN ISOLATION LEVEL \(isolation)"), logger: self.logger)
+                do {
+                    let result = try await body(connection)
+                    try await connection.query("COMMIT", logger: self.logger)
+                    return result
+                } catch {
+                    _ = try? await connection.query("ROLLBACK", logger: self.logger)
+                    let failure = self.serverError(error)
+                    guard ["40001", "40P01"].contains(failure.sqlState), attempt < 5 else { throw failure }
+                    attempt += 1
+                }
+            }
+        }
+    }
+
+    /// Runs `body` on a pooled connection, giving up with `unavailable` when the pool has
+    /// no connection to lend or the work does not finish within `timeout` (`.zero`: the
+    /// settings' timeout; nil: none), for PostgreSQL down or unreachable: the request
+    /// fails instead of hanging.
+    private func bounded<Result: Sendable>(
+        timeout: Duration? = .zero, _ body: @escaping @Sendable (PostgresConnection) async throws -> Result
+    ) async throws -> Result {
+        guard let limit = timeout else {
+            do {
+                return try await client.withConnection { connection in try await body(connection) }
+            } catch {
+                throw serverError(error)
+            }
+        }
+        let timeout = limit == .zero ? settings.timeout : limit
+        let outcome = try await withThrowingTaskGroup(of: Result?.self) { group in
+            group.addTask { try await self.client.withConnection { connection in try await body(connection) } }
+            // A little longer than the statement timeout, so that PostgreSQL reports its own first.
+            group.addTask {
+                try await Task.sleep(for: timeout + .seconds(1))
+                return nil
+            }
+            defer { group.cancelAll() }
+            do {
+                return try await group.next()!
+            } catch {
+                throw serverError(error)
+            }
+        }
+        guard let outcome else {
+            throw ServerError(
+                .unavailable, "PostgreSQL at \(settings.description) did not answer within \(timeout); try again later")
+        }
+        return outcome
+    }
+
+    /// `error` as the server reports it: PostgreSQL's failures become `unavailable` when
+    /// the database cannot be reached or gave up on a statement, `internalError`
+    /// otherwise, keeping their SQLSTATE (never the statement or its values).
+    private func serverError(_ error: any Error) -> ServerError {
+        if let error = error as? ServerError { return error }
+        guard let error = error as? PSQLError else {
+            return ServerError(.internalError, "the database failed: \(type(of: error))")
+        }
+        if error.code == .server, let state = error.serverInfo?[.sqlState] {
+            let message = error.serverInfo?[.message] ?? "no message"
+            // 57014: statement timeout; 57P0x: server shutting down; 53xxx: out of resources; 08xxx: connection.
+            let unavailable = state == "57014" || state.hasPrefix("57P") || state.hasPrefix("53") || state.hasPrefix("08")
+            var failure = ServerError(
+                unavailable ? .unavailable : .internalError, "PostgreSQL refused the request (\(state): \(message))", cause: error)
+            failure.sqlState = state
+            return failure
+        }
+        return ServerError(
+            .unavailable, "PostgreSQL at \(settings.description) is unreachable (\(error.code)); try again later", cause: error)
+    }
+}
+
+extension PostgresSyncRepository: CustomStringConvertible {
+    public var description: String { settings.description }
+}

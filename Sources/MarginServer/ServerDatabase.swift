@@ -1,0 +1,115 @@
+import Foundation
+import Logging
+
+/// Where a server keeps its data: `sqlite:PATH` (the default, nothing to set up) or
+/// `postgres://USER@HOST[:PORT]/DATABASE[?sslmode=disable|prefer|require]`, which
+/// several server processes can share.
+public enum ServerDatabase: Sendable, Equatable, CustomStringConvertible {
+    case sqlite(path: String)
+    case postgres(PostgresSettings)
+
+    /// The address, without any password.
+    public var description: String {
+        switch self {
+        case .sqlite(let path): "sqlite:\(path)"
+        case .postgres(let settings): settings.description
+        }
+    }
+
+    /// Parses `--database`. A PostgreSQL password never appears in the address: it is read
+    /// from `passwordFile` (the file's first line).
+    public init(_ address: String, passwordFile: String? = nil) throws(ServerError) {
+        if address.hasPrefix("sqlite:") {
+            let path = String(address.dropFirst("sqlite:".count))
+            guard !path.isEmpty else { throw ServerError(.badRequest, "sqlite: needs a path, for example sqlite:/var/lib/marginalia/server.sqlite") }
+            guard passwordFile == nil else { throw ServerError(.badRequest, "a password file is only for a postgres:// database") }
+            self = .sqlite(path: path)
+            return
+        }
+        guard address.hasPrefix("postgres://") || address.hasPrefix("postgresql://") else {
+            throw ServerError(
+                .badRequest, "the database must be sqlite:PATH or postgres://USER@HOST:PORT/DATABASE, not '\(address)'")
+        }
+        self = .postgres(try PostgresSettings(address, passwordFile: passwordFile))
+    }
+}
+
+/// How to reach a PostgreSQL database, and how hard to use it.
+public struct PostgresSettings: Sendable, Equatable {
+    /// Whether connections are encrypted (libpq's `sslmode`): `prefer` tries TLS and falls
+    /// back to plain text; `require` refuses a server without TLS.
+    public enum TLSMode: String, Sendable {
+        case disable, prefer, require
+    }
+
+    public var host: String
+    public var port: Int
+    public var user: String
+    public var database: String
+    public var password: String?
+    public var tls: TLSMode
+    /// Connections one server process keeps to PostgreSQL at most.
+    public var poolSize: Int = 10
+    /// How long a statement may run, and how long a request waits for a connection,
+    /// before it fails with `unavailable` (503).
+    public var timeout: Duration = .seconds(10)
+
+    /// Parses `postgres://USER@HOST[:PORT]/DATABASE[?sslmode=…]`.
+    init(_ address: String, passwordFile: String?) throws(ServerError) {
+        let usage = "write the database as postgres://USER@HOST:PORT/DATABASE"
+        guard let components = URLComponents(string: address), let host = components.host, !host.isEmpty else {
+            throw ServerError(.badRequest, "cannot read the database address; \(usage)")
+        }
+        guard components.password == nil else {
+            throw ServerError(
+                .badRequest,
+                "a password in the database address would show in process lists and shell history; put it in a file and pass --database-password-file (or MARGIN_DATABASE_PASSWORD_FILE)")
+        }
+        guard let user = components.user, !user.isEmpty else { throw ServerError(.badRequest, "the database address names no user; \(usage)") }
+        let database = String(components.path.drop { $0 == "/" })
+        guard !database.isEmpty, !database.contains("/") else {
+            throw ServerError(.badRequest, "the database address names no database; \(usage)")
+        }
+        var tls = TLSMode.prefer
+        for item in components.queryItems ?? [] {
+            switch (item.name, item.value.flatMap(TLSMode.init(rawValue:))) {
+            case ("sslmode", let mode?): tls = mode
+            default:
+                throw ServerError(.badRequest, "unknown database option '\(item.name)=\(item.value ?? "")'; only sslmode=disable|prefer|require is read")
+            }
+        }
+        self.host = host
+        port = components.port ?? 5432
+        self.user = user
+        self.database = database
+        self.tls = tls
+        if let passwordFile {
+            guard let text = try? String(contentsOfFile: passwordFile, encoding: .utf8) else {
+                throw ServerError(.badRequest, "cannot read the password file \(passwordFile)")
+            }
+            password = text.split(separator: "\n", omittingEmptySubsequences: false).first.map(String.init) ?? ""
+        }
+    }
+
+    /// The address without the password, for messages and logs.
+    public var description: String { "postgres://\(user)@\(host):\(port)/\(database)" }
+}
+
+/// Opens the repository `database` names, applying its migrations, and runs `body` with
+/// it. For PostgreSQL the connection pool runs for as long as `body` does.
+public func withSyncRepository<Result: Sendable>(
+    _ database: ServerDatabase, logger: Logger, _ body: (any SyncRepository) async throws -> Result
+) async throws -> Result {
+    switch database {
+    case .sqlite(let path):
+        return try await body(try SQLiteSyncRepository(path: path))
+    case .postgres(let settings):
+        let repository = PostgresSyncRepository(settings, logger: logger)
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await repository.run() }
+            defer { group.cancelAll() }
+            try await repository.migrate()
+            return try await body(repository)
+        }
+    }
+}

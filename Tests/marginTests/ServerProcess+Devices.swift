@@ -1,0 +1,46 @@
+import Foundation
+import MarginSync
+import MarginTestSupport
+import Testing
+
+extension ServerProcess {
+    /// The `margin-server` built beside the tests.
+    static let executable = MarginProcess.executable.deletingLastPathComponent().appendingPathComponent("margin-server")
+
+    /// A server on a fresh store of `backend`. Without PostgreSQL on this machine a
+    /// PostgreSQL case is cancelled (reported as skipped) with the reason, except in CI
+    /// (`CI` set), which must run it.
+    static func start(_ backend: Backend = .sqlite, arguments: [String] = []) throws -> ServerProcess {
+        do {
+            return try ServerProcess(binary: executable, backend: backend, arguments: arguments)
+        } catch let error as PostgresCluster.Unavailable where ProcessInfo.processInfo.environment["CI"] == nil {
+            try Test.cancel("\(error)")
+        }
+    }
+
+    /// A `margin` device with its own store, its token in a 0600 file and this server as its remote.
+    func device(token: String) throws -> MarginProcess {
+        let device = try MarginProcess()
+        let tokenFile = device.directory.appendingPathComponent("token").path
+        _ = FileManager.default.createFile(atPath: tokenFile, contents: Data(token.utf8), attributes: [.posixPermissions: 0o600])
+        try device.run(["remote", "set", url, "--token-file", tokenFile])
+        return device
+    }
+
+    /// `margin-server user list --json`.
+    func users() throws -> [[String: Any]] {
+        let listing = try administer(["user", "list", "--json"])
+        return try JSONSerialization.jsonObject(with: Data(listing.stdout.utf8)) as! [[String: Any]]
+    }
+
+    /// POSTs raw bytes to `/v1/<endpoint>` as a device would, with extra or replaced headers.
+    func post(
+        _ endpoint: String, body: [UInt8], token: String, deviceId: String, headers: [String]? = nil
+    ) throws -> HTTPReply {
+        let transport = try CurlTransport(insecure: false)
+        let standard = [
+            "Content-Type: application/json", "Authorization: Bearer \(token)", "Margin-Protocol: 1", "Margin-Device: \(deviceId)",
+        ]
+        return try transport.post(url: url + "/v1/" + endpoint, headers: headers ?? standard, body: body, timeout: .seconds(10))
+    }
+}
