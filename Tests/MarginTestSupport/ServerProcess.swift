@@ -2,7 +2,9 @@ import Foundation
 
 /// A real `margin-server serve` process on 127.0.0.1 and a free port, stopped when
 /// released; for tests and benchmarks.
-public final class ServerProcess {
+public final class ServerProcess: @unchecked Sendable {
+    // Safe: every property is set in `init` and never changed; `Process` may be queried
+    // and terminated from any thread.
     /// The server stores a test or benchmark can run on.
     public enum Backend: String, CaseIterable, Sendable, CustomStringConvertible {
         case sqlite, postgres
@@ -33,9 +35,9 @@ public final class ServerProcess {
         }
     }
 
-    /// Another server process on the same store (PostgreSQL: several processes share one).
-    public func sibling(arguments: [String] = [], logLevel: String = "warning") throws -> ServerProcess {
-        try ServerProcess(binary: binary, database: database, folder: nil, arguments: arguments, logLevel: logLevel)
+    /// A server on an existing store (PostgreSQL: several processes share one).
+    public convenience init(binary: URL, database: String, arguments: [String] = [], logLevel: String = "warning") throws {
+        try self.init(binary: binary, database: database, folder: nil, arguments: arguments, logLevel: logLevel)
     }
 
     private init(binary: URL, database: String, folder: URL?, arguments: [String], logLevel: String) throws {

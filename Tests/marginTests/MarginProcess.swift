@@ -1,7 +1,7 @@
 import Foundation
 
 /// Runs the built `margin` executable as a user would, in a temporary folder of its own.
-final class MarginProcess {
+final class MarginProcess: Sendable {
     struct Result {
         var status: Int32
         var stdout: String

@@ -18,6 +18,21 @@ extension ServerProcess {
         }
     }
 
+    /// A new database on the shared PostgreSQL cluster, cancelling the test like `start`
+    /// when there is none.
+    static func postgresDatabase() throws -> String {
+        do {
+            return try PostgresCluster.shared.get().createDatabase()
+        } catch let error as PostgresCluster.Unavailable where ProcessInfo.processInfo.environment["CI"] == nil {
+            try Test.cancel("\(error)")
+        }
+    }
+
+    /// A server on an existing `database`.
+    static func start(database: String, arguments: [String] = []) throws -> ServerProcess {
+        try ServerProcess(binary: executable, database: database, arguments: arguments)
+    }
+
     /// A `margin` device with its own store, its token in a 0600 file and this server as its remote.
     func device(token: String) throws -> MarginProcess {
         let device = try MarginProcess()
