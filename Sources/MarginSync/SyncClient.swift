@@ -47,6 +47,9 @@ final class SyncClient {
         let base = settings.remote.url
         let url = base.hasSuffix("/") ? base + "v1/" + endpoint : base + "/v1/" + endpoint
         var attempt = 0
+        // The last transient answer the server gave: what a final attempt cut short by the
+        // deadline reports, rather than its own time-out.
+        var lastAnswer: SyncError?
         while true {
             let remaining = settings.deadline - ContinuousClock.now
             requests += 1
@@ -70,11 +73,14 @@ final class SyncClient {
                 }
                 failure = Self.error(for: reply, endpoint: endpoint)
                 guard [429, 502, 503, 504].contains(reply.status) else { throw failure }
+                lastAnswer = failure
             case .failure(let error):
-                failure = SyncError(
+                let unreachable = SyncError(
                     .network, "cannot reach \(base): \(error.message)\(error.detail.isEmpty ? "" : " (\(error.detail))"); check the address and your connection",
                     cause: error)
-                guard error.isTransient else { throw failure }
+                guard error.isTransient else { throw unreachable }
+                // An attempt cut short by the deadline: the server's last answer says more.
+                failure = remaining < settings.requestTimeout ? lastAnswer ?? unreachable : unreachable
             }
             // Transient: back off exponentially with full jitter, within the deadline.
             attempt += 1
