@@ -60,7 +60,8 @@ struct SyncBenchmarks {
             format: "  sync with nothing to do (%d runs): 1,000 records %.2f ms median (p90 %.2f), 101,000 records %.2f ms (p90 %.2f); ratio %.2f   [target ≤ 15 ms, the same at any size]",
             runs, medians[0], p90s[0], medians[1], p90s[1], medians[1] / medians[0]))
 
-        try concurrentPush(process)
+        let rate = try concurrentPush([process])
+        print(String(format: "  push, 16 devices concurrently, 100,016 changes in batches of 1,000: %.0f changes/s   [target ≥ 20,000/s]", rate))
         print(String(format: "  server peak memory: %@   [target ≤ 256 MB]", Spawn.memoryText(process.peakMemory()) as NSString))
     }
 
@@ -169,18 +170,19 @@ struct SyncBenchmarks {
 
     /// 16 devices (16 users), each pushing one article and 6,250 annotations in batches of
     /// 1,000 — requests prepared beforehand, so the clients cost little besides sending.
-    private func concurrentPush(_ process: ServerProcess) throws {
+    /// 16 devices of 16 users pushing one article and 6,250 annotations each at the same
+    /// time, in batches of 1,000; device i talks to `servers[i % count]`. Returns changes/s.
+    private func concurrentPush(_ servers: [ServerProcess]) throws -> Double {
         let devices = 16
         let perDevice = 6_250
-        var plans: [(token: String, device: String, bodies: [[UInt8]])] = []
+        var plans: [(token: String, device: String, url: String, bodies: [[UInt8]])] = []
         for (index, requests) in pushRequests(devices: devices, perDevice: perDevice).enumerated() {
-            let token = try process.addUser("pusher\(index)")
-            plans.append((token, Identifier.make(), requests.map { Gzip.compress($0.jsonBytes, level: 1) }))
+            let token = try servers[0].addUser("pusher\(index)")
+            plans.append((token, Identifier.make(), servers[index % servers.count].url, requests.map { Gzip.compress($0.jsonBytes, level: 1) }))
         }
         let total = devices * (perDevice + 1)
         let failures = Counter()
         let prepared = plans
-        let url = process.url
         let start = DispatchTime.now().uptimeNanoseconds
         DispatchQueue.concurrentPerform(iterations: devices) { index in
             let plan = prepared[index]
@@ -188,7 +190,7 @@ struct SyncBenchmarks {
                 let transport = try CurlTransport(insecure: false)
                 for body in plan.bodies {
                     let reply = try transport.post(
-                        url: url + "/v1/push",
+                        url: plan.url + "/v1/push",
                         headers: ["Content-Type: application/json", "Content-Encoding: gzip", "Authorization: Bearer \(plan.token)",
                                   "Margin-Protocol: 1", "Margin-Device: \(plan.device)"],
                         body: body, timeout: .seconds(120))
@@ -200,9 +202,38 @@ struct SyncBenchmarks {
         }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         guard failures.value == 0 else { fatalError("\(failures.value) pushes failed") }
-        print(String(
-            format: "  push, %d devices concurrently, %d changes in batches of 1,000: %.2f s → %.0f changes/s   [target ≥ 20,000/s]",
-            devices, total, seconds, Double(total) / seconds))
+        return Double(total) / seconds
+    }
+
+    /// SQLite next to PostgreSQL (fsync on), with one server process and with three
+    /// sharing the database: concurrent push throughput, the push of a 101,000-change
+    /// library from one device, and a new device's first sync of it.
+    func backends() throws {
+        let cluster = try PostgresCluster(fsync: true)
+        print("\nbackends (PostgreSQL: a local cluster, fsync on):")
+        for (backend, count) in [(ServerProcess.Backend.sqlite, 1), (.postgres, 1), (.postgres, 3)] {
+            let logLevel = ProcessInfo.processInfo.environment["MARGIN_BENCH_SERVER_LOG"] ?? "error"
+            let first = backend == .sqlite
+                ? try ServerProcess(binary: URL(fileURLWithPath: server), backend: .sqlite, logLevel: logLevel)
+                : try ServerProcess(binary: URL(fileURLWithPath: server), database: try cluster.createDatabase(), logLevel: logLevel)
+            let servers = try [first] + (1..<count).map { _ in
+                try ServerProcess(binary: URL(fileURLWithPath: server), database: first.database, logLevel: logLevel)
+            }
+            defer { for server in servers { server.stop() } }
+            let rate = try concurrentPush(servers)
+            let label = "\(backend), \(count) process\(count == 1 ? "" : "es")"
+            let token = try servers[0].addUser("large")
+            let laptop = try device(named: "laptop-\(backend)-\(count)", token: token, server: servers[0])
+            _ = try LibraryStore(path: laptop.store).importExport(corpus.export(articles: 1_000, annotationsPerArticle: 100))
+            let upload = try Spawn.run(margin, laptop.arguments + ["sync", "--quiet", "--timeout", "600"])
+            guard upload.status == 0 else { fatalError("the first push failed with status \(upload.status)") }
+            let desktop = try device(named: "desktop-\(backend)-\(count)", token: try servers[0].issueToken("large"), server: servers[count - 1])
+            let pull = try Spawn.run(margin, desktop.arguments + ["sync", "--quiet", "--timeout", "600"])
+            guard pull.status == 0 else { fatalError("the first sync failed with status \(pull.status)") }
+            print(String(
+                format: "  %@: push, 16 devices concurrently %.0f changes/s; one device's 101,000 changes %.2f s; first sync of a new device %.2f s",
+                label as NSString, rate, upload.seconds, pull.seconds))
+        }
     }
 
     private func device(named name: String, token: String, server: ServerProcess) throws -> (store: String, arguments: [String]) {

@@ -3,7 +3,7 @@
 //
 //   swift build -c release --static-swift-stdlib --product margin
 //   swift build -c release --static-swift-stdlib --product MarginBenchmarks
-//   .build/release/MarginBenchmarks [--runs N] [--articles N] [--only import|local|server|sync]
+//   .build/release/MarginBenchmarks [--runs N] [--articles N] [--only import|local|server|sync|backends]
 //   (MARGIN_BENCH_KEEP=1 keeps the generated files and libraries for inspection)
 //
 // Scenarios (SPEC "Performance"):
@@ -13,6 +13,8 @@
 //   sync        first sync, no-op sync and concurrent push against the release
 //               margin-server (see SyncBenchmarks.swift); needs
 //               swift build -c release --static-swift-stdlib --product margin-server
+//   backends    push throughput and first sync on SQLite and on PostgreSQL with one and
+//               three server processes (only with --only backends; needs PostgreSQL 15)
 import Foundation
 import MarginCore
 import MarginStore
@@ -144,6 +146,11 @@ if enabled("sync") {
     } else {
         print("\nsync: skipped — build margin-server first (no executable at \(serverBinary))")
     }
+}
+
+// Not part of a default run: needs PostgreSQL, and takes a few minutes.
+if only == "backends" {
+    try SyncBenchmarks(margin: binary, server: serverBinary, work: work, corpus: corpus, runs: runs).backends()
 }
 
 // MARK: - Support

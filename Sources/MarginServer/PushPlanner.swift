@@ -254,6 +254,10 @@ struct PushPlanner {
                 }
             }
         }
+        // Written by others since the device read it: even when every field of the change
+        // fast-forwards, the device lacks their writes to other fields, and a pull leaves
+        // out records whose last writer is the device itself; the reply carries it.
+        if record.version != change.baseVersion { replied.insert(id) }
         if !changed.isEmpty { write(&record, changed: changed.subtracting(["deleted"]), hlc: change.hlc) }
         touch(id)
         return ChangeResult(

@@ -35,8 +35,10 @@ import Testing
             updatedAt: 0, deletedAt: nil)
     }
 
-    static func update(_ fields: [String: ChangeEntry.FieldChange], seq: Int64 = 1, hlc: Int64 = 2_000) -> WireChange {
-        WireChange(seq: seq, entity: .annotation, id: annotationId, op: .update, baseVersion: 3, hlc: hlc, fields: fields)
+    static func update(
+        _ fields: [String: ChangeEntry.FieldChange], seq: Int64 = 1, hlc: Int64 = 2_000, baseVersion: Int64 = 3
+    ) -> WireChange {
+        WireChange(seq: seq, entity: .annotation, id: annotationId, op: .update, baseVersion: baseVersion, hlc: hlc, fields: fields)
     }
 
     static func plan(
@@ -62,6 +64,21 @@ import Testing
         #expect(record.meta["note"] == FieldMeta(version: 11, hlc: 2_000, device: Self.deviceB))
         #expect(plan.lastSeq == 11)
         #expect(plan.lastAppliedSeq == 1)
+    }
+
+    @Test func anAppliedChangeToARecordOthersWroteSinceRepliesWithTheWholeRecord() throws {
+        // Another device changed the color after this device read the record at version 3.
+        let others = Self.plan(
+            [Self.update(["note": .init(old: .text("base"), new: .text("mine"))])], records: [Self.annotation(color: "blue")])
+        #expect(others.results.map(\.outcome) == [.applied])
+        #expect(others.reply.map(\.id) == [Self.annotationId])
+        #expect(others.reply.first?.fields["color"] == .text("blue"))
+
+        // Read at the current version: the device knows the rest; the result is enough.
+        let known = Self.plan(
+            [Self.update(["note": .init(old: .text("base"), new: .text("mine"))], baseVersion: 5)], records: [Self.annotation()])
+        #expect(known.results.map(\.outcome) == [.applied])
+        #expect(known.reply.isEmpty)
     }
 
     @Test func tagsMergeAsSetsKeepingAddsAndRemovesOfBothSides() throws {

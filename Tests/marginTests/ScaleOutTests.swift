@@ -52,9 +52,9 @@ import Testing
         for _ in 0..<2 { for device in devices { try sync(device) } }
 
         let first = try state(devices[0])
-        for device in devices.dropFirst() {
+        for (index, device) in devices.enumerated().dropFirst() {
             let other = try state(device)
-            #expect(other.library == first.library)
+            #expect(other.library == first.library, "device \(index) differs from device 0: \(difference(other.library, first.library))")
             #expect(other.conflicts == first.conflicts)
         }
         let annotations = try devices[0].run(["annotations", "--json"]).json() as! [[String: Any]]
@@ -190,6 +190,19 @@ import Testing
             cursor = page.cursor
             if !page.more { return records }
         }
+    }
+
+    /// The annotations and articles two exports disagree on, by id.
+    private func difference(_ one: NSDictionary, _ other: NSDictionary) -> String {
+        var lines: [String] = []
+        for key in ["articles", "annotations"] {
+            let mine = Dictionary(((one[key] as? [[String: Any]]) ?? []).map { ($0["id"] as? String ?? "?", $0 as NSDictionary) }) { a, _ in a }
+            let theirs = Dictionary(((other[key] as? [[String: Any]]) ?? []).map { ($0["id"] as? String ?? "?", $0 as NSDictionary) }) { a, _ in a }
+            for id in Set(mine.keys).union(theirs.keys).sorted() where mine[id] != theirs[id] {
+                lines.append("\(key) \(id): \(mine[id].map { "\($0)" } ?? "missing") vs \(theirs[id].map { "\($0)" } ?? "missing")")
+            }
+        }
+        return lines.isEmpty ? "(other keys)" : lines.joined(separator: "\n")
     }
 
     private func sync(_ device: MarginProcess) throws {
