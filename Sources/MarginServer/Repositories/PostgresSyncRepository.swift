@@ -33,7 +33,11 @@ public final class PostgresSyncRepository: SyncRepository {
         configuration.options.additionalStartupParameters = [
             ("application_name", "margin-server"), ("statement_timeout", String(milliseconds)),
         ]
-        client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        // The pool logs every failed connection attempt at info: during an outage that is
+        // several lines a second, while each request already fails with a clear 503.
+        var background = logger
+        background.logLevel = max(logger.logLevel, .warning)
+        client = PostgresClient(configuration: configuration, backgroundLogger: background)
         self.settings = settings
         self.logger = logger
     }
@@ -471,7 +475,7 @@ public final class PostgresSyncRepository: SyncRepository {
         }
         guard let outcome else {
             throw ServerError(
-                .unavailable, "PostgreSQL at \(settings.description) did not answer within \(timeout); try again later")
+                .unavailable, "PostgreSQL at \(settings.description) did not answer within \(timeout) (is it running and reachable?); try again later")
         }
         return outcome
     }
