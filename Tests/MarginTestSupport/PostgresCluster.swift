@@ -40,8 +40,13 @@ public final class PostgresCluster: @unchecked Sendable {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         if geteuid() == 0 { try FileManager.default.setAttributes([.ownerAccountName: "postgres"], ofItemAtPath: directory) }
         port = try Self.freePort()
-        try run(asPostgres + [binaries + "/initdb", "-D", directory + "/data", "-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync"])
-        try start(fsync: fsync)
+        do {
+            try run(asPostgres + [binaries + "/initdb", "-D", directory + "/data", "-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync"])
+            try start(fsync: fsync)
+        } catch {
+            try? FileManager.default.removeItem(atPath: directory)
+            throw error
+        }
         // Stops the cluster once this process is gone, even if it was killed.
         let watchdog = Process()
         watchdog.executableURL = URL(fileURLWithPath: "/usr/bin/setsid")
