@@ -149,6 +149,7 @@ extension LibraryStore {
             throw MarginError(.invalidInput, "the server's reply does not match the changes pushed; nothing was applied")
         }
         try Self.validate(response.records)
+        let replied = Set(response.records.map(\.id))
         return try write { db in
             var summary = PushSummary()
             let outcome = try db.cachedStatement(
@@ -159,8 +160,10 @@ extension LibraryStore {
                 if let canonical = result.canonicalId, change.entity == .article, canonical != change.id {
                     try Self.renameArticle(db, from: change.id, to: canonical)
                 }
-                if result.outcome == .applied, let version = result.version, change.entity != .conflict {
-                    // Applied as sent: the server's record is this one, at `version`.
+                if result.outcome == .applied, let version = result.version, change.entity != .conflict,
+                   !replied.contains(change.id) {
+                    // Applied as sent: the server's record is this one, at `version`. (A record
+                    // others also wrote since comes whole in the reply and is applied below.)
                     let table = change.entity == .article ? "articles" : "annotations"
                     try db.cachedStatement(
                         sql: "UPDATE \(table) SET version = ?, updated_at = max(updated_at, ?) WHERE id = ?"

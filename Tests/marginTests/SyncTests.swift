@@ -103,6 +103,29 @@ import Testing
     }
 
     @Test(arguments: ServerProcess.Backend.allCases)
+    func anEditOfOneFieldOverAnotherDevicesEditOfAnotherKeepsBothOnBoth(_ backend: ServerProcess.Backend) throws {
+        let server = try ServerProcess.start(backend)
+        let laptop = try server.device(token: try server.addUser("ana"))
+        let desktop = try server.device(token: try server.issueToken("ana"))
+        try laptop.run(["import", MarginProcess.seeds])
+        let annotation = try annotate(laptop, try articleIds(laptop)[0], range: "0:20", note: "first")
+        try sync(laptop, desktop)
+
+        try desktop.run(["edit", annotation, "--color", "blue"])
+        try sync(desktop)
+        // The laptop has not pulled the color: its note edit still applies as sent.
+        try laptop.run(["edit", annotation, "--note", "second"])
+        try sync(laptop, desktop)
+
+        for device in [laptop, desktop] {
+            let now = try self.annotation(device, annotation)
+            #expect(now["note"] as? String == "second")
+            #expect(now["color"] as? String == "blue")
+        }
+        #expect(try state(laptop).library == state(desktop).library)
+    }
+
+    @Test(arguments: ServerProcess.Backend.allCases)
     func aPushWhoseReplyWasLostIsAppliedOnceWhenRetried(_ backend: ServerProcess.Backend) throws {
         let server = try ServerProcess.start(backend)
         let token = try server.addUser("lost")
