@@ -21,7 +21,9 @@ public enum ServerDatabase: Sendable, Equatable, CustomStringConvertible {
     public init(_ address: String, passwordFile: String? = nil) throws(ServerError) {
         if address.hasPrefix("sqlite:") {
             let path = String(address.dropFirst("sqlite:".count))
-            guard !path.isEmpty else { throw ServerError(.badRequest, "sqlite: needs a path, for example sqlite:/var/lib/marginalia/server.sqlite") }
+            guard !path.isEmpty else {
+                throw ServerError(.badRequest, "sqlite: needs a path, for example sqlite:/var/lib/marginalia/server.sqlite")
+            }
             guard passwordFile == nil else { throw ServerError(.badRequest, "a password file is only for a postgres:// database") }
             self = .sqlite(path: path)
             return
@@ -63,7 +65,8 @@ public struct PostgresSettings: Sendable, Equatable {
         guard components.password == nil else {
             throw ServerError(
                 .badRequest,
-                "a password in the database address would show in process lists and shell history; put it in a file and pass --database-password-file (or MARGIN_DATABASE_PASSWORD_FILE)")
+                "a password in the database address would show in process lists and shell history; "
+                    + "put it in a file and pass --database-password-file (or MARGIN_DATABASE_PASSWORD_FILE)")
         }
         guard let user = components.user, !user.isEmpty else { throw ServerError(.badRequest, "the database address names no user; \(usage)") }
         let database = String(components.path.drop { $0 == "/" })
@@ -75,7 +78,9 @@ public struct PostgresSettings: Sendable, Equatable {
             switch (item.name, item.value.flatMap(TLSMode.init(rawValue:))) {
             case ("sslmode", let mode?): tls = mode
             default:
-                throw ServerError(.badRequest, "unknown database option '\(item.name)=\(item.value ?? "")'; only sslmode=disable|prefer|require is read")
+                throw ServerError(
+                    .badRequest,
+                    "unknown database option '\(item.name)=\(item.value ?? "")'; only sslmode=disable|prefer|require is read")
             }
         }
         self.host = host

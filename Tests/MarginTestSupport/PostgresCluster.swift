@@ -41,7 +41,10 @@ public final class PostgresCluster: @unchecked Sendable {
         if geteuid() == 0 { try FileManager.default.setAttributes([.ownerAccountName: "postgres"], ofItemAtPath: directory) }
         port = try Self.freePort()
         do {
-            try run(asPostgres + [binaries + "/initdb", "-D", directory + "/data", "-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync"])
+            try run(asPostgres + [
+                binaries + "/initdb", "-D", directory + "/data", "-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C",
+                "--no-sync",
+            ])
             try start(fsync: fsync)
         } catch {
             try? FileManager.default.removeItem(atPath: directory)
@@ -74,7 +77,10 @@ public final class PostgresCluster: @unchecked Sendable {
     /// Runs SQL on `database` with `psql` and returns its unaligned, tuples-only output.
     public func psql(_ database: String, _ sql: String) throws -> String {
         let name = String(database.split(separator: "/").last!.split(separator: "?").first!)
-        return try run([binaries + "/psql", "-h", "127.0.0.1", "-p", String(port), "-U", "postgres", "-d", name, "-At", "-v", "ON_ERROR_STOP=1", "-c", sql])
+        return try run([
+            binaries + "/psql", "-h", "127.0.0.1", "-p", String(port), "-U", "postgres", "-d", name, "-At", "-v", "ON_ERROR_STOP=1",
+            "-c", sql,
+        ])
     }
 
     /// Stops the server (a fast shutdown: sessions are disconnected).
@@ -87,7 +93,9 @@ public final class PostgresCluster: @unchecked Sendable {
 
     private func start(fsync: Bool) throws {
         let options = "-c listen_addresses=127.0.0.1 -p \(port) -k \(directory) -c max_connections=300 -c fsync=\(fsync ? "on" : "off")"
-        try run(asPostgres + [binaries + "/pg_ctl", "-D", directory + "/data", "-l", directory + "/log", "-o", options, "-w", "-t", "60", "start"])
+        try run(asPostgres + [
+            binaries + "/pg_ctl", "-D", directory + "/data", "-l", directory + "/log", "-o", options, "-w", "-t", "60", "start",
+        ])
     }
 
     /// Runs `command` and returns its output. posix_spawn and waitpid rather than

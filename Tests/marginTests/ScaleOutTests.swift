@@ -74,7 +74,8 @@ import Testing
         let servers = try startTogether(3, on: database)
         // A real device makes the article and one annotation whose fields the raw pushes copy.
         let writer = try servers[0].device(token: try servers[0].addUser("race"))
-        try writer.run(["import", MarginProcess.seeds + "/" + (try FileManager.default.contentsOfDirectory(atPath: MarginProcess.seeds).sorted()[0])])
+        let seed = try FileManager.default.contentsOfDirectory(atPath: MarginProcess.seeds).sorted()[0]
+        try writer.run(["import", MarginProcess.seeds + "/" + seed])
         let articleId = ((try writer.run(["list", "--json"]).json() as! [[String: Any]])[0]["id"] as! String)
         try writer.run(["annotate", articleId, "--range", "0:10", "--note", "template"])
         try sync(writer)
@@ -196,8 +197,12 @@ import Testing
     private func difference(_ one: NSDictionary, _ other: NSDictionary) -> String {
         var lines: [String] = []
         for key in ["articles", "annotations"] {
-            let mine = Dictionary(((one[key] as? [[String: Any]]) ?? []).map { ($0["id"] as? String ?? "?", $0 as NSDictionary) }) { a, _ in a }
-            let theirs = Dictionary(((other[key] as? [[String: Any]]) ?? []).map { ($0["id"] as? String ?? "?", $0 as NSDictionary) }) { a, _ in a }
+            func byId(_ export: NSDictionary) -> [String: NSDictionary] {
+                let entries = (export[key] as? [[String: Any]]) ?? []
+                return Dictionary(entries.map { ($0["id"] as? String ?? "?", $0 as NSDictionary) }) { first, _ in first }
+            }
+            let mine = byId(one)
+            let theirs = byId(other)
             for id in Set(mine.keys).union(theirs.keys).sorted() where mine[id] != theirs[id] {
                 lines.append("\(key) \(id): \(mine[id].map { "\($0)" } ?? "missing") vs \(theirs[id].map { "\($0)" } ?? "missing")")
             }

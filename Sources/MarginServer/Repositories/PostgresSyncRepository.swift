@@ -475,7 +475,8 @@ public final class PostgresSyncRepository: SyncRepository {
         }
         guard let outcome else {
             throw ServerError(
-                .unavailable, "PostgreSQL at \(settings.description) did not answer within \(timeout) (is it running and reachable?); try again later")
+                .unavailable,
+                "PostgreSQL at \(settings.description) did not answer within \(timeout) (is it running and reachable?); try again later")
         }
         return outcome
     }
@@ -500,8 +501,4 @@ public final class PostgresSyncRepository: SyncRepository {
         return ServerError(
             .unavailable, "PostgreSQL at \(settings.description) is unreachable (\(error.code)); try again later", cause: error)
     }
-}
-
-extension PostgresSyncRepository: CustomStringConvertible {
-    public var description: String { settings.description }
 }
