@@ -10,15 +10,6 @@ struct MarginServerCommand: AsyncParsableCommand {
         abstract: "The Marginalia sync server.",
         subcommands: [Serve.self, User.self, Migrate.self])
 
-    /// Sends log lines at `level` and above to stderr (stdout carries the commands' output).
-    static func bootstrapLogging(_ level: Logger.Level) {
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
-    }
-
     /// Runs `body`, turning a server error into one line on stderr and exit status 1.
     static func report<T>(_ body: () async throws -> T) async throws -> T {
         do {
@@ -71,12 +62,19 @@ struct DatabaseOptions: ParsableArguments {
     }
 
     /// Opens (creating and migrating) the store and runs `body` with it; a store that
-    /// cannot be opened ends the command with one line on stderr and status 1.
-    func withRepository<Result: Sendable>(_ body: (any SyncRepository) async throws -> Result) async throws -> Result {
+    /// cannot be opened ends the command with one line on stderr and status 1. Log lines go
+    /// to `logger`: by default warnings and errors only, on stderr (stdout carries tokens
+    /// and listings).
+    func withRepository<Result: Sendable>(
+        logger: Logger = Logger(label: "margin-server") { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = .warning
+            return handler
+        },
+        _ body: (any SyncRepository) async throws -> Result
+    ) async throws -> Result {
         let database = try serverDatabase()
-        return try await MarginServerCommand.report {
-            try await withSyncRepository(database, logger: Logger(label: "margin-server"), body)
-        }
+        return try await MarginServerCommand.report { try await withSyncRepository(database, logger: logger, body) }
     }
 }
 
@@ -108,9 +106,14 @@ struct Serve: AsyncParsableCommand {
     }
 
     func run() async throws {
-        MarginServerCommand.bootstrapLogging(Logger.Level(rawValue: logLevel) ?? .info)
+        let level = Logger.Level(rawValue: logLevel) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
         let (host, port) = address!
-        try await database.withRepository { repository in
+        try await database.withRepository(logger: Logger(label: "margin-server")) { repository in
             let app = buildApplication(
                 ServerConfiguration(host: host, port: port, tombstoneRetention: tombstoneRetention),
                 repository: repository, logger: Logger(label: "margin-server")
@@ -223,7 +226,6 @@ struct Migrate: AsyncParsableCommand {
     }
 
     func run() async throws {
-        MarginServerCommand.bootstrapLogging(.warning)
         guard let from, case .sqlite(let path) = try ServerDatabase(from) else {
             try await database.withRepository { _ in }
             print("\(try database.serverDatabase().description) is up to date")

@@ -47,6 +47,17 @@ import Testing
         #expect(try server.users().first?["records"] as? Int == 6)
     }
 
+    @Test func theFirstCommandOnANewDatabaseMigratesItAndPrintsOnlyItsOutput() throws {
+        let database = try ServerProcess.postgresDatabase()
+        let added = try MarginProcess.launch(ServerProcess.executable.path, ["user", "add", "ana", "--database", database])
+        #expect(added.status == 0, "\(added.stderr)")
+        #expect(added.stderr.isEmpty)
+        let lines = added.stdout.split(separator: "\n")
+        #expect(lines.count == 1 && !lines[0].contains(" "), "\(added.stdout)")
+        let migrated = try MarginProcess.launch(ServerProcess.executable.path, ["migrate", "--database", database])
+        #expect(migrated.stdout.contains("is up to date"), "\(migrated.stdout)")
+    }
+
     @Test func aServerRefusesADatabaseMigratedByANewerOne() throws {
         let database = try ServerProcess.postgresDatabase()
         _ = try ServerProcess.start(database: database)

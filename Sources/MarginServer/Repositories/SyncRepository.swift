@@ -49,7 +49,9 @@ public struct PullPage: Sendable {
 
 /// Collects a pull's records up to the page's byte budget, the same way on every backend.
 struct PullPageBuilder {
-    private(set) var records: [PullPage.Record] = []
+    private var records: [PullPage.Record] = []
+    /// Rows read, kept or not: what the query's LIMIT counts.
+    private var rows = 0
     private var bytes = 0
     private let start: Int64
     private var cursor: Int64
@@ -66,6 +68,7 @@ struct PullPageBuilder {
     var isFull: Bool { bytes >= byteLimit }
 
     mutating func add(id: String, entity: String, version: Int64, deleted: Bool, fieldsJSON: String, updatedAt: Int64) {
+        rows += 1
         bytes += fieldsJSON.utf8.count + 128
         cursor = version
         guard let entity = RecordEntity(rawValue: entity) else { return }
@@ -76,7 +79,7 @@ struct PullPageBuilder {
     /// The page of a query for at most `limit` records up to `bound`: more follows when the
     /// query was cut short, and the cursor then stops at the last record read.
     func page(bound: Int64, limit: Int) -> PullPage {
-        let more = records.count == limit || isFull
+        let more = rows == limit || isFull
         return PullPage(records: records, cursor: more ? cursor : max(bound, start), bound: bound, more: more, reset: false)
     }
 }
