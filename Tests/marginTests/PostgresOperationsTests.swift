@@ -8,11 +8,7 @@ import Testing
     /// A cluster of the test's own (it is stopped and started), cancelled like
     /// `ServerProcess.start` when PostgreSQL is not installed.
     private func privateCluster() throws -> PostgresCluster {
-        do {
-            return try PostgresCluster()
-        } catch let error as PostgresCluster.Unavailable where ProcessInfo.processInfo.environment["CI"] == nil {
-            try Test.cancel("\(error)")
-        }
+        try cancelledWithoutPostgres { try PostgresCluster() }
     }
 
     @Test func whenPostgreSQLGoesAwayRequestsFailClearlyAndTheServerRecoversWhenItReturns() throws {

@@ -11,21 +11,13 @@ extension ServerProcess {
     /// PostgreSQL case is cancelled (reported as skipped) with the reason, except in CI
     /// (`CI` set), which must run it.
     static func start(_ backend: Backend = .sqlite, arguments: [String] = []) throws -> ServerProcess {
-        do {
-            return try ServerProcess(binary: executable, backend: backend, arguments: arguments)
-        } catch let error as PostgresCluster.Unavailable where ProcessInfo.processInfo.environment["CI"] == nil {
-            try Test.cancel("\(error)")
-        }
+        try cancelledWithoutPostgres { try ServerProcess(binary: executable, backend: backend, arguments: arguments) }
     }
 
     /// A new database on the shared PostgreSQL cluster, cancelling the test like `start`
     /// when there is none.
     static func postgresDatabase() throws -> String {
-        do {
-            return try PostgresCluster.shared.get().createDatabase()
-        } catch let error as PostgresCluster.Unavailable where ProcessInfo.processInfo.environment["CI"] == nil {
-            try Test.cancel("\(error)")
-        }
+        try cancelledWithoutPostgres { try PostgresCluster.shared.get().createDatabase() }
     }
 
     /// A server on an existing `database`.
@@ -57,5 +49,15 @@ extension ServerProcess {
             "Content-Type: application/json", "Authorization: Bearer \(token)", "Margin-Protocol: 1", "Margin-Device: \(deviceId)",
         ]
         return try transport.post(url: url + "/v1/" + endpoint, headers: headers ?? standard, body: body, timeout: .seconds(10))
+    }
+}
+
+/// Runs `body`; when it finds no PostgreSQL on this machine, the current test (case) is
+/// cancelled — reported as skipped — with the reason, except in CI (`CI` set), where it fails.
+func cancelledWithoutPostgres<T>(_ body: () throws -> T) throws -> T {
+    do {
+        return try body()
+    } catch let error as PostgresCluster.Unavailable where ProcessInfo.processInfo.environment["CI"] == nil {
+        try Test.cancel("\(error)")
     }
 }

@@ -250,6 +250,21 @@ import Testing
     }
 
     @Test(arguments: ServerProcess.Backend.allCases)
+    func aTokenBelongsToTheFirstDeviceThatUsesIt(_ backend: ServerProcess.Backend) throws {
+        let server = try ServerProcess.start(backend)
+        let token = try server.addUser("ana")
+        let first = try server.device(token: token)
+        try sync(first)
+
+        let second = try server.device(token: token)
+        let refused = try second.run(["sync", "--quiet"])
+
+        #expect(refused.status == 4)
+        #expect(refused.stderr.contains("belongs to another device"), "\(refused.stderr)")
+        try sync(first)
+    }
+
+    @Test(arguments: ServerProcess.Backend.allCases)
     func aRevokedTokenIsRefusedWithItsOwnExitStatus(_ backend: ServerProcess.Backend) throws {
         let server = try ServerProcess.start(backend)
         let device = try server.device(token: try server.addUser("gone"))

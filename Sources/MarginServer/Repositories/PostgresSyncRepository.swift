@@ -108,21 +108,22 @@ public final class PostgresSyncRepository: SyncRepository {
     // MARK: - Authentication
 
     public func authenticate(tokenHash: String, deviceId: String) async throws -> Int64 {
-        try await bounded { connection in
-            let rows = try await connection.query(
-                """
-                UPDATE tokens t SET device_id = coalesce(t.device_id, \(deviceId)) FROM users u \
-                WHERE t.hash = \(tokenHash) AND u.id = t.user_id AND t.revoked_at IS NULL AND u.revoked_at IS NULL \
-                RETURNING t.user_id, t.device_id
-                """, logger: self.logger)
-            for try await (userId, boundDevice) in rows.decode((Int64, String).self) {
-                guard boundDevice == deviceId else {
-                    throw ServerError(
-                        .forbidden, "this token belongs to another device; issue one per device with 'margin-server user token NAME'")
-                }
-                return userId
+        try await authenticatedUser(deviceId: deviceId) {
+            try await bounded { connection in
+                try await connection.query(
+                    """
+                    SELECT t.user_id, t.device_id FROM tokens t JOIN users u ON u.id = t.user_id \
+                    WHERE t.hash = \(tokenHash) AND t.revoked_at IS NULL AND u.revoked_at IS NULL
+                    """, logger: self.logger
+                ).decode((Int64, String?).self).first().map { (userId: $0.0, deviceId: $0.1) }
             }
-            throw ServerError(.unauthorized, "the token is unknown or revoked; ask the server's administrator for a new one")
+        } bind: {
+            try await transaction { connection in
+                try await connection.query(
+                    "UPDATE tokens SET device_id = \(deviceId) WHERE hash = \(tokenHash) AND device_id IS NULL", logger: self.logger)
+                return try await connection.query("SELECT device_id FROM tokens WHERE hash = \(tokenHash)", logger: self.logger)
+                    .decode(String?.self).first() ?? nil
+            }
         }
     }
 
@@ -133,12 +134,12 @@ public final class PostgresSyncRepository: SyncRepository {
             // The library's lock, held until commit.
             guard let lastSeq = try await connection.query(
                 "SELECT last_seq FROM users WHERE id = \(userId) FOR UPDATE", logger: self.logger
-            ).decode(Int64.self).first(where: { _ in true }) else {
-                throw ServerError(.unauthorized, "the user no longer exists")
+            ).decode(Int64.self).first() else {
+                throw ServerError.userGone
             }
             let lastApplied = try await connection.query(
                 "SELECT last_applied_seq FROM devices WHERE user_id = \(userId) AND device_id = \(deviceId)", logger: self.logger
-            ).decode(Int64.self).first(where: { _ in true }) ?? 0
+            ).decode(Int64.self).first() ?? 0
             try PushPlanner.checkSequence(request.changes, lastAppliedSeq: lastApplied)
             let snapshot = try await self.snapshot(
                 connection, userId: userId, changes: request.changes, lastSeq: lastSeq, lastApplied: lastApplied)
@@ -246,21 +247,18 @@ public final class PostgresSyncRepository: SyncRepository {
         try await transaction(isolation: "REPEATABLE READ READ ONLY") { connection in
             guard let (lastSeq, horizon) = try await connection.query(
                 "SELECT last_seq, horizon FROM users WHERE id = \(userId)", logger: self.logger
-            ).decode((Int64, Int64).self).first(where: { _ in true }) else {
-                throw ServerError(.unauthorized, "the user no longer exists")
+            ).decode((Int64, Int64).self).first() else {
+                throw ServerError.userGone
             }
-            if request.cursor > lastSeq || (request.cursor > 0 && request.cursor < horizon) {
-                return PullPage(records: [], cursor: 0, bound: lastSeq, more: true, reset: true)
+            guard let window = PullWindow(request, lastSeq: lastSeq, horizon: horizon) else {
+                return PullWindow.reset(lastSeq: lastSeq)
             }
-            let bound = min(request.bound ?? lastSeq, lastSeq)
-            let limit = min(max(request.limit ?? 1_000, 1), SyncProtocol.maximumBatchCount)
-            let snapshot = request.cursor == 0
             let rows = try await connection.query(
                 """
                 SELECT id, entity, version, deleted, fields, updated_at FROM records \
-                WHERE user_id = \(userId) AND version > \(request.cursor) AND version <= \(bound) \
-                AND (\(snapshot) OR entity = 'conflict' OR device <> \(deviceId)) AND (NOT \(snapshot) OR NOT deleted) \
-                ORDER BY version LIMIT \(Int64(limit))
+                WHERE user_id = \(userId) AND version > \(request.cursor) AND version <= \(window.bound) \
+                AND (\(window.snapshot) OR entity = 'conflict' OR device <> \(deviceId)) \
+                AND (NOT \(window.snapshot) OR NOT deleted) ORDER BY version LIMIT \(Int64(window.limit))
                 """, logger: self.logger)
             var page = PullPageBuilder(cursor: request.cursor, byteLimit: byteLimit)
             for try await (id, entity, version, deleted, fields, updatedAt) in rows.decode(
@@ -268,7 +266,7 @@ public final class PostgresSyncRepository: SyncRepository {
                 if page.isFull { break }
                 page.add(id: id, entity: entity, version: version, deleted: deleted, fieldsJSON: fields, updatedAt: updatedAt)
             }
-            return page.page(bound: bound, limit: limit)
+            return page.page(bound: window.bound, limit: window.limit)
         }
     }
 
@@ -301,7 +299,7 @@ public final class PostgresSyncRepository: SyncRepository {
                     """, logger: self.logger)
             }
         } catch let error as ServerError where error.sqlState == "23505" {
-            throw ServerError(.conflict, "a user named '\(name)' exists; use 'user token \(name)' for another device")
+            throw ServerError.userExists(name)
         }
     }
 
@@ -312,8 +310,8 @@ public final class PostgresSyncRepository: SyncRepository {
                 INSERT INTO tokens (hash, user_id, created_at) \
                 SELECT \(tokenHash), id, \(now) FROM users WHERE name = \(userName) AND revoked_at IS NULL RETURNING user_id
                 """, logger: self.logger)
-            guard try await rows.decode(Int64.self).first(where: { _ in true }) != nil else {
-                throw ServerError(.notFound, "no active user named '\(userName)'")
+            guard try await rows.decode(Int64.self).first() != nil else {
+                throw ServerError.noActiveUser(userName)
             }
         }
     }
@@ -322,8 +320,8 @@ public final class PostgresSyncRepository: SyncRepository {
         try await transaction { connection in
             guard let userId = try await connection.query(
                 "UPDATE users SET revoked_at = coalesce(revoked_at, \(now)) WHERE name = \(name) RETURNING id", logger: self.logger
-            ).decode(Int64.self).first(where: { _ in true }) else {
-                throw ServerError(.notFound, "no user named '\(name)'")
+            ).decode(Int64.self).first() else {
+                throw ServerError.noUser(name)
             }
             try await connection.query(
                 "UPDATE tokens SET revoked_at = coalesce(revoked_at, \(now)) WHERE user_id = \(userId)", logger: self.logger)
@@ -371,7 +369,7 @@ public final class PostgresSyncRepository: SyncRepository {
                     WITH purged AS (DELETE FROM records WHERE user_id = \(userId) AND deleted AND deleted_at < \(cutoff) \
                     RETURNING version) SELECT count(*), coalesce(max(version), 0) FROM purged
                     """, logger: self.logger)
-                guard let (count, newest) = try await rows.decode((Int64, Int64).self).first(where: { _ in true }) else { return 0 }
+                guard let (count, newest) = try await rows.decode((Int64, Int64).self).first() else { return 0 }
                 try await connection.query(
                     "UPDATE users SET horizon = greatest(horizon, \(newest)) WHERE id = \(userId)", logger: self.logger)
                 return Int(count)
@@ -391,24 +389,25 @@ public final class PostgresSyncRepository: SyncRepository {
         try await transaction(timeout: nil) { connection in
             try await connection.query("SELECT pg_advisory_xact_lock(\(Self.migrationLock))", logger: self.logger)
             guard try await connection.query("SELECT count(*) FROM users", logger: self.logger)
-                .decode(Int64.self).first(where: { _ in true }) == 0
+                .decode(Int64.self).first() == 0
             else {
                 throw ServerError(
                     .conflict, "\(self.settings.description) already holds users; copy into a new, empty database")
             }
-            var copied = ServerTable.all.map { (table: $0.name, rows: 0) }
+            var rows: [String: Int] = [:]
             try await source.exportTables(pageSize: 5_000) { table, text in
                 try await connection.copyFrom(table: table.name, columns: table.columns, logger: self.logger) { writer in
                     try await writer.write(ByteBuffer(bytes: text.bytes))
                 }
-                copied[ServerTable.all.firstIndex { $0.name == table.name }!].rows += text.rows
+                rows[table.name, default: 0] += text.rows
             }
+            let copied = ServerTable.all.map { (table: $0.name, rows: rows[$0.name, default: 0]) }
             try await connection.query(
                 "SELECT setval(pg_get_serial_sequence('users', 'id'), (SELECT coalesce(max(id), 0) + 1 FROM users), false)",
                 logger: self.logger)
             for (table, rows) in copied {
                 let count = try await connection.query(PostgresQuery(unsafeSQL: "SELECT count(*) FROM \(table)"), logger: self.logger)
-                    .decode(Int64.self).first(where: { _ in true })
+                    .decode(Int64.self).first()
                 guard count == Int64(rows) else {
                     throw ServerError(.internalError, "the copy of \(table) holds \(count ?? 0) rows instead of \(rows); nothing was copied")
                 }
@@ -500,5 +499,12 @@ public final class PostgresSyncRepository: SyncRepository {
         }
         return ServerError(
             .unavailable, "PostgreSQL at \(settings.description) is unreachable (\(error.code)); try again later", cause: error)
+    }
+}
+
+extension AsyncSequence {
+    /// The first element, or nil for an empty sequence (a query's first row).
+    fileprivate func first() async throws -> Element? {
+        try await first { _ in true }
     }
 }

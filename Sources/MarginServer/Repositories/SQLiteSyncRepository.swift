@@ -39,44 +39,32 @@ public final class SQLiteSyncRepository: SyncRepository {
     // MARK: - Authentication
 
     public func authenticate(tokenHash: String, deviceId: String) async throws -> Int64 {
-        let token = try await pool.read { db -> (userId: Int64, deviceId: String?)? in
-            try Row.fetchOne(
-                db,
-                sql: """
-                    SELECT t.user_id, t.device_id FROM tokens t JOIN users u ON u.id = t.user_id \
-                    WHERE t.hash = ? AND t.revoked_at IS NULL AND u.revoked_at IS NULL
-                    """,
-                arguments: [tokenHash]
-            ).map { row in (row["user_id"], row["device_id"]) }
-        }
-        guard let (userId, boundDevice) = token else {
-            throw ServerError(.unauthorized, "the token is unknown or revoked; ask the server's administrator for a new one")
-        }
-        switch boundDevice {
-        case deviceId?:
-            return userId
-        case nil:
-            let bound = try await pool.write { db in
+        try await authenticatedUser(deviceId: deviceId) {
+            try await pool.read { db in
+                try Row.fetchOne(
+                    db,
+                    sql: """
+                        SELECT t.user_id, t.device_id FROM tokens t JOIN users u ON u.id = t.user_id \
+                        WHERE t.hash = ? AND t.revoked_at IS NULL AND u.revoked_at IS NULL
+                        """,
+                    arguments: [tokenHash]
+                ).map { row in (row["user_id"], row["device_id"]) }
+            }
+        } bind: {
+            try await pool.write { db in
                 try db.execute(
                     sql: "UPDATE tokens SET device_id = ? WHERE hash = ? AND device_id IS NULL", arguments: [deviceId, tokenHash])
                 return try String.fetchOne(db, sql: "SELECT device_id FROM tokens WHERE hash = ?", arguments: [tokenHash])
             }
-            guard bound == deviceId else { throw Self.otherDevice }
-            return userId
-        default:
-            throw Self.otherDevice
         }
     }
-
-    private static let otherDevice = ServerError(
-        .forbidden, "this token belongs to another device; issue one per device with 'margin-server user token NAME'")
 
     // MARK: - Push
 
     public func push(_ request: PushRequest, userId: Int64, deviceId: String, now: Int64) async throws -> PushOutcome {
         try await pool.write { db in
             guard let lastSeq = try Int64.fetchOne(db, sql: "SELECT last_seq FROM users WHERE id = ?", arguments: [userId]) else {
-                throw ServerError(.unauthorized, "the user no longer exists")
+                throw ServerError.userGone
             }
             let lastApplied = try Int64.fetchOne(
                 db, sql: "SELECT last_applied_seq FROM devices WHERE user_id = ? AND device_id = ?",
@@ -192,15 +180,11 @@ public final class SQLiteSyncRepository: SyncRepository {
     public func pull(_ request: PullRequest, userId: Int64, deviceId: String, byteLimit: Int) async throws -> PullPage {
         try await pool.read { db in
             guard let library = try Row.fetchOne(db, sql: "SELECT last_seq, horizon FROM users WHERE id = ?", arguments: [userId])
-            else { throw ServerError(.unauthorized, "the user no longer exists") }
+            else { throw ServerError.userGone }
             let lastSeq: Int64 = library["last_seq"]
-            let horizon: Int64 = library["horizon"]
-            if request.cursor > lastSeq || (request.cursor > 0 && request.cursor < horizon) {
-                return PullPage(records: [], cursor: 0, bound: lastSeq, more: true, reset: true)
+            guard let window = PullWindow(request, lastSeq: lastSeq, horizon: library["horizon"]) else {
+                return PullWindow.reset(lastSeq: lastSeq)
             }
-            let bound = min(request.bound ?? lastSeq, lastSeq)
-            let limit = min(max(request.limit ?? 1_000, 1), SyncProtocol.maximumBatchCount)
-            let snapshot = request.cursor == 0
             let rows = try Row.fetchCursor(
                 db,
                 sql: """
@@ -209,14 +193,14 @@ public final class SQLiteSyncRepository: SyncRepository {
                     AND (? OR entity = 'conflict' OR device <> ?) AND (NOT ? OR deleted = 0) \
                     ORDER BY version LIMIT ?
                     """,
-                arguments: [userId, request.cursor, bound, snapshot, deviceId, snapshot, limit])
+                arguments: [userId, request.cursor, window.bound, window.snapshot, deviceId, window.snapshot, window.limit])
             var page = PullPageBuilder(cursor: request.cursor, byteLimit: byteLimit)
             while !page.isFull, let row = try rows.next() {
                 page.add(
                     id: row["id"], entity: row["entity"], version: row["version"], deleted: row["deleted"], fieldsJSON: row["fields"],
                     updatedAt: row["updated_at"])
             }
-            return page.page(bound: bound, limit: limit)
+            return page.page(bound: window.bound, limit: window.limit)
         }
     }
 
@@ -247,7 +231,7 @@ public final class SQLiteSyncRepository: SyncRepository {
     public func addUser(name: String, tokenHash: String, now: Int64) async throws {
         try await pool.write { db in
             guard try !Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM users WHERE name = ?)", arguments: [name])! else {
-                throw ServerError(.conflict, "a user named '\(name)' exists; use 'user token \(name)' for another device")
+                throw ServerError.userExists(name)
             }
             try db.execute(sql: "INSERT INTO users (name, created_at) VALUES (?, ?)", arguments: [name, now])
             try db.execute(
@@ -260,7 +244,7 @@ public final class SQLiteSyncRepository: SyncRepository {
         try await pool.write { db in
             guard let userId = try Int64.fetchOne(
                 db, sql: "SELECT id FROM users WHERE name = ? AND revoked_at IS NULL", arguments: [userName])
-            else { throw ServerError(.notFound, "no active user named '\(userName)'") }
+            else { throw ServerError.noActiveUser(userName) }
             try db.execute(
                 sql: "INSERT INTO tokens (hash, user_id, created_at) VALUES (?, ?, ?)", arguments: [tokenHash, userId, now])
         }
@@ -269,7 +253,7 @@ public final class SQLiteSyncRepository: SyncRepository {
     public func revokeUser(name: String, now: Int64) async throws {
         try await pool.write { db in
             guard let userId = try Int64.fetchOne(db, sql: "SELECT id FROM users WHERE name = ?", arguments: [name]) else {
-                throw ServerError(.notFound, "no user named '\(name)'")
+                throw ServerError.noUser(name)
             }
             try db.execute(sql: "UPDATE users SET revoked_at = coalesce(revoked_at, ?) WHERE id = ?", arguments: [now, userId])
             try db.execute(

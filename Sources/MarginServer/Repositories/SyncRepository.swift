@@ -47,6 +47,62 @@ public struct PullPage: Sendable {
     }
 }
 
+/// The failures every backend reports, in the same words.
+extension ServerError {
+    static let unknownToken = ServerError(
+        .unauthorized, "the token is unknown or revoked; ask the server's administrator for a new one")
+    static let tokenOfAnotherDevice = ServerError(
+        .forbidden, "this token belongs to another device; issue one per device with 'margin-server user token NAME'")
+    static let userGone = ServerError(.unauthorized, "the user no longer exists")
+
+    static func userExists(_ name: String) -> ServerError {
+        ServerError(.conflict, "a user named '\(name)' exists; use 'user token \(name)' for another device")
+    }
+
+    static func noActiveUser(_ name: String) -> ServerError { ServerError(.notFound, "no active user named '\(name)'") }
+    static func noUser(_ name: String) -> ServerError { ServerError(.notFound, "no user named '\(name)'") }
+}
+
+/// How every backend checks a token: `lookup` finds the token's user and the device it is
+/// bound to (nil when unknown or revoked); the first use binds it through `bind`, which
+/// returns the device the token is bound to afterwards (another, if a concurrent first use
+/// won). A token used from another device is refused.
+func authenticatedUser(
+    deviceId: String, lookup: () async throws -> (userId: Int64, deviceId: String?)?, bind: () async throws -> String?
+) async throws -> Int64 {
+    guard let (userId, boundDevice) = try await lookup() else { throw ServerError.unknownToken }
+    switch boundDevice {
+    case deviceId?: return userId
+    case nil:
+        guard try await bind() == deviceId else { throw ServerError.tokenOfAnotherDevice }
+        return userId
+    default: throw ServerError.tokenOfAnotherDevice
+    }
+}
+
+/// What a pull reads, decided from the library's sequence and compaction horizon the same
+/// way on every backend.
+struct PullWindow {
+    /// The highest version this pass pulls: fixed by its first page.
+    let bound: Int64
+    let limit: Int
+    /// A first pull (cursor 0) is a snapshot of current state: no tombstones, own records included.
+    let snapshot: Bool
+
+    /// Nil when the cursor is ahead of the library or behind its horizon: the device resets.
+    init?(_ request: PullRequest, lastSeq: Int64, horizon: Int64) {
+        if request.cursor > lastSeq || (request.cursor > 0 && request.cursor < horizon) { return nil }
+        bound = min(request.bound ?? lastSeq, lastSeq)
+        limit = min(max(request.limit ?? 1_000, 1), SyncProtocol.maximumBatchCount)
+        snapshot = request.cursor == 0
+    }
+
+    /// The answer to a cursor the library cannot continue from: start again from 0.
+    static func reset(lastSeq: Int64) -> PullPage {
+        PullPage(records: [], cursor: 0, bound: lastSeq, more: true, reset: true)
+    }
+}
+
 /// Collects a pull's records up to the page's byte budget, the same way on every backend.
 struct PullPageBuilder {
     private var records: [PullPage.Record] = []
