@@ -143,12 +143,20 @@ extension LibraryStore {
     /// Applies the server's reply to `request` in one transaction: records each outcome,
     /// advances the acknowledged sequence, renames articles the server merged into
     /// another with the same body, and applies the resulting records (rebasing any
-    /// newer local edits on them).
-    public func applyPushResponse(_ response: PushResponse, for request: PushRequest) throws(MarginError) -> PushSummary {
+    /// newer local edits on them). `bodies` holds the bodies of replied articles the store
+    /// lacks (`missingBodies(of:)`: an article whose local delete lost to an edit).
+    ///
+    /// The replied records are applied even at the version the store holds: a copy pulled
+    /// while these changes were pending shows them at that version, and the server may
+    /// have resolved them otherwise (a value that lost a conflict).
+    public func applyPushResponse(
+        _ response: PushResponse, for request: PushRequest, bodies: [WireBody] = []
+    ) throws(MarginError) -> PushSummary {
         guard response.results.map(\.seq) == request.changes.map(\.seq) else {
             throw MarginError(.invalidInput, "the server's reply does not match the changes pushed; nothing was applied")
         }
         try Self.validate(response.records)
+        try Self.check(bodies)
         let replied = Set(response.records.map(\.id))
         return try write { db in
             var summary = PushSummary()
@@ -172,7 +180,8 @@ extension LibraryStore {
             }
             summary.pushedSeq = request.changes.last?.seq ?? 0
             try db.execute(sql: "UPDATE sync_state SET pushed_seq = max(pushed_seq, ?) WHERE id = 1", arguments: [summary.pushedSeq])
-            var applier = try RecordApplier(db)
+            var applier = try RecordApplier(db, replacingSameVersion: true)
+            for body in bodies { applier.bodies[body.hash] = body.text }
             for record in response.records { try applier.apply(record) }
             return summary
         }
@@ -188,9 +197,10 @@ extension LibraryStore {
         }
     }
 
-    /// The body hashes of pulled articles that this store does not hold.
-    public func missingBodies(_ page: CheckedPullPage) throws(MarginError) -> [String] {
-        let hashes = Set(page.page.records.filter { $0.entity == .article && !$0.deleted }.compactMap { $0.fields["contentHash"]?.textValue })
+    /// The body hashes of live articles among `records` (pulled or replied) that this
+    /// store does not hold.
+    public func missingBodies(of records: [ServerRecord]) throws(MarginError) -> [String] {
+        let hashes = Set(records.filter { $0.entity == .article && !$0.deleted }.compactMap { $0.fields["contentHash"]?.textValue })
         return try read { db in try hashes.filter { try Article.body(db, hash: $0) == nil }.sorted() }
     }
 
@@ -207,9 +217,7 @@ extension LibraryStore {
     /// lost to a power cut is lost with its cursor, and pulled again.
     public func applyPullPage(_ checked: CheckedPullPage, bodies: [WireBody]) throws(MarginError) {
         let page = checked.page
-        for body in bodies where ContentHash.of(body.text) != body.hash {
-            throw MarginError(.invalidInput, "the server sent a body that does not match its hash; nothing was applied")
-        }
+        try Self.check(bodies)
         try write(durable: false) { db in
             var applier = try RecordApplier(db)
             for body in bodies { applier.bodies[body.hash] = body.text }
@@ -248,6 +256,13 @@ extension LibraryStore {
     }
 
     // MARK: - Helpers
+
+    /// Refuses bodies that do not match their hash, before anything is written.
+    private static func check(_ bodies: [WireBody]) throws(MarginError) {
+        for body in bodies where ContentHash.of(body.text) != body.hash {
+            throw MarginError(.invalidInput, "the server sent a body that does not match its hash; nothing was applied")
+        }
+    }
 
     /// Refuses records a server should never send, before anything is written.
     private static func validate(_ records: [ServerRecord]) throws(MarginError) {

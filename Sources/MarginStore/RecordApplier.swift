@@ -17,6 +17,8 @@ struct RecordApplier {
     /// Whether any change is pending at all (most pulls have none to rebase on).
     private let hasPending: Bool
     private let resetting: Bool
+    /// Whether a record at the version the store holds is applied again (push replies).
+    private let replacingSameVersion: Bool
     /// Bodies fetched for this page, by hash.
     var bodies: [String: String] = [:]
     /// Article texts already read, by article id, for anchoring their annotations.
@@ -26,8 +28,12 @@ struct RecordApplier {
     /// is dropped once used, and all of them when applying may have changed others.
     private var knownVersions: [String: Int64?] = [:]
 
-    init(_ db: Database) throws {
+    /// An applier for pulled records or, `replacingSameVersion`, for the records of a push
+    /// reply: the store may hold one at the same version with pending changes rebased on
+    /// it, which the server has now resolved.
+    init(_ db: Database, replacingSameVersion: Bool = false) throws {
         self.db = db
+        self.replacingSameVersion = replacingSameVersion
         let row = try Row.fetchOne(db, sql: "SELECT pushed_seq, next_seq, resetting FROM sync_state")!
         pushedSeq = row["pushed_seq"]
         hasPending = (row["next_seq"] as Int64) - 1 > pushedSeq
@@ -61,7 +67,7 @@ struct RecordApplier {
 
     private mutating func applyArticle(_ record: ServerRecord) throws {
         let local = try Article.fetchOne(db, id: record.id)
-        if local != nil, try Article.version(db, id: record.id) >= record.version { return }
+        if local != nil, try isCurrent(Article.version(db, id: record.id), record) { return }
         let pending = try pendingChanges(record.id)
         if record.deleted {
             guard let local, pending.isEmpty else { return try setVersion("articles", record) }
@@ -71,6 +77,9 @@ struct RecordApplier {
             }
             for listing in annotations { try listing.annotation.delete(db) }
             knownVersions.removeAll()
+            // The body goes with its last article; a later record of this batch may be
+            // another article with the same body (imported again elsewhere).
+            if bodies[local.contentHash] == nil { bodies[local.contentHash] = try Article.body(db, hash: local.contentHash) }
             try local.delete(db)
             try db.execute(sql: "DELETE FROM parked_records WHERE article_id = ?", arguments: [record.id])
             return
@@ -107,7 +116,7 @@ struct RecordApplier {
     private mutating func applyAnnotation(_ record: ServerRecord) throws {
         let localVersion = try knownVersions.removeValue(forKey: record.id) ?? Int64.fetchOne(
             db.cachedStatement(sql: "SELECT version FROM annotations WHERE id = ?"), arguments: [record.id])
-        if let localVersion, localVersion >= record.version { return }
+        if let localVersion, isCurrent(localVersion, record) { return }
         let local = localVersion == nil ? nil : try Annotation.fetchOne(db, id: record.id)
         let pending = try pendingChanges(record.id)
         if record.deleted {
@@ -138,6 +147,11 @@ struct RecordApplier {
         let text = try Article.text(db, id: articleId)
         texts[articleId] = text
         return text
+    }
+
+    /// Whether the store's copy at `localVersion` needs nothing from `record`.
+    private func isCurrent(_ localVersion: Int64, _ record: ServerRecord) -> Bool {
+        replacingSameVersion ? localVersion > record.version : localVersion >= record.version
     }
 
     private mutating func applyParked(articleId: String) throws {

@@ -82,7 +82,8 @@ public final class SyncEngine {
             let request = try Self.storeCall { try store.pendingPush(maxCount: options.pushBatchCount, maxBytes: options.pushBatchBytes) }
             guard !request.changes.isEmpty else { return }
             let response: PushResponse = try client.send("push", request)
-            let summary = try Self.storeCall { try store.applyPushResponse(response, for: request) }
+            let bodies = try fetchBodies(try Self.storeCall { try store.missingBodies(of: response.records) })
+            let summary = try Self.storeCall { try store.applyPushResponse(response, for: request, bodies: bodies) }
             report.pushed += request.changes.count
             report.outcomes.merge(summary.outcomes, uniquingKeysWith: +)
             options.progress?("pushed \(report.pushed) changes")
@@ -132,7 +133,7 @@ public final class SyncEngine {
     private func apply(_ checked: CheckedPullPage, after cursor: Int64) throws(SyncError) {
         let records = checked.page.records
         guard !records.isEmpty || checked.page.cursor != cursor else { return }
-        let bodies = try fetchBodies(try Self.storeCall { try store.missingBodies(checked) })
+        let bodies = try fetchBodies(try Self.storeCall { try store.missingBodies(of: records) })
         try Self.storeCall { try store.applyPullPage(checked, bodies: bodies) }
         report.pulled += records.count
         if !records.isEmpty { options.progress?("pulled \(report.pulled) records") }

@@ -170,7 +170,7 @@ import Testing
             deviceId: try store.deviceId())
         let page = try LibraryStore.check(PullResponse(jsonBytes: reply.body))
         #expect(page.page.more)
-        let missing = try store.missingBodies(page)
+        let missing = try store.missingBodies(of: page.page.records)
         let bodies = try BodiesResponse(
             jsonBytes: try server.post(
                 "bodies", body: BodiesRequest(hashes: missing).jsonBytes, token: token, deviceId: try store.deviceId()).body)

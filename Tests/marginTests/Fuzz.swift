@@ -1,0 +1,60 @@
+import Foundation
+
+/// How much the randomized suites do, and how to replay one of their runs.
+///
+/// `MARGIN_FUZZ_ROUNDS=N` makes every randomized suite run N rounds instead of its CI
+/// size; `MARGIN_FUZZ_SEED=S` runs seed S only (a failure prints its seed). For example:
+/// ```sh
+/// MARGIN_FUZZ_ROUNDS=5000 swift test --filter ConvergenceTests
+/// MARGIN_FUZZ_SEED=1234567 swift test --filter ConvergenceTests
+/// ```
+enum Fuzz {
+    /// `MARGIN_FUZZ_ROUNDS`, else `ciRounds`.
+    static func rounds(ci ciRounds: Int) -> Int {
+        ProcessInfo.processInfo.environment["MARGIN_FUZZ_ROUNDS"].flatMap(Int.init).map { max($0, 1) } ?? ciRounds
+    }
+
+    /// The seeds of `count` runs: `MARGIN_FUZZ_SEED` alone when it is set, else fresh ones.
+    static func seeds(count: Int) -> [UInt64] {
+        if let replay = ProcessInfo.processInfo.environment["MARGIN_FUZZ_SEED"].flatMap(UInt64.init) { return [replay] }
+        var system = SystemRandomNumberGenerator()
+        return (0..<max(count, 1)).map { _ in system.next() % 1_000_000_000 }
+    }
+
+    /// How to run `seed` again, for a failure message.
+    static func replay(_ seed: UInt64, suite: String) -> String {
+        "seed \(seed); replay with MARGIN_FUZZ_SEED=\(seed) swift test --filter \(suite)"
+    }
+}
+
+/// SplitMix64: a small, fast generator whose whole sequence follows from its seed.
+struct SeededGenerator: RandomNumberGenerator {
+    private var state: UInt64
+
+    init(seed: UInt64) {
+        state = seed
+    }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// `true` with probability `percent` / 100.
+    mutating func chance(_ percent: Int) -> Bool {
+        Int.random(in: 0..<100, using: &self) < percent
+    }
+
+    /// One of `choices`, each as likely as its weight.
+    mutating func weighted<T>(_ choices: [(weight: Int, value: T)]) -> T {
+        var pick = Int.random(in: 0..<choices.map(\.weight).reduce(0, +), using: &self)
+        for choice in choices {
+            if pick < choice.weight { return choice.value }
+            pick -= choice.weight
+        }
+        return choices.last!.value
+    }
+}
