@@ -116,7 +116,10 @@ let package = Package(
         .testTarget(name: "MarginServerTests", dependencies: ["MarginServer", "MarginSchema"]),
         .testTarget(
             name: "marginTests",
-            dependencies: ["margin", "margin-server", "MarginCore", "MarginStore", "MarginSync", "MarginTestSupport"]
+            dependencies: [
+                "margin", "margin-server", "MarginCore", "MarginStore", "MarginSync", "MarginTestSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -15,6 +15,7 @@ public final class ServerProcess: @unchecked Sendable {
     /// `--database` as the server takes it.
     public let database: String
     public let url: String
+    public let port: Int
     /// The temporary folder of a SQLite store, removed with the process.
     private let folder: URL?
     private let process = Process()
@@ -52,10 +53,11 @@ public final class ServerProcess: @unchecked Sendable {
         try process.run()
         // The server prints "margin-server listening on 127.0.0.1:PORT" once it accepts connections.
         let line = LineReader(output.fileHandleForReading).firstLine(timeout: 60)
-        guard let line, let port = line.split(separator: ":").last.map(String.init), Int(port) != nil else {
+        guard let line, let port = line.split(separator: ":").last.flatMap({ Int($0) }) else {
             process.terminate()
             throw ServerProcessError(description: "margin-server did not start on \(database): \(line ?? "no output")")
         }
+        self.port = port
         url = "http://127.0.0.1:\(port)"
     }
 

@@ -170,6 +170,12 @@ struct EditLedger {
             if conflictHolds(id, "note", { Self.markers($0.textValue ?? "").contains(marker) }) { continue }
             failures.append("note word '\(marker)' of annotation \(id) is lost")
         }
+        for (id, annotation) in final.annotations.sorted(by: { $0.key < $1.key }) {
+            let words = annotation.note.split(whereSeparator: { $0.isWhitespace })
+            if Set(words).count != words.count {
+                failures.append("the note of annotation \(id) has a word twice (a change applied twice?): \(annotation.note.debugDescription)")
+            }
+        }
         for added in addedTags where !removedTags.contains(added) && tags(added.recordId)?.contains(added.tag) != true {
             failures.append("tag '\(added.tag)' of \(added.recordId) is lost")
         }

@@ -26,35 +26,3 @@ enum Fuzz {
         "seed \(seed); replay with MARGIN_FUZZ_SEED=\(seed) swift test --filter \(suite)"
     }
 }
-
-/// SplitMix64: a small, fast generator whose whole sequence follows from its seed.
-struct SeededGenerator: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) {
-        state = seed
-    }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// `true` with probability `percent` / 100.
-    mutating func chance(_ percent: Int) -> Bool {
-        Int.random(in: 0..<100, using: &self) < percent
-    }
-
-    /// One of `choices`, each as likely as its weight.
-    mutating func weighted<T>(_ choices: [(weight: Int, value: T)]) -> T {
-        var pick = Int.random(in: 0..<choices.map(\.weight).reduce(0, +), using: &self)
-        for choice in choices {
-            if pick < choice.weight { return choice.value }
-            pick -= choice.weight
-        }
-        return choices.last!.value
-    }
-}

@@ -41,6 +41,19 @@ final class MarginProcess: Sendable {
         try Self.launch(Self.executable.path, (useStoreOption ? ["--store", store] : []) + arguments, environment: environment)
     }
 
+    /// Starts `margin --store STORE ARGUMENTS…` without waiting for it (its output is
+    /// discarded), to stop or kill it part way.
+    func start(_ arguments: [String]) throws -> Process {
+        let process = Process()
+        process.executableURL = Self.executable
+        process.arguments = ["--store", store] + arguments
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+
     /// Runs `margin` under a pseudo-terminal (util-linux `script`), so it sees a TTY.
     func runInTerminal(_ arguments: [String], environment: [String: String] = [:]) throws -> Result {
         let command = ([Self.executable.path, "--store", store] + arguments).map { "'\($0)'" }.joined(separator: " ")
