@@ -131,8 +131,13 @@ public func within<T>(_ component: @autoclosure () -> String, _ body: () throws(
 public struct JSONObject: Sendable {
     public let members: [(key: String, value: JSONNode)]
 
-    public func optional(_ key: String) -> JSONNode? {
-        for member in members where member.key == key { return member.value == .null ? nil : member.value }
+    /// The member `key`, or nil when it is absent. An optional member is left out, never
+    /// written as null (the protocol's schema does not allow null there).
+    public func optional(_ key: String) throws(JSONShapeError) -> JSONNode? {
+        for member in members where member.key == key {
+            guard member.value != .null else { throw JSONShapeError("must be left out rather than null", at: key) }
+            return member.value
+        }
         return nil
     }
 

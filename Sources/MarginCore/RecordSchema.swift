@@ -30,6 +30,10 @@ public enum RecordSchema {
         func fail(_ expectation: String) -> MarginError {
             MarginError(.invalidInput, "field '\(field)' must be \(expectation)")
         }
+        // No store keeps U+0000 in text the same way (PostgreSQL refuses it), so no record may hold one.
+        if (value.textValue.map { [$0] } ?? value.listValue ?? []).contains(where: Self.containsNUL) {
+            throw fail("free of NUL (U+0000) characters")
+        }
         switch (entity, field) {
         case (.article, "title"):
             guard let text = value.textValue, !text.isEmpty, text.count <= maximumLineLength, isNFC(text) else {
@@ -142,6 +146,11 @@ public enum RecordSchema {
     /// equivalents as equal, so it cannot tell). Text made only of scalars that are NFC in
     /// any context (below U+0300, Latin Extended Additional — Vietnamese — and common
     /// punctuation; `quickCheckRanges`) is NFC without normalizing it.
+    /// Whether `text` holds U+0000, which no record or body may contain.
+    public static func containsNUL(_ text: String) -> Bool {
+        text.utf8.contains(0)
+    }
+
     static func isNFC(_ text: String) -> Bool {
         text.unicodeScalars.allSatisfy { scalar in quickCheckRanges.contains { $0.contains(scalar.value) } }
             || ArticleText.normalize(text).utf8.elementsEqual(text.utf8)

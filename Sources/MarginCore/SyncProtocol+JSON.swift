@@ -56,7 +56,7 @@ private func enumValue<Value: RawRepresentable<String>>(_ object: JSONObject, _ 
 private func optionalValue<T>(
     _ object: JSONObject, _ key: String, _ read: (JSONNode) throws(JSONShapeError) -> T
 ) throws(JSONShapeError) -> T? {
-    guard let node = object.optional(key) else { return nil }
+    guard let node = try object.optional(key) else { return nil }
     return try within(key) { () throws(JSONShapeError) in try read(node) }
 }
 

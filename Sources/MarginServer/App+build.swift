@@ -11,11 +11,20 @@ public struct ServerConfiguration: Sendable {
     /// Deleted records are purged after this many seconds; devices whose cursor is older
     /// get a reset.
     public var tombstoneRetention: Int64
+    /// The bearer token `/metrics` requires; `nil` turns metrics off.
+    public var metricsToken: String?
+    /// Failed authentications an address may make in a minute before it is refused.
+    public var failedAuthenticationLimit: Int
 
-    public init(host: String = "127.0.0.1", port: Int = 8080, tombstoneRetention: Int64 = 90 * 86_400) {
+    public init(
+        host: String = "127.0.0.1", port: Int = 8080, tombstoneRetention: Int64 = 90 * 86_400, metricsToken: String? = nil,
+        failedAuthenticationLimit: Int = 20
+    ) {
         self.host = host
         self.port = port
         self.tombstoneRetention = tombstoneRetention
+        self.metricsToken = metricsToken
+        self.failedAuthenticationLimit = failedAuthenticationLimit
     }
 }
 
@@ -35,7 +44,7 @@ public func buildApplication(
 ) -> some ApplicationProtocol {
     let metrics = ServerMetrics()
     var app = Application(
-        router: buildRouter(repository: repository, metrics: metrics),
+        router: buildRouter(configuration, repository: repository, metrics: metrics),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "margin-server"),
         onServerRunning: { channel in await onListening(channel.localAddress?.port ?? configuration.port) },
         logger: logger)
@@ -44,14 +53,16 @@ public func buildApplication(
     return app
 }
 
-/// The routes: status endpoints in the open, the sync protocol under `/v1` behind
-/// authentication.
-func buildRouter(repository: any SyncRepository, metrics: ServerMetrics) -> Router<SyncRequestContext> {
+/// The routes: liveness in the open, metrics behind their own token, the sync protocol
+/// under `/v1` behind device authentication.
+func buildRouter(
+    _ configuration: ServerConfiguration, repository: any SyncRepository, metrics: ServerMetrics
+) -> Router<SyncRequestContext> {
     let router = Router(context: SyncRequestContext.self)
     router.add(middleware: ResponseMiddleware(metrics: metrics))
-    StatusController(metrics: metrics).addRoutes(to: router)
-    let v1 = router.group("v1").add(
-        middleware: AuthenticationMiddleware(repository: repository, limiter: FailedAuthenticationLimiter(), metrics: metrics))
+    StatusController(metrics: metrics, metricsToken: configuration.metricsToken).addRoutes(to: router)
+    let limiter = FailedAuthenticationLimiter(limit: configuration.failedAuthenticationLimit)
+    let v1 = router.group("v1").add(middleware: AuthenticationMiddleware(repository: repository, limiter: limiter, metrics: metrics))
     SyncController(repository: repository, metrics: metrics).addRoutes(to: v1)
     return router
 }

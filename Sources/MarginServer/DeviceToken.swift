@@ -16,4 +16,14 @@ public enum DeviceToken {
     public static func hash(_ token: some StringProtocol) -> String {
         ContentHash.of(String(token))
     }
+
+    /// Whether the token `presented` is `expected`, in a time that does not depend on
+    /// where they differ: both are hashed to 64 hex digits, and every digit is compared.
+    /// (Device tokens are looked up by their hash instead, which never compares the
+    /// secret itself.)
+    public static func matches(_ presented: some StringProtocol, _ expected: String) -> Bool {
+        var difference: UInt8 = 0
+        for (left, right) in zip(hash(presented).utf8, hash(expected).utf8) { difference |= left ^ right }
+        return difference == 0
+    }
 }

@@ -11,6 +11,7 @@ public struct ServerError: Error, Sendable, CustomStringConvertible, HTTPRespons
         case unauthorized
         case forbidden
         case notFound = "not_found"
+        case methodNotAllowed = "method_not_allowed"
         case sequenceGap = "sequence_gap"
         case tooLarge = "too_large"
         case unsupportedMediaType = "unsupported_media_type"
@@ -26,6 +27,8 @@ public struct ServerError: Error, Sendable, CustomStringConvertible, HTTPRespons
     public var cause: (any Error & Sendable)?
     /// PostgreSQL's SQLSTATE, when the failure came from the database.
     public var sqlState: String?
+    /// The methods the path takes, for a 405's `Allow` header.
+    public var allowedMethods: [String] = []
 
     public init(_ code: Code, _ message: String, cause: (any Error & Sendable)? = nil) {
         self.code = code
@@ -41,6 +44,7 @@ public struct ServerError: Error, Sendable, CustomStringConvertible, HTTPRespons
         case .unauthorized: .unauthorized
         case .forbidden: .forbidden
         case .notFound: .notFound
+        case .methodNotAllowed: .methodNotAllowed
         case .sequenceGap, .conflict: .conflict
         case .tooLarge: .contentTooLarge
         case .unsupportedMediaType: .unsupportedMediaType
@@ -56,6 +60,7 @@ public struct ServerError: Error, Sendable, CustomStringConvertible, HTTPRespons
         var headers: HTTPFields = [.contentType: "application/json"]
         if code == .unauthorized { headers[.wwwAuthenticate] = "Bearer" }
         if code == .rateLimited { headers[.retryAfter] = "60" }
+        if code == .methodNotAllowed { headers[.allow] = allowedMethods.joined(separator: ", ") }
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
     }
 }

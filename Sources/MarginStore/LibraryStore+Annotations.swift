@@ -188,6 +188,9 @@ extension LibraryStore {
     /// The note in NFC, or an error if it is too long.
     static func validatedNote(_ note: String) throws(MarginError) -> String {
         let normalized = ArticleText.normalize(note)
+        guard !RecordSchema.containsNUL(normalized) else {
+            throw MarginError(.invalidInput, "a note cannot contain NUL (U+0000) characters")
+        }
         guard normalized.count <= Annotation.maximumNoteLength else {
             throw MarginError(.invalidInput, "a note can have at most \(Annotation.maximumNoteLength) characters")
         }

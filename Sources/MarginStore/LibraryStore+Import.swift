@@ -125,6 +125,9 @@ extension LibraryStore {
         }
         article.title = ArticleText.normalize(article.title).trimmingWhitespace()
         guard !article.title.isEmpty else { throw MarginError(.invalidInput, "\(context): the title is empty") }
+        guard !([exported.body, article.title, article.source ?? ""] + article.captions).contains(where: RecordSchema.containsNUL) else {
+            throw MarginError(.invalidInput, "\(context): text cannot contain NUL (U+0000) characters")
+        }
         article.captions = article.captions.map(ArticleText.normalize)
         article.tags = try Tags.set(article.tags)
         return article
@@ -139,6 +142,9 @@ extension LibraryStore {
         let selectors = annotation.selectors
         guard selectors.start >= 0, selectors.end > selectors.start, !selectors.exact.isEmpty else {
             throw MarginError(.invalidInput, "\(context): the position or quote is empty or out of order")
+        }
+        guard ![selectors.exact, selectors.prefix, selectors.suffix].contains(where: RecordSchema.containsNUL) else {
+            throw MarginError(.invalidInput, "\(context): a quote cannot contain NUL (U+0000) characters")
         }
         annotation.selectors.exact = ArticleText.normalize(selectors.exact)
         annotation.selectors.prefix = ArticleText.normalize(selectors.prefix)

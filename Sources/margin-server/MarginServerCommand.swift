@@ -92,10 +92,28 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Log level: trace, debug, info, notice, warning, error or critical.")
     var logLevel = "info"
 
+    @Option(help: "A file whose first line is the bearer token /metrics requires (without it, metrics are off).")
+    var metricsTokenFile: String?
+
+    @Option(help: "Failed authentications one address may make in a minute before it is refused for the rest of it.")
+    var failedAuthLimit = 20
+
     func validate() throws {
         guard address != nil else { throw ValidationError("--listen must be HOST:PORT, for example 127.0.0.1:8080") }
         guard tombstoneRetention >= 0 else { throw ValidationError("--tombstone-retention cannot be negative") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level '\(logLevel)'") }
+        guard failedAuthLimit >= 1 else { throw ValidationError("--failed-auth-limit must be at least 1") }
+        if let metricsTokenFile, Self.token(in: metricsTokenFile) == nil {
+            throw ValidationError("cannot read a token from the first line of --metrics-token-file \(metricsTokenFile)")
+        }
+    }
+
+    /// The first line of the file at `path`, if it is not empty.
+    private static func token(in path: String) -> String? {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8),
+              let line = text.split(whereSeparator: \.isNewline).first, !line.isEmpty
+        else { return nil }
+        return String(line)
     }
 
     private var address: (host: String, port: Int)? {
@@ -113,9 +131,12 @@ struct Serve: AsyncParsableCommand {
             return handler
         }
         let (host, port) = address!
+        let metricsToken = metricsTokenFile.flatMap(Self.token(in:))
         try await database.withRepository(logger: Logger(label: "margin-server")) { repository in
             let app = buildApplication(
-                ServerConfiguration(host: host, port: port, tombstoneRetention: tombstoneRetention),
+                ServerConfiguration(
+                    host: host, port: port, tombstoneRetention: tombstoneRetention, metricsToken: metricsToken,
+                    failedAuthenticationLimit: failedAuthLimit),
                 repository: repository, logger: Logger(label: "margin-server")
             ) { port in
                 // Scripts and tests read this line to learn the port.

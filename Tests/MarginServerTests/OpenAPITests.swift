@@ -25,7 +25,7 @@ import Testing
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("openapi-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
         let repository = try SQLiteSyncRepository(path: directory.appendingPathComponent("server.sqlite").path)
-        let router = buildRouter(repository: repository, metrics: ServerMetrics())
+        let router = buildRouter(ServerConfiguration(), repository: repository, metrics: ServerMetrics())
 
         let served = Set(router.routes.map { "\($0.method.rawValue.uppercased()) \($0.path)" })
         let paths = try #require(Self.document["paths"] as? [String: [String: Any]])

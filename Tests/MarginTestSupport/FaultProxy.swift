@@ -42,6 +42,8 @@ public final class FaultProxy: @unchecked Sendable {
     }
 
     private struct State {
+        /// What every connection gets instead of the server, when set.
+        var cannedReply: [UInt8]?
         var random: SeededGenerator
         var faultPercent: Int
         var counts: [Fault: Int] = [:]
@@ -89,6 +91,13 @@ public final class FaultProxy: @unchecked Sendable {
         lock.withLock { state.counts }
     }
 
+    /// A stand-in for a server that answers every request with `reply` (raw HTTP), such as
+    /// a server of another protocol version or something that is not a margin-server.
+    public convenience init(answering reply: [UInt8]) throws {
+        try self.init(upstreamPort: 9, seed: 0, faultPercent: 0)
+        lock.withLock { state.cannedReply = reply }
+    }
+
     /// Stops accepting and closes every open connection.
     public func stop() {
         let open: Set<Int32>? = lock.withLock {
@@ -110,6 +119,13 @@ public final class FaultProxy: @unchecked Sendable {
             if client < 0 {
                 if errno == EINTR { continue }
                 return
+            }
+            if let reply = lock.withLock({ state.cannedReply }) {
+                Thread.detachNewThread { [self] in
+                    answer(client, with: reply)
+                    close(client)
+                }
+                continue
             }
             let (fault, limit, delay) = lock.withLock { () -> (Fault, Int, Double) in
                 let fault = state.random.chance(state.faultPercent)
@@ -180,19 +196,25 @@ public final class FaultProxy: @unchecked Sendable {
 
     private func answerWithGarbage(_ client: Int32, seed: UInt64) {
         var random = SeededGenerator(seed: seed)
+        let noise = (0..<Int(random.next() % 400 + 1)).map { _ in UInt8(truncatingIfNeeded: random.next()) }
+        switch random.next() % 3 {
+        case 0: answer(client, with: noise)
+        case 1: answer(client, with: Self.reply(status: "200 OK", body: noise))
+        default: answer(client, with: Self.reply(status: "200 OK", body: Array(#"{"results": 7, "records": "none", "page": []}"#.utf8)))
+        }
+    }
+
+    /// Reads (the start of) a request and answers it with `reply`, then closes.
+    private func answer(_ client: Int32, with reply: [UInt8]) {
         var buffer = [UInt8](repeating: 0, count: 16 * 1024)
         _ = read(client, &buffer, buffer.count)
-        let noise = (0..<Int(random.next() % 400 + 1)).map { _ in UInt8(truncatingIfNeeded: random.next()) }
-        let reply: [UInt8]
-        switch random.next() % 3 {
-        case 0: reply = noise
-        case 1: reply = Array("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: \(noise.count)\r\n\r\n".utf8) + noise
-        default:
-            let body = Array(#"{"results": 7, "records": "none", "page": []}"#.utf8)
-            reply = Array("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: \(body.count)\r\n\r\n".utf8) + body
-        }
         _ = Self.writeAll(client, reply[...])
         shutdown(client, Int32(SHUT_RDWR))
+    }
+
+    /// An HTTP/1.1 reply with a JSON content type and `body`.
+    public static func reply(status: String, body: [UInt8]) -> [UInt8] {
+        Array("HTTP/1.1 \(status)\r\nContent-Type: application/json\r\nContent-Length: \(body.count)\r\nConnection: close\r\n\r\n".utf8) + body
     }
 
     private static func writeAll(_ socket: Int32, _ bytes: ArraySlice<UInt8>) -> Bool {

@@ -22,26 +22,29 @@ public final class ServerProcess: @unchecked Sendable {
 
     /// A server on a fresh store: a SQLite file in a temporary folder, or a new database on
     /// the shared PostgreSQL cluster (throwing `PostgresCluster.Unavailable` without one).
-    public convenience init(binary: URL, backend: Backend, arguments: [String] = [], logLevel: String = "warning") throws {
+    public convenience init(
+        binary: URL, backend: Backend, arguments: [String] = [], logLevel: String = "warning", log: URL? = nil
+    ) throws {
         switch backend {
         case .sqlite:
             let folder = FileManager.default.temporaryDirectory.appendingPathComponent("margin-server-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
             try self.init(
                 binary: binary, database: "sqlite:" + folder.appendingPathComponent("server.sqlite").path, folder: folder,
-                arguments: arguments, logLevel: logLevel)
+                arguments: arguments, logLevel: logLevel, log: log)
         case .postgres:
             let database = try PostgresCluster.shared.get().createDatabase()
-            try self.init(binary: binary, database: database, folder: nil, arguments: arguments, logLevel: logLevel)
+            try self.init(binary: binary, database: database, folder: nil, arguments: arguments, logLevel: logLevel, log: log)
         }
     }
 
     /// A server on an existing store (PostgreSQL: several processes share one).
     public convenience init(binary: URL, database: String, arguments: [String] = [], logLevel: String = "warning") throws {
-        try self.init(binary: binary, database: database, folder: nil, arguments: arguments, logLevel: logLevel)
+        try self.init(binary: binary, database: database, folder: nil, arguments: arguments, logLevel: logLevel, log: nil)
     }
 
-    private init(binary: URL, database: String, folder: URL?, arguments: [String], logLevel: String) throws {
+    /// `log`: a file that receives the server's log (standard error); else it is discarded.
+    private init(binary: URL, database: String, folder: URL?, arguments: [String], logLevel: String, log: URL?) throws {
         self.binary = binary
         self.database = database
         self.folder = folder
@@ -49,7 +52,12 @@ public final class ServerProcess: @unchecked Sendable {
         process.arguments = ["serve", "--listen", "127.0.0.1:0", "--database", database, "--log-level", logLevel] + arguments
         let output = Pipe()
         process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
+        if let log {
+            _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+            process.standardError = try FileHandle(forWritingTo: log)
+        } else {
+            process.standardError = FileHandle.nullDevice
+        }
         try process.run()
         // The server prints "margin-server listening on 127.0.0.1:PORT" once it accepts connections.
         let line = LineReader(output.fileHandleForReading).firstLine(timeout: 60)

@@ -10,8 +10,12 @@ extension ServerProcess {
     /// A server on a fresh store of `backend`. Without PostgreSQL on this machine a
     /// PostgreSQL case is cancelled (reported as skipped) with the reason, except in CI
     /// (`CI` set), which must run it.
-    static func start(_ backend: Backend = .sqlite, arguments: [String] = []) throws -> ServerProcess {
-        try cancelledWithoutPostgres { try ServerProcess(binary: executable, backend: backend, arguments: arguments) }
+    static func start(
+        _ backend: Backend = .sqlite, arguments: [String] = [], logLevel: String = "warning", log: URL? = nil
+    ) throws -> ServerProcess {
+        try cancelledWithoutPostgres {
+            try ServerProcess(binary: executable, backend: backend, arguments: arguments, logLevel: logLevel, log: log)
+        }
     }
 
     /// A new database on the shared PostgreSQL cluster, cancelling the test like `start`

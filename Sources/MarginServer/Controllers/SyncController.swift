@@ -1,8 +1,10 @@
 import Hummingbird
 import Logging
 import MarginCore
+import MarginSchema
 
-/// The sync protocol's endpoints under `/v1` (authenticated): push, pull and bodies.
+/// The sync protocol's endpoints under `/v1` (authenticated): push, pull, bodies and the
+/// protocol's description.
 struct SyncController {
     let repository: any SyncRepository
     let metrics: ServerMetrics
@@ -13,12 +15,17 @@ struct SyncController {
         group.post("push", use: push)
         group.post("pull", use: pull)
         group.post("bodies", use: bodies)
+        group.get("openapi.json") { _, _ in
+            Response(
+                status: .ok, headers: [.contentType: "application/json"],
+                body: .init(byteBuffer: ByteBuffer(string: EmbeddedSchema.openAPI)))
+        }
     }
 
     @Sendable func push(_ request: Request, context: SyncRequestContext) async throws -> Response {
         let push = try await JSONBody.decode(PushRequest.self, from: request)
         guard push.changes.count <= SyncProtocol.maximumBatchCount else {
-            throw ServerError(.tooLarge, "a push carries at most \(SyncProtocol.maximumBatchCount) changes; send smaller batches")
+            throw ServerError(.badRequest, "a push carries at most \(SyncProtocol.maximumBatchCount) changes; send smaller batches")
         }
         for (index, change) in push.changes.enumerated() {
             do {
@@ -27,8 +34,13 @@ struct SyncController {
                 throw ServerError(.badRequest, "changes[\(index)]: \(error.message)")
             }
         }
-        for (index, body) in push.bodies.enumerated() where !ContentHash.isValid(body.hash) {
-            throw ServerError(.badRequest, "bodies[\(index)].hash: must be 64 lowercase hexadecimal digits")
+        for (index, body) in push.bodies.enumerated() {
+            guard ContentHash.isValid(body.hash) else {
+                throw ServerError(.badRequest, "bodies[\(index)].hash: must be 64 lowercase hexadecimal digits")
+            }
+            guard !RecordSchema.containsNUL(body.text) else {
+                throw ServerError(.badRequest, "bodies[\(index)].text: must be free of NUL (U+0000) characters")
+            }
         }
         let (userId, deviceId) = try identity(context)
         let outcome = try await repository.push(push, userId: userId, deviceId: deviceId, now: Timestamp.now().milliseconds)
@@ -42,8 +54,9 @@ struct SyncController {
 
     @Sendable func pull(_ request: Request, context: SyncRequestContext) async throws -> Response {
         let pull = try await JSONBody.decode(PullRequest.self, from: request)
-        guard pull.cursor >= 0, (pull.bound ?? 0) >= 0, (pull.limit ?? 1) >= 1 else {
-            throw ServerError(.badRequest, "cursor and bound cannot be negative, and limit must be at least 1")
+        guard pull.cursor >= 0, (pull.bound ?? 0) >= 0, (1...SyncProtocol.maximumBatchCount).contains(pull.limit ?? 1) else {
+            throw ServerError(
+                .badRequest, "cursor and bound cannot be negative, and limit must be from 1 to \(SyncProtocol.maximumBatchCount)")
         }
         let (userId, deviceId) = try identity(context)
         let page = try await repository.pull(pull, userId: userId, deviceId: deviceId, byteLimit: pageBytes)
@@ -53,7 +66,10 @@ struct SyncController {
     @Sendable func bodies(_ request: Request, context: SyncRequestContext) async throws -> Response {
         let wanted = try await JSONBody.decode(BodiesRequest.self, from: request)
         guard wanted.hashes.count <= SyncProtocol.maximumBatchCount else {
-            throw ServerError(.tooLarge, "ask for at most \(SyncProtocol.maximumBatchCount) bodies at a time")
+            throw ServerError(.badRequest, "ask for at most \(SyncProtocol.maximumBatchCount) bodies at a time")
+        }
+        if let index = wanted.hashes.firstIndex(where: { !ContentHash.isValid($0) }) {
+            throw ServerError(.badRequest, "hashes[\(index)]: must be 64 lowercase hexadecimal digits")
         }
         let (userId, _) = try identity(context)
         let bodies = try await repository.bodies(wanted.hashes, userId: userId, byteLimit: pageBytes)

@@ -3,7 +3,8 @@ import Hummingbird
 import MarginCore
 import NIOCore
 
-/// Guards `/v1`: checks the protocol version, then the bearer token and device id, and
+/// Guards `/v1`: checks the protocol version (missing: 400; another: 426), then the
+/// bearer token and device id, and
 /// records the user and device in the context. Addresses that keep failing are refused
 /// for a while (`FailedAuthenticationLimiter`).
 struct AuthenticationMiddleware: RouterMiddleware {
@@ -18,7 +19,10 @@ struct AuthenticationMiddleware: RouterMiddleware {
     func handle(
         _ request: Request, context: SyncRequestContext, next: (Request, SyncRequestContext) async throws -> Response
     ) async throws -> Response {
-        guard request.headers[Self.protocolHeader] == String(SyncProtocol.version) else {
+        guard let version = request.headers[Self.protocolHeader] else {
+            throw ServerError(.badRequest, "the \(SyncProtocol.versionHeader) header is missing; margin sends it with every request")
+        }
+        guard version == String(SyncProtocol.version) else {
             throw ServerError(
                 .upgradeRequired,
                 "this server speaks sync protocol \(SyncProtocol.version) (header \(SyncProtocol.versionHeader)); upgrade margin or the server so that they match")
