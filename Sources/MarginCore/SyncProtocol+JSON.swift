@@ -219,14 +219,15 @@ extension PushResponse: WireMessage {
 }
 
 extension PullRequest: WireMessage {
-    private static let jsonKeys: Set<String> = ["cursor", "bound", "limit"]
+    private static let jsonKeys: Set<String> = ["cursor", "bound", "limit", "snapshot"]
 
     public init(json: JSONNode) throws(JSONShapeError) {
         let object = try json.object(known: Self.jsonKeys)
         self.init(
             cursor: try object.integer("cursor"),
             bound: try optionalValue(object, "bound") { node throws(JSONShapeError) in try node.integer() },
-            limit: try optionalValue(object, "limit") { node throws(JSONShapeError) in Int(clamping: try node.integer()) })
+            limit: try optionalValue(object, "limit") { node throws(JSONShapeError) in Int(clamping: try node.integer()) },
+            snapshot: try optionalValue(object, "snapshot") { node throws(JSONShapeError) in try node.bool() } ?? false)
     }
 
     public func write(to writer: inout JSONWriter) {
@@ -236,6 +237,7 @@ extension PullRequest: WireMessage {
             writer.raw(",\"bound\":")
             writer.integer(bound)
         }
+        if snapshot { writer.raw(",\"snapshot\":true") }
         if let limit {
             writer.raw(",\"limit\":")
             writer.integer(Int64(limit))

@@ -107,6 +107,10 @@ public struct ChangeResult: Sendable, Hashable {
         case conflict
         /// Applied by an earlier push (a retry after a lost reply).
         case alreadyApplied = "already_applied"
+        /// Not applied: the record, or an annotation's article, is not in the library (its
+        /// tombstone was purged while this device was away). The device sends the record
+        /// whole again, as a create.
+        case missing
         /// Not applied, for `reason`; it will not be applied if sent again.
         case rejected
     }
@@ -152,11 +156,16 @@ public struct PullRequest: Sendable, Hashable {
     public var bound: Int64?
     /// The most records wanted in the page (the server caps it).
     public var limit: Int?
+    /// Whether the pass began at cursor 0 (a new device, or a reset): the server sends
+    /// current state (no tombstones, the device's own records too) on every page, and
+    /// tombstones purged meanwhile do not interrupt it.
+    public var snapshot: Bool
 
-    public init(cursor: Int64, bound: Int64?, limit: Int?) {
+    public init(cursor: Int64, bound: Int64?, limit: Int?, snapshot: Bool = false) {
         self.cursor = cursor
         self.bound = bound
         self.limit = limit
+        self.snapshot = snapshot
     }
 
 }

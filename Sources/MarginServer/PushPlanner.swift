@@ -163,9 +163,17 @@ struct PushPlanner {
                 existing.fields["tags"] = .list(tags)
                 write(&existing, changed: ["tags"], hlc: change.hlc)
             }
+            // Another title (given here before the article was synced, or sent again after
+            // it was purged) is kept as a conflict record, not dropped.
+            var outcome = ChangeResult.Outcome.merged
+            if let title = change.fields["title"]?.new, title != existing.fields["title"] {
+                addConflict(for: existing, kind: "value", field: "title", value: title, device: deviceId, hlc: change.hlc)
+                replied.insert(existingId)
+                outcome = .conflict
+            }
             touch(existingId)
             return ChangeResult(
-                seq: change.seq, outcome: .merged, version: existing.version,
+                seq: change.seq, outcome: outcome, version: existing.version,
                 canonicalId: existingId == change.id ? nil : existingId)
         }
         if !snapshot.storedBodies.contains(hash) {
@@ -178,15 +186,14 @@ struct PushPlanner {
         var record = newRecord(change)
         write(&record, changed: Set(record.fields.keys), hlc: change.hlc)
         snapshot.liveArticleByHash[hash] = change.id
-        return ChangeResult(seq: change.seq, outcome: .applied, version: record.version)
+        return ChangeResult(seq: change.seq, outcome: keepPurgedDelete(change, record), version: record.version)
     }
 
     private mutating func createAnnotation(_ change: WireChange) -> ChangeResult {
         guard snapshot.records[change.id] == nil else { return rejected(change, "a record with this id exists") }
         let articleId = resolve(change.fields["articleId"]!.new.textValue!, .article)
-        guard let article = snapshot.records[articleId], article.entity == .article else {
-            return rejected(change, "its article \(articleId) is not in the library")
-        }
+        guard let article = snapshot.records[articleId] else { return missing(change) }
+        guard article.entity == .article else { return rejected(change, "its article \(articleId) is not an article") }
         var outcome = ChangeResult.Outcome.applied
         if article.deleted {
             reviveArticle(articleId, hlc: change.hlc)
@@ -196,14 +203,24 @@ struct PushPlanner {
         record.fields["articleId"] = .text(articleId)
         write(&record, changed: Set(record.fields.keys), hlc: change.hlc)
         snapshot.liveAnnotationsByArticle[articleId, default: []].insert(change.id)
+        if keepPurgedDelete(change, record) == .conflict { outcome = .conflict }
         return ChangeResult(seq: change.seq, outcome: outcome, version: record.version)
+    }
+
+    /// A create with a base version is a record sent whole again after a `missing` answer:
+    /// the library had it, so it was deleted and its tombstone purged since. The edits that
+    /// brought it back win; the delete, whoever made it, is kept as a conflict record.
+    private mutating func keepPurgedDelete(_ change: WireChange, _ record: StoredRecord) -> ChangeResult.Outcome {
+        guard change.baseVersion > 0 else { return .applied }
+        addConflict(for: record, kind: "delete", field: nil, value: .null, device: nil, hlc: 0)
+        replied.insert(record.id)
+        return .conflict
     }
 
     private mutating func update(_ change: WireChange) -> ChangeResult {
         let id = resolve(change.id, change.entity)
-        guard var record = snapshot.records[id], record.entity == change.entity else {
-            return rejected(change, "the record is not in the library")
-        }
+        guard var record = snapshot.records[id] else { return missing(change) }
+        guard record.entity == change.entity else { return rejected(change, "the record is not a \(change.entity.rawValue)") }
         var outcome = ChangeResult.Outcome.applied
         var changed = Set<String>()
         if record.deleted {
@@ -291,8 +308,11 @@ struct PushPlanner {
 
     // MARK: - Records
 
+    /// The id an article goes by (another device's, for the same body). An alias of an
+    /// article since purged no longer applies: the id may be created again.
     private func resolve(_ id: String, _ entity: RecordEntity) -> String {
-        entity == .article ? snapshot.aliases[id] ?? id : id
+        guard entity == .article, let canonical = snapshot.aliases[id], snapshot.records[canonical] != nil else { return id }
+        return canonical
     }
 
     private func newRecord(_ change: WireChange) -> StoredRecord {
@@ -313,14 +333,14 @@ struct PushPlanner {
     }
 
     private mutating func addConflict(
-        for record: StoredRecord, kind: String, field: String?, value: FieldValue, device: String, hlc: Int64
+        for record: StoredRecord, kind: String, field: String?, value: FieldValue, device: String?, hlc: Int64
     ) {
         let id = Identifier.make(at: Timestamp(milliseconds: now))
         var conflict = StoredRecord(
             entity: .conflict, id: id, version: 0, deleted: false,
             fields: [
                 "recordEntity": .text(record.entity.rawValue), "recordId": .text(record.id), "kind": .text(kind),
-                "field": field.map(FieldValue.text) ?? .null, "value": value, "device": .text(device),
+                "field": field.map(FieldValue.text) ?? .null, "value": value, "device": device.map(FieldValue.text) ?? .null,
                 "hlc": .integer(hlc), "createdAt": .integer(now),
             ],
             meta: [:], device: deviceId, hlc: hlc, updatedAt: now, deletedAt: nil)
@@ -344,6 +364,12 @@ struct PushPlanner {
     private mutating func touch(_ id: String) {
         if touchedSet.insert(id).inserted { touched.append(id) }
         touchedByChange.append(id)
+    }
+
+    /// The record (or the annotation's article) is not in the library: never pushed, or
+    /// purged after a delete while the device was away. The device sends it whole again.
+    private func missing(_ change: WireChange) -> ChangeResult {
+        ChangeResult(seq: change.seq, outcome: .missing, version: nil, reason: "the record is not in the library; send it whole")
     }
 
     private func rejected(_ change: WireChange, _ reason: String) -> ChangeResult {

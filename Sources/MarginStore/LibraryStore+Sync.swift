@@ -158,8 +158,9 @@ extension LibraryStore {
         try Self.validate(response.records)
         try Self.check(bodies)
         let replied = Set(response.records.map(\.id))
-        return try write { db in
+        return try mutate { db, recorder in
             var summary = PushSummary()
+            var missing: [(entity: RecordEntity, id: String, withArticle: Bool)] = []
             let outcome = try db.cachedStatement(
                 sql: "INSERT OR REPLACE INTO sync_outcomes (seq, outcome, version, reason) VALUES (?, ?, ?, ?)")
             for (change, result) in zip(request.changes, response.results) {
@@ -167,6 +168,15 @@ extension LibraryStore {
                 try outcome.execute(arguments: [result.seq, result.outcome.rawValue, result.version, result.reason])
                 if let canonical = result.canonicalId, change.entity == .article, canonical != change.id {
                     try Self.renameArticle(db, from: change.id, to: canonical)
+                }
+                // Sent again whole: an annotation create answered `missing` lacks its article,
+                // which goes first, unless it was already sent whole in this very push.
+                if result.outcome == .missing, change.entity != .conflict {
+                    let withArticle = change.entity == .annotation && change.op == .create
+                    let articleSent = request.changes.contains {
+                        $0.entity == .article && $0.op == .create && $0.id == change.fields["articleId"]?.new.textValue
+                    }
+                    if !(withArticle && articleSent) { missing.append((change.entity, change.id, withArticle)) }
                 }
                 if result.outcome == .applied, let version = result.version, change.entity != .conflict,
                    !replied.contains(change.id) {
@@ -183,7 +193,43 @@ extension LibraryStore {
             var applier = try RecordApplier(db, replacingSameVersion: true)
             for body in bodies { applier.bodies[body.hash] = body.text }
             for record in response.records { try applier.apply(record) }
+            for record in missing { try Self.sendAgain(record.entity, id: record.id, withArticle: record.withArticle, db, &recorder) }
             return summary
+        }
+    }
+
+    /// Logs a create of the record `id` as it is here now (and, `withArticle`, of an
+    /// annotation's article first), because the server does not have it: its tombstone was
+    /// purged while this device was away, and the edits made here since win over that
+    /// delete. Nothing is logged for a record deleted here since, or already waiting to be
+    /// created again.
+    private static func sendAgain(
+        _ entity: RecordEntity, id: String, withArticle: Bool, _ db: Database, _ recorder: inout ChangeRecorder
+    ) throws {
+        let pushedSeq = try Int64.fetchOne(db, sql: "SELECT pushed_seq FROM sync_state")!
+        func pendingCreate(_ id: String) throws -> Bool {
+            try Bool.fetchOne(
+                db, sql: "SELECT EXISTS (SELECT 1 FROM changes WHERE entity_id = ? AND op = 'create' AND seq > ?)",
+                arguments: [id, pushedSeq]) ?? false
+        }
+        // The version it had here tells the server the library had it (and deleted it).
+        func create(_ entity: RecordEntity, _ id: String, _ fields: [String: FieldValue]) throws {
+            guard try !pendingCreate(id) else { return }
+            let version = entity == .article ? try Article.version(db, id: id) : try Annotation.version(db, id: id)
+            try recorder.record(db, entity, id: id, .create, old: nil, new: fields, baseVersion: version)
+        }
+        let articleId: String
+        if entity == .annotation {
+            guard let annotation = try Annotation.fetchOne(db, id: id) else { return }
+            articleId = annotation.articleId
+        } else {
+            articleId = id
+        }
+        if entity == .article || withArticle, let article = try Article.fetchOne(db, id: articleId) {
+            try create(.article, article.id, article.fieldValues)
+        }
+        if entity == .annotation, let annotation = try Annotation.fetchOne(db, id: id) {
+            try create(.annotation, annotation.id, annotation.fieldValues)
         }
     }
 

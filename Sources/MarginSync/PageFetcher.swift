@@ -30,8 +30,8 @@ final class PageFetcher: Sendable {
     private let emptied = DispatchSemaphore(value: 0)
 
     /// Starts fetching the pages that follow `page` (whose `more` is true), `limit` records
-    /// each, with `settings`.
-    init(after page: PullResponse, limit: Int, settings: SyncClient.Settings) {
+    /// each, with `settings`; `snapshot` when the pass began at cursor 0.
+    init(after page: PullResponse, limit: Int, snapshot: Bool, settings: SyncClient.Settings) {
         Thread.detachNewThread { [self] in
             var (cursor, bound) = (page.cursor, page.bound)
             let client: SyncClient
@@ -44,7 +44,7 @@ final class PageFetcher: Sendable {
             while true {
                 let event: Event
                 do throws(SyncError) {
-                    event = .page(try SyncEngine.check(client.send("pull", PullRequest(cursor: cursor, bound: bound, limit: limit))))
+                    event = .page(try SyncEngine.check(client.send("pull", PullRequest(cursor: cursor, bound: bound, limit: limit, snapshot: snapshot))))
                 } catch {
                     event = .failed(error)
                 }

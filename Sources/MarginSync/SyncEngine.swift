@@ -97,6 +97,7 @@ public final class SyncEngine {
         var (cursor, resetting) = try Self.storeCall { try store.pullState() }
         var rounds = 0
         while true {
+            let snapshot = cursor == 0
             var page = try Self.check(client.send("pull", PullRequest(cursor: cursor, bound: nil, limit: options.pullPageCount)))
             var fetcher: PageFetcher?
             defer {
@@ -107,7 +108,7 @@ public final class SyncEngine {
                 try apply(page, after: cursor)
                 cursor = page.page.cursor
                 guard page.page.more else { break }
-                if fetcher == nil { fetcher = PageFetcher(after: page.page, limit: options.pullPageCount, settings: client.settings) }
+                if fetcher == nil { fetcher = PageFetcher(after: page.page, limit: options.pullPageCount, snapshot: snapshot, settings: client.settings) }
                 page = try fetcher!.next()
             }
             if page.page.reset {

@@ -51,7 +51,7 @@ import Testing
             ("ChangeResult", ChangeResult(seq: 1, outcome: .merged, version: 2, canonicalId: "c", reason: "r")),
             ("Record", ServerRecord(entity: .article, id: "i", version: 1, deleted: false, fields: [:], updatedAt: 0)),
             ("PushResponse", PushResponse(results: [], records: [])),
-            ("PullRequest", PullRequest(cursor: 0, bound: 1, limit: 2)),
+            ("PullRequest", PullRequest(cursor: 0, bound: 1, limit: 2, snapshot: true)),
             ("PullResponse", PullResponse(records: [], cursor: 0, bound: 0, more: false, reset: false)),
             ("BodiesRequest", BodiesRequest(hashes: [])),
             ("BodiesResponse", BodiesResponse(bodies: [])),

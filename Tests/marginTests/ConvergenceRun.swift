@@ -56,11 +56,14 @@ enum ArticlePool {
 
 /// A seeded sequence of edits and syncs on 3–5 devices of one new user, with the ledger of
 /// what they typed. Through a `FaultProxy`, a sync may fail, but only as a network or
-/// server failure said in one line; `failedSyncs` counts them.
+/// server failure said in one line; `failedSyncs` counts them. With `pauses`, time also
+/// passes now and then (two seconds), so that a server that purges tombstones soon resets
+/// devices that fell behind; `resets` counts them.
 struct ConvergenceRun {
     private let server: ServerProcess
     private let url: String
     private let faulty: Bool
+    private let pauses: Bool
     private let seed: UInt64
     private var random: SeededGenerator
     private var devices: [FuzzDevice] = []
@@ -70,11 +73,14 @@ struct ConvergenceRun {
     private(set) var trace: [String] = []
     /// The errors of the syncs that failed, by message.
     private(set) var failedSyncs: [String: Int] = [:]
+    /// How many syncs were resets (the server had purged history past the device's cursor).
+    private(set) var resets = 0
 
     /// A run on `server`, its devices syncing directly or through `proxy`.
-    init(server: ServerProcess, seed: UInt64, through proxy: FaultProxy? = nil) throws {
+    init(server: ServerProcess, seed: UInt64, through proxy: FaultProxy? = nil, pauses: Bool = false) throws {
         self.server = server
         self.seed = seed
+        self.pauses = pauses
         url = proxy?.url ?? server.url
         faulty = proxy != nil
         random = SeededGenerator(seed: seed)
@@ -93,8 +99,12 @@ struct ConvergenceRun {
             let operation = random.weighted([
                 (6, "import"), (10, "annotate"), (16, "note"), (8, "tags"), (4, "color"), (4, "title"),
                 (4, "delete annotation"), (1, "delete article"), (2, "restore"), (22, "sync"), (5, "sync together"),
+                (pauses ? 10 : 0, "pause"),
             ])
             switch operation {
+            case "pause":
+                Thread.sleep(forTimeInterval: 2)
+                trace.append("\(round): two seconds pass")
             case "sync":
                 let outcome = try sync(device, randomOptions())
                 trace.append("\(round): \(device.name) sync: \(outcome)")
@@ -112,7 +122,7 @@ struct ConvergenceRun {
     /// what differs from that new device's library (the server's) and what was lost.
     mutating func settle() throws -> [String] {
         for _ in 0..<2 {
-            for device in devices { try device.sync(randomOptions()) }
+            for device in devices { trace.append("settle: \(device.name) sync: \(try sync(device, randomOptions()))") }
         }
         let fresh = try FuzzDevice(name: "new", url: url, token: try server.issueToken("fuzz-\(seed)"))
         try fresh.sync(randomOptions())
@@ -171,6 +181,7 @@ struct ConvergenceRun {
     private mutating func judge(_ outcome: Result<SyncReport, any Error>) throws -> String {
         switch outcome {
         case .success(let report):
+            if report.reset { resets += 1 }
             return Self.describe(report)
         case .failure(let error as SyncError) where faulty && [.network, .server].contains(error.code) && !error.message.contains("\n"):
             failedSyncs[error.message, default: 0] += 1

@@ -72,6 +72,10 @@ struct EditLedger {
     /// Tags removed by an edit (not by a delete): they must be gone.
     private var editedAwayTags: Set<Tagged> = []
     private var writes: [ScalarWrite] = []
+    /// Titles and colors a device saw on a record it deleted: removed knowingly (a record
+    /// that comes back after its tombstone was purged has only the fields the editing
+    /// device knew).
+    private var deletedValues: Set<[String]> = []
     private var deletes: [String: String] = [:]
     private var createdAnnotations: Set<String> = []
     private var importedHashes: Set<String> = []
@@ -102,7 +106,10 @@ struct EditLedger {
             if let new, new.color != old?.color {
                 writes.append(ScalarWrite(recordId: id, field: "color", before: old?.color.rawValue, after: new.color.rawValue, device: device))
             }
-            if new == nil { deletes[id] = device }
+            if let old, new == nil {
+                deletes[id] = device
+                deletedValues.insert([id, "color", old.color.rawValue])
+            }
         }
         // Articles are traced by body: a sync may rename one to the id another device gave
         // the same body.
@@ -121,6 +128,7 @@ struct EditLedger {
             if let old, new == nil {
                 // A delete is of that article: the same body imported again is another.
                 deletes[old.id] = device
+                deletedValues.insert([key, "title", old.title])
                 deletedHashes.insert(hash)
             }
         }
@@ -186,6 +194,7 @@ struct EditLedger {
             if value(write.recordId, write.field) == write.after { continue }
             if conflictHolds(write.recordId, write.field, { $0.textValue == write.after }) { continue }
             if writes.contains(where: { $0.recordId == write.recordId && $0.field == write.field && $0.before == write.after }) { continue }
+            if deletedValues.contains([write.recordId, write.field, write.after]) { continue }
             failures.append("\(write.field) '\(write.after)' set by \(write.device) on \(write.recordId) is lost")
         }
         for (id, device) in deletes.sorted(by: { $0.key < $1.key })

@@ -304,7 +304,8 @@ import Testing
             deviceId: try LibraryStore(path: bob.store).deviceId())
         let response = try PushResponse(jsonBytes: reply.body)
 
-        #expect(response.results.map(\.outcome) == [.rejected])
+        // To Bob the record does not exist (the answer is the same as for any unknown id).
+        #expect(response.results.map(\.outcome) == [.missing])
         #expect(response.records.isEmpty)
         try sync(alice)
         #expect(try annotation(alice, annotationId)["note"] as? String == "private")

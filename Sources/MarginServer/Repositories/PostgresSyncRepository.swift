@@ -34,9 +34,11 @@ public final class PostgresSyncRepository: SyncRepository {
             ("application_name", "margin-server"), ("statement_timeout", String(milliseconds)),
         ]
         // The pool logs every failed connection attempt at info: during an outage that is
-        // several lines a second, while each request already fails with a clear 503.
+        // several lines a second, while each request already fails with a clear 503 and an
+        // error line. It also warns when a first lease comes a moment before `run()` has
+        // started (the lease simply waits), which a short command must not print.
         var background = logger
-        background.logLevel = max(logger.logLevel, .warning)
+        background.logLevel = max(logger.logLevel, .error)
         client = PostgresClient(configuration: configuration, backgroundLogger: background)
         self.settings = settings
         self.logger = logger

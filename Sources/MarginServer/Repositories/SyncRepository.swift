@@ -86,15 +86,18 @@ struct PullWindow {
     /// The highest version this pass pulls: fixed by its first page.
     let bound: Int64
     let limit: Int
-    /// A first pull (cursor 0) is a snapshot of current state: no tombstones, own records included.
+    /// A pass from cursor 0 (a new device, or a reset) is a snapshot of current state, on
+    /// every page: no tombstones, own records included.
     let snapshot: Bool
 
-    /// Nil when the cursor is ahead of the library or behind its horizon: the device resets.
+    /// Nil when the cursor is ahead of the library, or behind its horizon in an
+    /// incremental pull (it may have missed purged tombstones): the device resets. A
+    /// snapshot pass needs no tombstones, so purges during it do not matter.
     init?(_ request: PullRequest, lastSeq: Int64, horizon: Int64) {
-        if request.cursor > lastSeq || (request.cursor > 0 && request.cursor < horizon) { return nil }
+        snapshot = request.cursor == 0 || request.snapshot
+        if request.cursor > lastSeq || (!snapshot && request.cursor < horizon) { return nil }
         bound = min(request.bound ?? lastSeq, lastSeq)
         limit = min(max(request.limit ?? 1_000, 1), SyncProtocol.maximumBatchCount)
-        snapshot = request.cursor == 0
     }
 
     /// The answer to a cursor the library cannot continue from: start again from 0.
