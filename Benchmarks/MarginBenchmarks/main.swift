@@ -18,6 +18,7 @@
 import Foundation
 import MarginCore
 import MarginStore
+import MarginTestSupport
 
 let arguments = CommandLine.arguments
 func option(_ name: String, _ fallback: Int) -> Int {
@@ -200,7 +201,7 @@ enum Spawn {
 
 /// Deterministic Vietnamese-like text from a fixed vocabulary (SplitMix64).
 struct SyntheticCorpus {
-    private var state: UInt64
+    private var random: SeededGenerator
     private static let words = """
         người phát ngôn bộ ngoại giao nga mỹ tổng thống hội nghị thượng đỉnh cuộc gặp điện đàm \
         thỏa thuận hòa bình xung đột ukraine đối thoại song phương chuẩn bị budapest alaska moscow \
@@ -210,15 +211,11 @@ struct SyntheticCorpus {
         """.split(separator: " ").map(String.init)
 
     init(seed: UInt64) {
-        state = seed
+        random = SeededGenerator(seed: seed)
     }
 
     private mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
+        random.next()
     }
 
     private mutating func sentence(words count: Int) -> String {
