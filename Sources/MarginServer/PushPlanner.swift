@@ -36,9 +36,13 @@ struct PushSnapshot: Sendable {
         Array(Set(liveArticleByHash.values).subtracting(records.keys))
     }
 
-    /// The body hashes of the articles the changes create.
-    static func createdHashes(_ changes: [WireChange]) -> Set<String> {
-        Set(changes.filter { $0.entity == .article && $0.op == .create }.compactMap { $0.fields["contentHash"]?.new.textValue })
+    /// The body hashes to find live articles by, once the records are read: those of the
+    /// articles the changes create, and those of deleted articles read (an edit that would
+    /// bring one back goes to a live article with the same body, if there is one).
+    func bodyHashes(_ changes: [WireChange]) -> [String] {
+        let created = changes.filter { $0.entity == .article && $0.op == .create }.compactMap { $0.fields["contentHash"]?.new.textValue }
+        let deleted = records.values.filter(\.deleted).compactMap(\.contentHash)
+        return Array(Set(created).union(deleted))
     }
 }
 
@@ -128,6 +132,10 @@ struct PushPlanner {
             plan.lastAppliedSeq = change.seq
         }
         plan.lastSeq = lastSeq
+        // An alias named twice (its article deleted and its body imported again twice in
+        // this batch) is written once, with its last article.
+        var aliased = Set<String>()
+        plan.newAliases = plan.newAliases.reversed().filter { aliased.insert($0.alias).inserted }.reversed()
         plan.written = dirty.compactMap { snapshot.records[$0] }
         plan.reply = touched.filter(replied.contains).compactMap { snapshot.records[$0]?.wire }
         return plan
@@ -195,14 +203,15 @@ struct PushPlanner {
         guard let article = snapshot.records[articleId] else { return missing(change) }
         guard article.entity == .article else { return rejected(change, "its article \(articleId) is not an article") }
         var outcome = ChangeResult.Outcome.applied
+        var liveArticleId = articleId
         if article.deleted {
-            reviveArticle(articleId, hlc: change.hlc)
-            outcome = .conflict
+            liveArticleId = bringBack(articleId, hlc: change.hlc)
+            outcome = liveArticleId == articleId ? .conflict : .merged
         }
         var record = newRecord(change)
-        record.fields["articleId"] = .text(articleId)
+        record.fields["articleId"] = .text(liveArticleId)
         write(&record, changed: Set(record.fields.keys), hlc: change.hlc)
-        snapshot.liveAnnotationsByArticle[articleId, default: []].insert(change.id)
+        snapshot.liveAnnotationsByArticle[liveArticleId, default: []].insert(change.id)
         if keepPurgedDelete(change, record) == .conflict { outcome = .conflict }
         return ChangeResult(seq: change.seq, outcome: outcome, version: record.version)
     }
@@ -218,12 +227,18 @@ struct PushPlanner {
     }
 
     private mutating func update(_ change: WireChange) -> ChangeResult {
-        let id = resolve(change.id, change.entity)
+        var id = resolve(change.id, change.entity)
         guard var record = snapshot.records[id] else { return missing(change) }
         guard record.entity == change.entity else { return rejected(change, "the record is not a \(change.entity.rawValue)") }
         var outcome = ChangeResult.Outcome.applied
         var changed = Set<String>()
-        if record.deleted {
+        if record.deleted, let sameBody = aliasToSameBody(record) {
+            // The deleted article's body was imported again since: the edit goes to that
+            // article, which the device's copy is renamed to.
+            id = sameBody
+            record = snapshot.records[sameBody]!
+            outcome = .merged
+        } else if record.deleted {
             // Edit beats delete: the record comes back and the delete is kept.
             addConflict(for: record, kind: "delete", field: nil, value: .null, device: record.device, hlc: record.hlc)
             record.deleted = false
@@ -231,8 +246,12 @@ struct PushPlanner {
             changed.insert("deleted")
             outcome = .conflict
             if let articleId = record.articleId {
-                snapshot.liveAnnotationsByArticle[articleId, default: []].insert(id)
-                if snapshot.records[articleId]?.deleted == true { reviveArticle(articleId, hlc: change.hlc) }
+                let liveArticleId = snapshot.records[articleId]?.deleted == true ? bringBack(articleId, hlc: change.hlc) : articleId
+                if liveArticleId != articleId {
+                    record.fields["articleId"] = .text(liveArticleId)
+                    changed.insert("articleId")
+                }
+                snapshot.liveAnnotationsByArticle[liveArticleId, default: []].insert(id)
             }
             if let hash = record.contentHash { snapshot.liveArticleByHash[hash] = id }
         }
@@ -321,15 +340,34 @@ struct PushPlanner {
             meta: [:], device: deviceId, hlc: change.hlc, updatedAt: change.hlc >> 16, deletedAt: nil)
     }
 
-    /// Brings back a deleted article because an annotation of it was edited or created,
-    /// keeping the delete as a conflict record.
-    private mutating func reviveArticle(_ id: String, hlc: Int64) {
-        guard var article = snapshot.records[id], article.deleted else { return }
+    /// The live article for an annotation of the deleted article `id` that was edited or
+    /// created: another live article with the same body, imported again since the delete
+    /// (the library never holds two live articles with one body, as no device can), or
+    /// else `id` brought back, with the delete kept as a conflict record.
+    private mutating func bringBack(_ id: String, hlc: Int64) -> String {
+        guard var article = snapshot.records[id], article.deleted else { return id }
+        if let sameBody = aliasToSameBody(article) { return sameBody }
         addConflict(for: article, kind: "delete", field: nil, value: .null, device: article.device, hlc: article.hlc)
         article.deleted = false
         article.deletedAt = nil
         write(&article, changed: [], hlc: hlc)
         if let hash = article.contentHash { snapshot.liveArticleByHash[hash] = id }
+        return id
+    }
+
+    /// Another live article with the body of the deleted article `article`, if there is
+    /// one, which `article` then becomes an alias of: later changes to it go there, and
+    /// the reply carries the live one, so that the device's copy of `article` takes its
+    /// id (ahead of any annotation in the reply).
+    private mutating func aliasToSameBody(_ article: StoredRecord) -> String? {
+        guard let hash = article.contentHash, let live = snapshot.liveArticleByHash[hash], live != article.id else { return nil }
+        if snapshot.aliases[article.id] != live {
+            snapshot.aliases[article.id] = live
+            plan.newAliases.append((article.id, live))
+        }
+        touch(live)
+        replied.insert(live)
+        return live
     }
 
     private mutating func addConflict(

@@ -204,6 +204,42 @@ import Testing
         #expect(try written(plan, Self.articleId).fields["tags"] == .list(["imported-twice"]))
     }
 
+    @Test func editsOfADeletedArticleWhoseBodyIsLiveAgainGoToThatArticle() throws {
+        var tombstone = Self.article
+        tombstone.deleted = true
+        tombstone.deletedAt = 1
+        var again = Self.article
+        again.id = "01900000-0000-7000-8000-0000000000ff"
+        var snapshot = PushSnapshot(lastSeq: 10, lastAppliedSeq: 0)
+        snapshot.records = [tombstone.id: tombstone, again.id: again]
+        snapshot.liveArticleByHash[Self.hash] = again.id
+        func plan(_ change: WireChange) -> PushPlan {
+            PushPlanner(snapshot: snapshot, deviceId: Self.deviceB, now: 5_000).plan([change], bodies: [])
+        }
+
+        let edit = plan(
+            WireChange(
+                seq: 1, entity: .article, id: Self.articleId, op: .update, baseVersion: 4, hlc: 3_000,
+                fields: ["tags": .init(old: .list([]), new: .list(["kept"]))]))
+        #expect(edit.results.map(\.outcome) == [.merged])
+        #expect(edit.results.first?.canonicalId == again.id)
+        #expect(edit.newAliases.map(\.alias) == [Self.articleId] && edit.newAliases.map(\.id) == [again.id])
+        // The deleted article stays deleted, with no conflict: its edit lives on in the other.
+        #expect(edit.written.map(\.id) == [again.id])
+        #expect(try written(edit, again.id).fields["tags"] == .list(["kept"]))
+
+        var fields = Self.annotation().fields.mapValues { ChangeEntry.FieldChange(old: .null, new: $0) }
+        fields["articleId"] = .init(old: .null, new: .text(Self.articleId))
+        let annotated = plan(
+            WireChange(seq: 1, entity: .annotation, id: Self.annotationId, op: .create, baseVersion: 0, hlc: 3_000, fields: fields))
+        #expect(annotated.results.map(\.outcome) == [.merged])
+        #expect(annotated.newAliases.map(\.alias) == [Self.articleId])
+        #expect(try written(annotated, Self.annotationId).fields["articleId"] == .text(again.id))
+        #expect(!annotated.written.contains { $0.id == Self.articleId || $0.entity == .conflict })
+        // The article comes first in the reply: the device renames its copy, then takes the annotation.
+        #expect(annotated.reply.map(\.id) == [again.id, Self.annotationId])
+    }
+
     @Test func anArticleWithoutItsBodyIsRejected() throws {
         let fields = Self.article.fields.mapValues { ChangeEntry.FieldChange(old: .null, new: $0) }
         let create = WireChange(seq: 1, entity: .article, id: Self.articleId, op: .create, baseVersion: 0, hlc: 1, fields: fields)

@@ -180,6 +180,43 @@ import Testing
         #expect(try device[0].state() == device[1].state())
     }
 
+    /// Found with compaction on (seed 626609177), but needs none: an article deleted on
+    /// one device and imported again there (a new id, the same body) while another device
+    /// still edited the old one. The edits brought the old article back next to the new
+    /// one, two live articles with one body, which no device can hold: the devices ended
+    /// up with different libraries. Now edits of the old article, of its annotations and
+    /// new annotations of it go to the new one.
+    @Test(arguments: ServerProcess.Backend.allCases)
+    func editsOfADeletedArticleGoToItsBodyImportedAgain(_ backend: ServerProcess.Backend) throws {
+        let server = try ServerProcess.start(backend)
+        let device = try devices(server, 3)
+        let old = try article(device[2])
+        let kept = try device[2].store.annotate(articleId: old, target: .range(0..<8), note: "first reading")
+        try device[2].sync()
+        try device[1].sync()
+        try device[1].store.deleteArticle(id: old)
+        try device[1].sync()
+        _ = try device[2].store.editArticle(id: old, ArticleChanges(addTags: ["again"]))
+        _ = try device[2].store.editAnnotation(id: kept.id, AnnotationChanges(note: "first reading, edited"))
+        let added = try device[2].store.annotate(articleId: old, target: .range(20..<30), note: "second reading")
+        let new = try article(device[1])
+        try device[1].sync()
+
+        for _ in 0..<2 {
+            try device[2].sync()
+            try device[1].sync()
+        }
+        try device[0].sync()
+
+        let states = try device.map { try $0.state() }
+        #expect(states[0] == states[1] && states[0] == states[2])
+        #expect(states[0].articles.keys.sorted() == [new])
+        #expect(states[0].articles[new]?.article.tags == ["again"])
+        #expect(states[0].annotations[kept.id]?.note == "first reading, edited")
+        #expect(states[0].annotations[added.id]?.note == "second reading")
+        #expect(states[0].annotations.values.allSatisfy { $0.articleId == new })
+    }
+
     /// One pulled page held an article's delete and a new article with the same body
     /// (deleted on one device, imported again on another): applying the delete removed
     /// the body the second one needed.

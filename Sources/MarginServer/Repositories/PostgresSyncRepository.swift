@@ -169,7 +169,7 @@ public final class PostgresSyncRepository: SyncRepository {
             AND article_id = ANY(\(snapshot.deletedArticleIds(changes)))
             """, logger: logger
         ).decode((String, String).self) { snapshot.liveAnnotationsByArticle[articleId, default: []].insert(id) }
-        let hashes = Array(PushSnapshot.createdHashes(changes))
+        let hashes = snapshot.bodyHashes(changes)
         for try await (id, hash) in try await connection.query(
             "SELECT id, content_hash FROM records WHERE user_id = \(userId) AND NOT deleted AND content_hash = ANY(\(hashes))",
             logger: logger

@@ -127,7 +127,7 @@ public final class SQLiteSyncRepository: SyncRepository {
                 snapshot.liveAnnotationsByArticle[row["article_id"], default: []].insert(row["id"])
             }
         }
-        let hashes = Array(PushSnapshot.createdHashes(changes))
+        let hashes = snapshot.bodyHashes(changes)
         for chunk in hashes.chunked(500) {
             let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
             let arguments = StatementArguments([userId]) + StatementArguments(chunk)
