@@ -46,7 +46,9 @@ import Testing
                 "-H", "Authorization: Bearer \(token)", "-H", "Margin-Protocol: 1", "-H", "Margin-Device: \(Self.device)",
                 "--max-examples", "\(Fuzz.rounds(ci: 100))", "--seed", "\(seed)", "--workers", "2",
             ],
-            environment: ["MARGIN_METRICS_TOKEN": try String(contentsOf: metricsToken, encoding: .utf8)])
+            environment: ["MARGIN_METRICS_TOKEN": try String(contentsOf: metricsToken, encoding: .utf8)],
+            // Its cache of findings goes there, not into the working tree.
+            in: folder.directory)
 
         let report = result.stdout.split(separator: "\n").suffix(80).joined(separator: "\n")
         #expect(result.status == 0, "schemathesis (seed \(seed), \(backend)) found problems:\n\(report)\n\(result.stderr)")

@@ -60,10 +60,13 @@ final class MarginProcess: Sendable {
         return try Self.launch("/usr/bin/script", ["-qec", command, "/dev/null"], environment: environment)
     }
 
-    static func launch(_ path: String, _ arguments: [String], environment: [String: String] = [:]) throws -> Result {
+    static func launch(
+        _ path: String, _ arguments: [String], environment: [String: String] = [:], in directory: URL? = nil
+    ) throws -> Result {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: path)
         process.arguments = arguments
+        if let directory { process.currentDirectoryURL = directory }
         var base = ProcessInfo.processInfo.environment
         for key in ["NO_COLOR", "MARGIN_STORE", "XDG_DATA_HOME", "MARGIN_TOKEN"] { base[key] = nil }
         process.environment = base.merging(environment) { $1 }
