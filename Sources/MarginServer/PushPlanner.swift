@@ -235,8 +235,8 @@ struct PushPlanner {
         if record.deleted, let sameBody = aliasToSameBody(record) {
             // The deleted article's body was imported again since: the edit goes to that
             // article, which the device's copy is renamed to.
-            id = sameBody
-            record = snapshot.records[sameBody]!
+            id = sameBody.id
+            record = sameBody
             outcome = .merged
         } else if record.deleted {
             // Edit beats delete: the record comes back and the delete is kept.
@@ -346,7 +346,7 @@ struct PushPlanner {
     /// else `id` brought back, with the delete kept as a conflict record.
     private mutating func bringBack(_ id: String, hlc: Int64) -> String {
         guard var article = snapshot.records[id], article.deleted else { return id }
-        if let sameBody = aliasToSameBody(article) { return sameBody }
+        if let sameBody = aliasToSameBody(article) { return sameBody.id }
         addConflict(for: article, kind: "delete", field: nil, value: .null, device: article.device, hlc: article.hlc)
         article.deleted = false
         article.deletedAt = nil
@@ -359,14 +359,16 @@ struct PushPlanner {
     /// one, which `article` then becomes an alias of: later changes to it go there, and
     /// the reply carries the live one, so that the device's copy of `article` takes its
     /// id (ahead of any annotation in the reply).
-    private mutating func aliasToSameBody(_ article: StoredRecord) -> String? {
-        guard let hash = article.contentHash, let live = snapshot.liveArticleByHash[hash], live != article.id else { return nil }
-        if snapshot.aliases[article.id] != live {
-            snapshot.aliases[article.id] = live
-            plan.newAliases.append((article.id, live))
+    private mutating func aliasToSameBody(_ article: StoredRecord) -> StoredRecord? {
+        guard let hash = article.contentHash, let id = snapshot.liveArticleByHash[hash], id != article.id,
+              let live = snapshot.records[id], !live.deleted
+        else { return nil }
+        if snapshot.aliases[article.id] != id {
+            snapshot.aliases[article.id] = id
+            plan.newAliases.append((article.id, id))
         }
-        touch(live)
-        replied.insert(live)
+        touch(id)
+        replied.insert(id)
         return live
     }
 
