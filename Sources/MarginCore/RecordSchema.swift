@@ -142,15 +142,15 @@ public enum RecordSchema {
         }
     }
 
-    /// Whether `text` is in NFC, byte for byte (Swift's `==` compares canonical
-    /// equivalents as equal, so it cannot tell). Text made only of scalars that are NFC in
-    /// any context (below U+0300, Latin Extended Additional — Vietnamese — and common
-    /// punctuation; `quickCheckRanges`) is NFC without normalizing it.
     /// Whether `text` holds U+0000, which no record or body may contain.
     public static func containsNUL(_ text: String) -> Bool {
         text.utf8.contains(0)
     }
 
+    /// Whether `text` is in NFC, byte for byte (Swift's `==` compares canonical
+    /// equivalents as equal, so it cannot tell). Text made only of scalars that are NFC in
+    /// any context (below U+0300, Latin Extended Additional — Vietnamese — and common
+    /// punctuation; `quickCheckRanges`) is NFC without normalizing it.
     static func isNFC(_ text: String) -> Bool {
         text.unicodeScalars.allSatisfy { scalar in quickCheckRanges.contains { $0.contains(scalar.value) } }
             || ArticleText.normalize(text).utf8.elementsEqual(text.utf8)

@@ -89,10 +89,10 @@ public struct PostgresSettings: Sendable, Equatable {
         self.database = database
         self.tls = tls
         if let passwordFile {
-            guard let text = try? String(contentsOfFile: passwordFile, encoding: .utf8) else {
+            guard let line = SecretFile.firstLine(of: passwordFile) else {
                 throw ServerError(.badRequest, "cannot read the password file \(passwordFile)")
             }
-            password = text.split(separator: "\n", omittingEmptySubsequences: false).first.map(String.init) ?? ""
+            password = line
         }
     }
 

@@ -103,17 +103,14 @@ struct Serve: AsyncParsableCommand {
         guard tombstoneRetention >= 0 else { throw ValidationError("--tombstone-retention cannot be negative") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level '\(logLevel)'") }
         guard failedAuthLimit >= 1 else { throw ValidationError("--failed-auth-limit must be at least 1") }
-        if let metricsTokenFile, Self.token(in: metricsTokenFile) == nil {
+        if let metricsTokenFile, metricsToken == nil {
             throw ValidationError("cannot read a token from the first line of --metrics-token-file \(metricsTokenFile)")
         }
     }
 
-    /// The first line of the file at `path`, if it is not empty.
-    private static func token(in path: String) -> String? {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8),
-              let line = text.split(whereSeparator: \.isNewline).first, !line.isEmpty
-        else { return nil }
-        return String(line)
+    /// The first line of `--metrics-token-file`, if it is not empty.
+    private var metricsToken: String? {
+        metricsTokenFile.flatMap(SecretFile.firstLine(of:)).flatMap { $0.isEmpty ? nil : $0 }
     }
 
     private var address: (host: String, port: Int)? {
@@ -131,7 +128,6 @@ struct Serve: AsyncParsableCommand {
             return handler
         }
         let (host, port) = address!
-        let metricsToken = metricsTokenFile.flatMap(Self.token(in:))
         try await database.withRepository(logger: Logger(label: "margin-server")) { repository in
             let app = buildApplication(
                 ServerConfiguration(

@@ -31,6 +31,13 @@ import Testing
         #expect(settings.password == "s3cret word")
         #expect(settings.port == 6543)
         #expect(!settings.description.contains("s3cret"))
+        // A file written on Windows: the line ends at CRLF too.
+        try "s3cret word\r\nignored\r\n".write(to: file, atomically: true, encoding: .utf8)
+        guard case .postgres(let crlf) = try ServerDatabase("postgres://margin@127.0.0.1/db", passwordFile: file.path) else {
+            Issue.record("not PostgreSQL")
+            return
+        }
+        #expect(crlf.password == "s3cret word")
 
         let inAddress = #expect(throws: ServerError.self) { try ServerDatabase("postgres://margin:s3cret@127.0.0.1/db") }
         #expect(inAddress?.message.contains("--database-password-file") == true)

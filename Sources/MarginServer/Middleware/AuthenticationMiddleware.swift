@@ -4,9 +4,8 @@ import MarginCore
 import NIOCore
 
 /// Guards `/v1`: checks the protocol version (missing: 400; another: 426), then the
-/// bearer token and device id, and
-/// records the user and device in the context. Addresses that keep failing are refused
-/// for a while (`FailedAuthenticationLimiter`).
+/// bearer token and device id, and records the user and device in the context. Addresses
+/// that keep failing are refused for a while (`FailedAuthenticationLimiter`).
 struct AuthenticationMiddleware: RouterMiddleware {
     typealias Context = SyncRequestContext
     let repository: any SyncRepository
