@@ -31,8 +31,11 @@ let package = Package(
             resources: [
                 .embedInCode("client-001-library.sql"),
                 .embedInCode("client-002-sync.sql"),
+                .embedInCode("client-003-rejected.sql"),
                 .embedInCode("server-001-sync.sql"),
+                .embedInCode("server-002-commits.sql"),
                 .embedInCode("postgres-001-sync.sql"),
+                .embedInCode("postgres-002-commits.sql"),
                 .embedInCode("openapi.json"),
             ]
         ),
@@ -117,7 +120,7 @@ let package = Package(
         .testTarget(
             name: "marginTests",
             dependencies: [
-                "margin", "margin-server", "MarginCore", "MarginStore", "MarginSync", "MarginTestSupport",
+                "margin", "margin-server", "MarginCore", "MarginSchema", "MarginStore", "MarginSync", "MarginTestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),

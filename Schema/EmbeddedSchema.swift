@@ -17,16 +17,19 @@ public enum EmbeddedSchema {
     public static let client: [Migration] = [
         Migration("client-001-library", PackageResources.client_001_library_sql),
         Migration("client-002-sync", PackageResources.client_002_sync_sql),
+        Migration("client-003-rejected", PackageResources.client_003_rejected_sql),
     ]
 
     /// The SQLite sync server's migrations (`server-*.sql`), oldest first.
     public static let server: [Migration] = [
         Migration("server-001-sync", PackageResources.server_001_sync_sql),
+        Migration("server-002-commits", PackageResources.server_002_commits_sql),
     ]
 
     /// The PostgreSQL sync server's migrations (`postgres-*.sql`), oldest first.
     public static let postgres: [Migration] = [
         Migration("postgres-001-sync", PackageResources.postgres_001_sync_sql),
+        Migration("postgres-002-commits", PackageResources.postgres_002_commits_sql),
     ]
 
     /// The sync protocol's OpenAPI 3 description, served at `/v1/openapi.json`.

@@ -103,7 +103,7 @@ struct SyncBenchmarks {
             return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         }
         let parse = try await timed { for body in bodies.joined() { _ = try PushRequest(jsonBytes: body) } }
-        let validate = try await timed { for request in requests.joined() { for change in request.changes { try RecordSchema.validate(change) } } }
+        let validate = try await timed { for request in requests.joined() { _ = try CheckedPush(request) } }
         let repository = try SQLiteSyncRepository(path: work.appendingPathComponent("phases.sqlite").path)
         var users: [Int64] = []
         for index in 0..<requests.count {
@@ -114,7 +114,7 @@ struct SyncBenchmarks {
             for (index, device) in requests.enumerated() {
                 let deviceId = Identifier.make()
                 for request in device {
-                    _ = try await repository.push(request, userId: users[index], deviceId: deviceId, now: 0)
+                    _ = try await repository.push(try CheckedPush(request), userId: users[index], deviceId: deviceId, now: 0)
                 }
             }
         }

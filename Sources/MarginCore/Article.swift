@@ -32,24 +32,31 @@ public struct Article: Sendable, Hashable, Codable {
     }
 
     /// The synchronized fields, as the change log records them.
-    public var fieldValues: [String: FieldValue] {
+    public var fieldValues: [RecordField: FieldValue] {
         [
-            "title": .text(title),
-            "published": published.map { .text($0.description) } ?? .null,
-            "source": source.map { .text($0) } ?? .null,
-            "contentHash": .text(contentHash),
-            "captions": .list(captions),
-            "tags": .list(tags),
-            "createdAt": .integer(createdAt.milliseconds),
+            .title: .text(title),
+            .published: published.map { .text($0.description) } ?? .null,
+            .source: source.map { .text($0) } ?? .null,
+            .contentHash: .text(contentHash),
+            .captions: .list(captions),
+            .tags: .list(tags),
+            .createdAt: .integer(createdAt.milliseconds),
         ]
+    }
+
+    /// The article a synchronized record describes; `fields` must have passed
+    /// `RecordRules.check(record:of:)`.
+    public init(id: String, fields: [RecordField: FieldValue], updatedAt: Timestamp) {
+        self.init(
+            id: id, title: fields[.title]?.textValue ?? "", published: fields[.published]?.textValue.flatMap(CalendarDate.init),
+            source: fields[.source]?.textValue, contentHash: fields[.contentHash]?.textValue ?? "",
+            captions: fields[.captions]?.listValue ?? [], tags: fields[.tags]?.listValue ?? [],
+            createdAt: Timestamp(milliseconds: fields[.createdAt]?.integerValue ?? 0), updatedAt: updatedAt)
     }
 }
 
 /// A highlight on an article, with an optional note, tags and a color.
 public struct Annotation: Sendable, Hashable, Codable {
-    /// The longest note accepted, in characters.
-    public static let maximumNoteLength = 100_000
-
     public var id: String
     public var articleId: String
     public var selectors: TextSelectors
@@ -76,19 +83,33 @@ public struct Annotation: Sendable, Hashable, Codable {
     }
 
     /// The synchronized fields, as the change log records them.
-    public var fieldValues: [String: FieldValue] {
+    public var fieldValues: [RecordField: FieldValue] {
         [
-            "articleId": .text(articleId),
-            "start": .integer(Int64(selectors.start)),
-            "end": .integer(Int64(selectors.end)),
-            "exact": .text(selectors.exact),
-            "prefix": .text(selectors.prefix),
-            "suffix": .text(selectors.suffix),
-            "note": .text(note),
-            "tags": .list(tags),
-            "color": .text(color.rawValue),
-            "createdAt": .integer(createdAt.milliseconds),
+            .articleId: .text(articleId),
+            .start: .integer(Int64(selectors.start)),
+            .end: .integer(Int64(selectors.end)),
+            .exact: .text(selectors.exact),
+            .prefix: .text(selectors.prefix),
+            .suffix: .text(selectors.suffix),
+            .note: .text(note),
+            .tags: .list(tags),
+            .color: .text(color.rawValue),
+            .createdAt: .integer(createdAt.milliseconds),
         ]
+    }
+
+    /// The annotation a synchronized record describes; `fields` must have passed
+    /// `RecordRules.check(record:of:)`.
+    public init(id: String, fields: [RecordField: FieldValue], updatedAt: Timestamp) {
+        self.init(
+            id: id, articleId: fields[.articleId]?.textValue ?? "",
+            selectors: TextSelectors(
+                start: Int(fields[.start]?.integerValue ?? 0), end: Int(fields[.end]?.integerValue ?? 0),
+                exact: fields[.exact]?.textValue ?? "", prefix: fields[.prefix]?.textValue ?? "",
+                suffix: fields[.suffix]?.textValue ?? ""),
+            note: fields[.note]?.textValue ?? "", tags: fields[.tags]?.listValue ?? [],
+            color: fields[.color]?.textValue.flatMap(HighlightColor.init(rawValue:)) ?? .yellow,
+            createdAt: Timestamp(milliseconds: fields[.createdAt]?.integerValue ?? 0), updatedAt: updatedAt)
     }
 
     private enum CodingKeys: String, CodingKey {
@@ -153,20 +174,13 @@ public enum HighlightColor: String, Sendable, Hashable, Codable, CaseIterable {
     }
 }
 
-/// Rules for tags: NFC, trimmed, one line, 1 to 64 characters; a record's tags form a set.
+/// Tags as users type them, made canonical: NFC and trimmed (then checked against
+/// `RecordRules.check(tag:)`); a record's tags form a sorted set.
 public enum Tags {
-    public static let maximumLength = 64
-
     /// The canonical form of a tag typed by a user.
     public static func normalize(_ raw: String) throws(MarginError) -> String {
         let tag = ArticleText.normalize(raw).trimmingWhitespace()
-        guard !tag.isEmpty else { throw MarginError(.invalidInput, "a tag cannot be empty") }
-        guard tag.count <= maximumLength else {
-            throw MarginError(.invalidInput, "a tag can have at most \(maximumLength) characters")
-        }
-        guard !tag.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
-            throw MarginError(.invalidInput, "a tag cannot contain control characters or line breaks")
-        }
+        try RecordRules.check(tag: tag)
         return tag
     }
 

@@ -88,7 +88,7 @@ public struct ChangeEntry: Sendable, Hashable, Codable {
     public var entity: Entity
     public var entityId: String
     public var op: Operation
-    public var fields: [String: FieldChange]
+    public var fields: [RecordField: FieldChange]
     /// The server version of the record the change was made on (0: never synchronized).
     public var baseVersion: Int64
     public var hlc: HybridTimestamp
@@ -98,7 +98,7 @@ public struct ChangeEntry: Sendable, Hashable, Codable {
     /// An entry with the given fields, as read from a change log.
     public init(
         seq: Int64, deviceId: String, entity: Entity, entityId: String, op: Operation,
-        fields: [String: FieldChange], baseVersion: Int64, hlc: HybridTimestamp, pushed: Bool
+        fields: [RecordField: FieldChange], baseVersion: Int64, hlc: HybridTimestamp, pushed: Bool
     ) {
         self.seq = seq
         self.deviceId = deviceId
@@ -113,9 +113,9 @@ public struct ChangeEntry: Sendable, Hashable, Codable {
 
     /// The fields that differ between two states of a record (`nil`: the record does not exist).
     public static func fieldChanges(
-        from old: [String: FieldValue]?, to new: [String: FieldValue]?
-    ) -> [String: FieldChange] {
-        var changes: [String: FieldChange] = [:]
+        from old: [RecordField: FieldValue]?, to new: [RecordField: FieldValue]?
+    ) -> [RecordField: FieldChange] {
+        var changes: [RecordField: FieldChange] = [:]
         for key in Set((old ?? [:]).keys).union((new ?? [:]).keys) {
             let before = old?[key] ?? .null
             let after = new?[key] ?? .null

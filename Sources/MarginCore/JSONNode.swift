@@ -434,6 +434,17 @@ public struct JSONWriter {
         bytes.append(UInt8(ascii: "\""))
     }
 
+    /// The bytes `string(value)` appends: quotes included, escapes counted.
+    public static func encodedCount(of value: String) -> Int {
+        value.utf8.reduce(2) { count, byte in
+            switch byte {
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "\n"), UInt8(ascii: "\r"), UInt8(ascii: "\t"): count + 2
+            case ..<0x20: count + 6
+            default: count + 1
+            }
+        }
+    }
+
     private mutating func appendEscape(_ byte: UInt8) {
         switch byte {
         case UInt8(ascii: "\""): bytes += [UInt8(ascii: "\\"), UInt8(ascii: "\"")]
@@ -486,11 +497,11 @@ public struct JSONWriter {
     }
 
     /// A record's field values as an object with sorted keys.
-    public mutating func fields(_ fields: [String: FieldValue]) {
+    public mutating func fields(_ fields: [RecordField: FieldValue]) {
         bytes.append(UInt8(ascii: "{"))
         for (offset, key) in fields.keys.sorted().enumerated() {
             if offset > 0 { comma() }
-            self.key(key)
+            self.key(key.rawValue)
             value(fields[key]!)
         }
         bytes.append(UInt8(ascii: "}"))

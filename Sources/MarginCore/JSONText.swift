@@ -12,12 +12,12 @@ public enum JSONText {
     }
 
     /// A change's fields as `{"field":{"new":…,"old":…}}`.
-    public static func fieldChanges(_ changes: [String: ChangeEntry.FieldChange]) -> String {
+    public static func fieldChanges(_ changes: [RecordField: ChangeEntry.FieldChange]) -> String {
         write { $0.fieldChanges(changes) }
     }
 
     /// A record's field values as a JSON object.
-    public static func object(_ fields: [String: FieldValue]) -> String {
+    public static func object(_ fields: [RecordField: FieldValue]) -> String {
         write { $0.fields(fields) }
     }
 
@@ -30,11 +30,11 @@ public enum JSONText {
 
 extension JSONWriter {
     /// `{"field":{"new":…,"old":…}}` with sorted keys.
-    public mutating func fieldChanges(_ changes: [String: ChangeEntry.FieldChange]) {
+    public mutating func fieldChanges(_ changes: [RecordField: ChangeEntry.FieldChange]) {
         raw("{")
         for (offset, key) in changes.keys.sorted().enumerated() {
             if offset > 0 { comma() }
-            self.key(key)
+            self.key(key.rawValue)
             raw("{\"new\":")
             value(changes[key]!.new)
             raw(",\"old\":")
@@ -49,12 +49,12 @@ extension JSONNode {
     private static let fieldChangeKeys: Set<String> = ["old", "new"]
 
     /// A change's fields, `{"field": {"old": …, "new": …}}`.
-    public func fieldChanges() throws(JSONShapeError) -> [String: ChangeEntry.FieldChange] {
+    public func fieldChanges() throws(JSONShapeError) -> [RecordField: ChangeEntry.FieldChange] {
         let object = try self.object()
-        var changes: [String: ChangeEntry.FieldChange] = [:]
+        var changes: [RecordField: ChangeEntry.FieldChange] = [:]
         changes.reserveCapacity(object.members.count)
         for (key, value) in object.members {
-            changes[key] = try within(key) { () throws(JSONShapeError) in
+            changes[try Self.field(key)] = try within(key) { () throws(JSONShapeError) in
                 let change = try value.object(known: Self.fieldChangeKeys)
                 return ChangeEntry.FieldChange(
                     old: try within("old") { () throws(JSONShapeError) in try change.required("old").fieldValue() },
@@ -65,13 +65,18 @@ extension JSONNode {
     }
 
     /// A record's field values, `{"field": value}`.
-    public func fieldValues() throws(JSONShapeError) -> [String: FieldValue] {
+    public func fieldValues() throws(JSONShapeError) -> [RecordField: FieldValue] {
         let object = try self.object()
-        var values: [String: FieldValue] = [:]
+        var values: [RecordField: FieldValue] = [:]
         values.reserveCapacity(object.members.count)
         for (key, value) in object.members {
-            values[key] = try within(key) { () throws(JSONShapeError) in try value.fieldValue() }
+            values[try Self.field(key)] = try within(key) { () throws(JSONShapeError) in try value.fieldValue() }
         }
         return values
+    }
+
+    private static func field(_ key: String) throws(JSONShapeError) -> RecordField {
+        guard let field = RecordField(rawValue: key) else { throw JSONShapeError("'\(key)' is not a record field", at: key) }
+        return field
     }
 }

@@ -109,13 +109,14 @@ extension WireBody: WireMessage {
 }
 
 extension PushRequest: WireMessage {
-    private static let jsonKeys: Set<String> = ["changes", "bodies"]
+    private static let jsonKeys: Set<String> = ["changes", "bodies", "after"]
 
     public init(json: JSONNode) throws(JSONShapeError) {
         let object = try json.object(known: Self.jsonKeys)
         self.init(
             changes: try [WireChange](json: object, "changes"),
-            bodies: try optionalValue(object, "bodies") { node throws(JSONShapeError) in try [WireBody](json: node) } ?? [])
+            bodies: try optionalValue(object, "bodies") { node throws(JSONShapeError) in try [WireBody](json: node) } ?? [],
+            after: try optionalValue(object, "after") { node throws(JSONShapeError) in try node.integer() })
     }
 
     public func write(to writer: inout JSONWriter) {
@@ -123,6 +124,10 @@ extension PushRequest: WireMessage {
         writer.messages(changes)
         writer.raw(",\"bodies\":")
         writer.messages(bodies)
+        if let after {
+            writer.raw(",\"after\":")
+            writer.integer(after)
+        }
         writer.raw("}")
     }
 }
@@ -219,7 +224,7 @@ extension PushResponse: WireMessage {
 }
 
 extension PullRequest: WireMessage {
-    private static let jsonKeys: Set<String> = ["cursor", "bound", "limit", "snapshot"]
+    private static let jsonKeys: Set<String> = ["cursor", "bound", "limit", "snapshot", "history", "pushedSeq"]
 
     public init(json: JSONNode) throws(JSONShapeError) {
         let object = try json.object(known: Self.jsonKeys)
@@ -227,7 +232,9 @@ extension PullRequest: WireMessage {
             cursor: try object.integer("cursor"),
             bound: try optionalValue(object, "bound") { node throws(JSONShapeError) in try node.integer() },
             limit: try optionalValue(object, "limit") { node throws(JSONShapeError) in Int(clamping: try node.integer()) },
-            snapshot: try optionalValue(object, "snapshot") { node throws(JSONShapeError) in try node.bool() } ?? false)
+            snapshot: try optionalValue(object, "snapshot") { node throws(JSONShapeError) in try node.bool() } ?? false,
+            history: try optionalValue(object, "history") { node throws(JSONShapeError) in try node.string() },
+            pushedSeq: try optionalValue(object, "pushedSeq") { node throws(JSONShapeError) in try node.integer() })
     }
 
     public func write(to writer: inout JSONWriter) {
@@ -242,28 +249,44 @@ extension PullRequest: WireMessage {
             writer.raw(",\"limit\":")
             writer.integer(Int64(limit))
         }
+        if let history {
+            writer.raw(",\"history\":")
+            writer.string(history)
+        }
+        if let pushedSeq {
+            writer.raw(",\"pushedSeq\":")
+            writer.integer(pushedSeq)
+        }
         writer.raw("}")
     }
 }
 
 extension PullResponse: WireMessage {
-    private static let jsonKeys: Set<String> = ["records", "cursor", "bound", "more", "reset"]
+    private static let jsonKeys: Set<String> = ["records", "cursor", "bound", "more", "reset", "history", "restore"]
 
     public init(json: JSONNode) throws(JSONShapeError) {
         let object = try json.object(known: Self.jsonKeys)
         self.init(
             records: try [ServerRecord](json: object, "records"),
             cursor: try object.integer("cursor"), bound: try object.integer("bound"), more: try object.bool("more"),
-            reset: try object.bool("reset"))
+            reset: try object.bool("reset"),
+            history: try optionalValue(object, "history") { node throws(JSONShapeError) in try node.string() },
+            restore: try optionalValue(object, "restore") { node throws(JSONShapeError) in
+                let restore = try node.object(known: ["since", "lastApplied"])
+                return RestorePoint(since: try restore.integer("since"), lastApplied: try restore.integer("lastApplied"))
+            })
     }
 
     public func write(to writer: inout JSONWriter) {
-        Self.write(cursor: cursor, bound: bound, more: more, reset: reset, to: &writer) { writer in writer.messages(records) }
+        Self.write(
+            cursor: cursor, bound: bound, more: more, reset: reset, history: history, restore: restore, to: &writer
+        ) { writer in writer.messages(records) }
     }
 
     /// Writes a page whose records are written by `records`.
     public static func write(
-        cursor: Int64, bound: Int64, more: Bool, reset: Bool, to writer: inout JSONWriter, records: (inout JSONWriter) -> Void
+        cursor: Int64, bound: Int64, more: Bool, reset: Bool, history: String?, restore: RestorePoint?,
+        to writer: inout JSONWriter, records: (inout JSONWriter) -> Void
     ) {
         writer.raw("{\"records\":")
         records(&writer)
@@ -275,6 +298,17 @@ extension PullResponse: WireMessage {
         writer.bool(more)
         writer.raw(",\"reset\":")
         writer.bool(reset)
+        if let history {
+            writer.raw(",\"history\":")
+            writer.string(history)
+        }
+        if let restore {
+            writer.raw(",\"restore\":{\"since\":")
+            writer.integer(restore.since)
+            writer.raw(",\"lastApplied\":")
+            writer.integer(restore.lastApplied)
+            writer.raw("}")
+        }
         writer.raw("}")
     }
 }

@@ -1,12 +1,19 @@
-/// The sync protocol's messages (version 1), shared by `margin` and `margin-server`.
+/// The sync protocol's messages (version 2), shared by `margin` and `margin-server`.
 /// `Schema/openapi.json` describes the same shapes; a test keeps the two in step.
+///
+/// Version 2 adds what survives a server restored from a backup: pull pages name the
+/// history their cursor belongs to (`PullResponse.history`), devices send it back with
+/// what they believe the server applied of theirs, and a server that lost either answers
+/// with where the histories part (`RestorePoint`). Version 1 clients are still served.
 ///
 /// Every request carries `Margin-Protocol: 1`, `Margin-Device: <device id>` and
 /// `Authorization: Bearer <token>`. Records travel as maps of field values, the same
 /// values the change log records.
 public enum SyncProtocol {
     /// The protocol version this build speaks.
-    public static let version = 1
+    public static let version = 2
+    /// The versions a server answers (older clients lack only what version 2 added).
+    public static let supportedVersions: ClosedRange<Int> = 1...2
     public static let versionHeader = "Margin-Protocol"
     public static let deviceHeader = "Margin-Device"
     /// The most changes one push may carry, and the most records one pull page may hold.
@@ -19,7 +26,8 @@ public enum SyncProtocol {
 public enum RecordEntity: String, Sendable, Hashable, Codable, CaseIterable {
     case article, annotation
     /// A value that lost a conflict, or a delete that lost to an edit, kept so that it can
-    /// be restored. Made by the server; devices may only delete (dismiss) one.
+    /// be restored (`ConflictRecord`). Made by the server; devices dismiss (delete) them,
+    /// and send one again (create) that a restored server lost.
     case conflict
 }
 
@@ -32,11 +40,11 @@ public struct WireChange: Sendable, Hashable {
     /// The server version of the record the change was made on (0 for a create).
     public var baseVersion: Int64
     public var hlc: Int64
-    public var fields: [String: ChangeEntry.FieldChange]
+    public var fields: [RecordField: ChangeEntry.FieldChange]
 
     public init(
         seq: Int64, entity: RecordEntity, id: String, op: ChangeEntry.Operation, baseVersion: Int64, hlc: Int64,
-        fields: [String: ChangeEntry.FieldChange]
+        fields: [RecordField: ChangeEntry.FieldChange]
     ) {
         self.seq = seq
         self.entity = entity
@@ -65,12 +73,17 @@ public struct WireBody: Sendable, Hashable {
 public struct PushRequest: Sendable, Hashable {
     public var changes: [WireChange]
     public var bodies: [WireBody]
+    /// After a restore: the last of this device's changes the server still had
+    /// (`RestorePoint.lastApplied`). The batch continues from there although its first
+    /// change is numbered higher: the changes in between were lost with the server's
+    /// history, and the device sends their effect again as new changes.
+    public var after: Int64?
 
-    public init(changes: [WireChange], bodies: [WireBody]) {
+    public init(changes: [WireChange], bodies: [WireBody], after: Int64? = nil) {
         self.changes = changes
         self.bodies = bodies
+        self.after = after
     }
-
 }
 
 /// A record as the server holds it: every field, its version, whether it is deleted.
@@ -80,12 +93,12 @@ public struct ServerRecord: Sendable, Hashable {
     /// The library sequence at which the record last changed.
     public var version: Int64
     public var deleted: Bool
-    public var fields: [String: FieldValue]
+    public var fields: [RecordField: FieldValue]
     /// Milliseconds since 1970: the wall-clock part of the last change's clock.
     public var updatedAt: Int64
 
     public init(
-        entity: RecordEntity, id: String, version: Int64, deleted: Bool, fields: [String: FieldValue], updatedAt: Int64
+        entity: RecordEntity, id: String, version: Int64, deleted: Bool, fields: [RecordField: FieldValue], updatedAt: Int64
     ) {
         self.entity = entity
         self.id = id
@@ -111,7 +124,9 @@ public struct ChangeResult: Sendable, Hashable {
         /// tombstone was purged while this device was away). The device sends the record
         /// whole again, as a create.
         case missing
-        /// Not applied, for `reason`; it will not be applied if sent again.
+        /// Not applied, for `reason` (it breaks the rulebook, `RecordRules`, or cannot apply
+        /// to the library); it will not be applied if sent again. The reply carries the
+        /// record as the server holds it, when it has one.
         case rejected
     }
 
@@ -160,14 +175,36 @@ public struct PullRequest: Sendable, Hashable {
     /// current state (no tombstones, the device's own records too) on every page, and
     /// tombstones purged meanwhile do not interrupt it.
     public var snapshot: Bool
+    /// The history `cursor` belongs to, as the page that gave it said (`PullResponse.history`).
+    public var history: String?
+    /// The last of its own changes the device believes the server applied.
+    public var pushedSeq: Int64?
 
-    public init(cursor: Int64, bound: Int64?, limit: Int?, snapshot: Bool = false) {
+    public init(
+        cursor: Int64, bound: Int64?, limit: Int?, snapshot: Bool = false, history: String? = nil, pushedSeq: Int64? = nil
+    ) {
         self.cursor = cursor
         self.bound = bound
         self.limit = limit
         self.snapshot = snapshot
+        self.history = history
+        self.pushedSeq = pushedSeq
     }
+}
 
+/// Where a device's history and the server's part: the server was restored from a backup
+/// (or moved to an older copy) and lost what it had acknowledged after it.
+public struct RestorePoint: Sendable, Hashable {
+    /// Records the device holds at a version up to this one are from history the server
+    /// still has; above it, they may be from history it lost, and the device sends them again.
+    public var since: Int64
+    /// The last of this device's changes the server has applied.
+    public var lastApplied: Int64
+
+    public init(since: Int64, lastApplied: Int64) {
+        self.since = since
+        self.lastApplied = lastApplied
+    }
 }
 
 /// One page of a pull. With `cursor` 0 it is a snapshot of current state (no tombstones).
@@ -180,15 +217,26 @@ public struct PullResponse: Sendable, Hashable {
     public var bound: Int64
     /// Whether records up to `bound` remain.
     public var more: Bool
-    /// The cursor is older than the library's compacted history: pull again from 0.
+    /// The cursor is older than the library's compacted history, or from history the
+    /// server lost (`restore` set): pull again from 0.
     public var reset: Bool
+    /// The history `cursor` belongs to, to send with the next pull (absent for history
+    /// older than protocol 2).
+    public var history: String?
+    /// Set with `reset` when the server lost history the device holds.
+    public var restore: RestorePoint?
 
-    public init(records: [ServerRecord], cursor: Int64, bound: Int64, more: Bool, reset: Bool) {
+    public init(
+        records: [ServerRecord], cursor: Int64, bound: Int64, more: Bool, reset: Bool, history: String? = nil,
+        restore: RestorePoint? = nil
+    ) {
         self.records = records
         self.cursor = cursor
         self.bound = bound
         self.more = more
         self.reset = reset
+        self.history = history
+        self.restore = restore
     }
 }
 

@@ -16,7 +16,7 @@ struct PushSnapshot: Sendable {
     static func requiredIds(_ changes: [WireChange]) -> Set<String> {
         var ids = Set(changes.map(\.id))
         for change in changes where change.entity == .annotation {
-            if let articleId = change.fields["articleId"]?.new.textValue { ids.insert(articleId) }
+            if let articleId = change.fields[.articleId]?.new.textValue { ids.insert(articleId) }
         }
         return ids
     }
@@ -40,7 +40,7 @@ struct PushSnapshot: Sendable {
     /// articles the changes create, and those of deleted articles read (an edit that would
     /// bring one back goes to a live article with the same body, if there is one).
     func bodyHashes(_ changes: [WireChange]) -> [String] {
-        let created = changes.filter { $0.entity == .article && $0.op == .create }.compactMap { $0.fields["contentHash"]?.new.textValue }
+        let created = changes.filter { $0.entity == .article && $0.op == .create }.compactMap { $0.fields[.contentHash]?.new.textValue }
         let deleted = records.values.filter(\.deleted).compactMap(\.contentHash)
         return Array(Set(created).union(deleted))
     }
@@ -58,6 +58,9 @@ struct PushPlan: Sendable {
     var lastAppliedSeq: Int64
     var reply: [ServerRecord] = []
     var conflicts = 0
+    /// The sequences this push hands out, as one commit of the library's history (`nil`
+    /// when it writes nothing).
+    var commit: Commit?
 
     /// The changes applied, merged or turned into conflicts (not retries or rejections).
     var appliedCount: Int {
@@ -65,14 +68,17 @@ struct PushPlan: Sendable {
     }
 }
 
-/// Resolves a batch of one device's changes against the current records, field by field
-/// (SPEC "Sync", rule 5): fast-forward when the server still holds the value the change
+/// Resolves a batch of one device's changes against the current records, field by field,
+/// with `MergeRules`: fast-forward when the server still holds the value the change
 /// replaced; otherwise tags merge as sets, notes three-way, and other fields go to the
 /// later clock (then the larger device id) with the losing value kept as a conflict
-/// record. An edit beats a delete; the delete is kept as a conflict record.
+/// record. An edit beats a delete; the delete is kept as a conflict record. Changes the
+/// rulebook refused (`CheckedPush.refusals`) are answered `rejected`, with the record as
+/// the server holds it, and take their sequence number like any other.
 struct PushPlanner {
     private let deviceId: String
     private let now: Int64
+    private let refusals: [Int64: String]
     private var snapshot: PushSnapshot
     private var lastSeq: Int64
     /// Record ids in first-write order, and the same as a set.
@@ -86,26 +92,38 @@ struct PushPlanner {
     private var touchedByChange: [String] = []
     private var plan: PushPlan
 
-    init(snapshot: PushSnapshot, deviceId: String, now: Int64) {
+    init(snapshot: PushSnapshot, deviceId: String, now: Int64, refusals: [Int64: String] = [:]) {
         self.snapshot = snapshot
         self.deviceId = deviceId
         self.now = now
+        self.refusals = refusals
         lastSeq = snapshot.lastSeq
         plan = PushPlan(lastSeq: snapshot.lastSeq, lastAppliedSeq: snapshot.lastAppliedSeq)
     }
 
     /// Checks the batch's numbering: increasing, and continuing the device's sequence
-    /// without a gap (what was already applied may be sent again).
-    static func checkSequence(_ changes: [WireChange], lastAppliedSeq: Int64) throws(ServerError) {
+    /// without a gap (what was already applied may be sent again). A device resuming after
+    /// a restore names the last change the server had (`after`, which must be it): its next
+    /// change may then be numbered higher.
+    static func checkSequence(_ changes: [WireChange], lastAppliedSeq: Int64, after: Int64? = nil) throws(ServerError) {
+        if let after, after != lastAppliedSeq {
+            throw ServerError(
+                .sequenceGap,
+                "the push resumes after change \(after), but the server has applied this device's changes up to \(lastAppliedSeq)")
+        }
         var previous: Int64 = 0
+        var next: Int64? = after == nil ? lastAppliedSeq + 1 : nil
         for change in changes {
             guard change.seq > previous else {
                 throw ServerError(.badRequest, "changes must be in increasing seq order (seq \(change.seq) after \(previous))")
             }
-            if change.seq > lastAppliedSeq, change.seq != max(previous, lastAppliedSeq) + 1 {
-                throw ServerError(
-                    .sequenceGap,
-                    "change seq \(change.seq) leaves a gap: the server has applied this device's changes up to \(lastAppliedSeq)")
+            if change.seq > lastAppliedSeq {
+                if let next, change.seq != next {
+                    throw ServerError(
+                        .sequenceGap,
+                        "change seq \(change.seq) leaves a gap: the server has applied this device's changes up to \(lastAppliedSeq)")
+                }
+                next = change.seq + 1
             }
             previous = change.seq
         }
@@ -126,7 +144,7 @@ struct PushPlanner {
                 continue
             }
             touchedByChange = []
-            let result = apply(change, sentBodies: sentBodies)
+            let result = refusals[change.seq].map { rejected(change, $0) } ?? apply(change, sentBodies: sentBodies)
             if result.outcome != .applied { replied.formUnion(touchedByChange) }
             plan.results.append(result)
             plan.lastAppliedSeq = change.seq
@@ -138,22 +156,24 @@ struct PushPlanner {
         plan.newAliases = plan.newAliases.reversed().filter { aliased.insert($0.alias).inserted }.reversed()
         plan.written = dirty.compactMap { snapshot.records[$0] }
         plan.reply = touched.filter(replied.contains).compactMap { snapshot.records[$0]?.wire }
+        if lastSeq > snapshot.lastSeq { plan.commit = Commit(after: snapshot.lastSeq, upTo: lastSeq, now: now) }
         return plan
     }
 
     // MARK: - Changes
 
     private mutating func apply(_ change: WireChange, sentBodies: [String: WireBody]) -> ChangeResult {
-        switch change.op {
-        case .create where change.entity == .article: createArticle(change, sentBodies: sentBodies)
-        case .create: createAnnotation(change)
-        case .update: update(change)
-        case .delete: delete(change)
+        switch (change.op, change.entity) {
+        case (.create, .article): createArticle(change, sentBodies: sentBodies)
+        case (.create, .annotation): createAnnotation(change)
+        case (.create, .conflict): createConflict(change)
+        case (.update, _): update(change)
+        case (.delete, _): delete(change)
         }
     }
 
     private mutating func createArticle(_ change: WireChange, sentBodies: [String: WireBody]) -> ChangeResult {
-        let hash = change.fields["contentHash"]!.new.textValue!
+        let hash = change.fields[.contentHash]!.new.textValue!
         if let existing = snapshot.records[change.id], existing.entity != .article || existing.contentHash != hash {
             return rejected(change, "a record with this id exists")
         }
@@ -165,17 +185,17 @@ struct PushPlanner {
                 snapshot.aliases[change.id] = existingId
                 plan.newAliases.append((change.id, existingId))
             }
-            let old = existing.fields["tags"]?.listValue ?? []
-            let tags = Set(old).union(change.fields["tags"]!.new.listValue!).sorted()
+            let old = existing.fields[.tags]?.listValue ?? []
+            let tags = MergeRules.tags(old, old: [], new: change.fields[.tags]!.new.listValue!)
             if tags != old {
-                existing.fields["tags"] = .list(tags)
-                write(&existing, changed: ["tags"], hlc: change.hlc)
+                existing.fields[.tags] = .list(tags)
+                write(&existing, changed: [.tags], hlc: change.hlc)
             }
             // Another title (given here before the article was synced, or sent again after
             // it was purged) is kept as a conflict record, not dropped.
             var outcome = ChangeResult.Outcome.merged
-            if let title = change.fields["title"]?.new, title != existing.fields["title"] {
-                addConflict(for: existing, kind: "value", field: "title", value: title, device: deviceId, hlc: change.hlc)
+            if let title = change.fields[.title]?.new, title != existing.fields[.title] {
+                addConflict(for: existing, kind: .value, field: .title, value: title, device: deviceId, hlc: change.hlc)
                 replied.insert(existingId)
                 outcome = .conflict
             }
@@ -191,15 +211,19 @@ struct PushPlanner {
             plan.newBodies.append(body)
             snapshot.storedBodies.insert(hash)
         }
+        let tombstone = snapshot.records[change.id]
         var record = newRecord(change)
         write(&record, changed: Set(record.fields.keys), hlc: change.hlc)
         snapshot.liveArticleByHash[hash] = change.id
-        return ChangeResult(seq: change.seq, outcome: keepPurgedDelete(change, record), version: record.version)
+        return ChangeResult(seq: change.seq, outcome: keepDelete(change, record, over: tombstone), version: record.version)
     }
 
     private mutating func createAnnotation(_ change: WireChange) -> ChangeResult {
-        guard snapshot.records[change.id] == nil else { return rejected(change, "a record with this id exists") }
-        let articleId = resolve(change.fields["articleId"]!.new.textValue!, .article)
+        let tombstone = snapshot.records[change.id]
+        guard tombstone.map({ $0.deleted && $0.entity == .annotation }) ?? true else {
+            return rejected(change, "a record with this id exists")
+        }
+        let articleId = resolve(change.fields[.articleId]!.new.textValue!, .article)
         guard let article = snapshot.records[articleId] else { return missing(change) }
         guard article.entity == .article else { return rejected(change, "its article \(articleId) is not an article") }
         var outcome = ChangeResult.Outcome.applied
@@ -209,19 +233,34 @@ struct PushPlanner {
             outcome = liveArticleId == articleId ? .conflict : .merged
         }
         var record = newRecord(change)
-        record.fields["articleId"] = .text(liveArticleId)
+        record.fields[.articleId] = .text(liveArticleId)
         write(&record, changed: Set(record.fields.keys), hlc: change.hlc)
         snapshot.liveAnnotationsByArticle[liveArticleId, default: []].insert(change.id)
-        if keepPurgedDelete(change, record) == .conflict { outcome = .conflict }
+        if keepDelete(change, record, over: tombstone) == .conflict { outcome = .conflict }
         return ChangeResult(seq: change.seq, outcome: outcome, version: record.version)
     }
 
-    /// A create with a base version is a record sent whole again after a `missing` answer:
-    /// the library had it, so it was deleted and its tombstone purged since. The edits that
-    /// brought it back win; the delete, whoever made it, is kept as a conflict record.
-    private mutating func keepPurgedDelete(_ change: WireChange, _ record: StoredRecord) -> ChangeResult.Outcome {
-        guard change.baseVersion > 0 else { return .applied }
-        addConflict(for: record, kind: "delete", field: nil, value: .null, device: nil, hlc: 0)
+    /// A conflict record a device sends again (the server, restored from a backup, lost
+    /// it). One the library has, or has dismissed since, stays as it is; the reply carries it.
+    private mutating func createConflict(_ change: WireChange) -> ChangeResult {
+        if let existing = snapshot.records[change.id] {
+            guard existing.entity == .conflict else { return rejected(change, "a record with this id exists") }
+            touch(existing.id)
+            replied.insert(existing.id)
+            return ChangeResult(seq: change.seq, outcome: .merged, version: existing.version)
+        }
+        var record = newRecord(change)
+        write(&record, changed: Set(record.fields.keys), hlc: change.hlc)
+        return ChangeResult(seq: change.seq, outcome: .applied, version: record.version)
+    }
+
+    /// A create that found the record deleted: sent again whole, after a `missing` answer
+    /// (a base version, the tombstone purged since) or after a restore (the tombstone
+    /// still there). The edits that brought it back win; the delete is kept as a conflict
+    /// record.
+    private mutating func keepDelete(_ change: WireChange, _ record: StoredRecord, over tombstone: StoredRecord?) -> ChangeResult.Outcome {
+        guard change.baseVersion > 0 || tombstone?.deleted == true else { return .applied }
+        addConflict(for: record, kind: .delete, field: nil, value: .null, device: tombstone?.device, hlc: tombstone?.hlc ?? 0)
         replied.insert(record.id)
         return .conflict
     }
@@ -231,7 +270,8 @@ struct PushPlanner {
         guard var record = snapshot.records[id] else { return missing(change) }
         guard record.entity == change.entity else { return rejected(change, "the record is not a \(change.entity.rawValue)") }
         var outcome = ChangeResult.Outcome.applied
-        var changed = Set<String>()
+        var changed = Set<RecordField>()
+        var resurrected = false
         if record.deleted, let sameBody = aliasToSameBody(record) {
             // The deleted article's body was imported again since: the edit goes to that
             // article, which the device's copy is renamed to.
@@ -240,53 +280,45 @@ struct PushPlanner {
             outcome = .merged
         } else if record.deleted {
             // Edit beats delete: the record comes back and the delete is kept.
-            addConflict(for: record, kind: "delete", field: nil, value: .null, device: record.device, hlc: record.hlc)
+            addConflict(for: record, kind: .delete, field: nil, value: .null, device: record.device, hlc: record.hlc)
             record.deleted = false
             record.deletedAt = nil
-            changed.insert("deleted")
+            resurrected = true
             outcome = .conflict
             if let articleId = record.articleId {
                 let liveArticleId = snapshot.records[articleId]?.deleted == true ? bringBack(articleId, hlc: change.hlc) : articleId
                 if liveArticleId != articleId {
-                    record.fields["articleId"] = .text(liveArticleId)
-                    changed.insert("articleId")
+                    record.fields[.articleId] = .text(liveArticleId)
+                    changed.insert(.articleId)
                 }
                 snapshot.liveAnnotationsByArticle[liveArticleId, default: []].insert(id)
             }
             if let hash = record.contentHash { snapshot.liveArticleByHash[hash] = id }
         }
+        let write = MergeRules.Write(hlc: change.hlc, device: deviceId)
         for field in change.fields.keys.sorted() {
             let fieldChange = change.fields[field]!
             let current = record.fields[field] ?? .null
-            if current == fieldChange.new { continue }
-            if current == fieldChange.old {
+            let meta = record.meta[field] ?? FieldMeta(version: 0, hlc: 0, device: "")
+            switch MergeRules.resolve(field, current: current, currentWrite: meta.write, change: fieldChange, write: write) {
+            case .unchanged:
+                continue
+            case .fastForward:
                 record.fields[field] = fieldChange.new
                 changed.insert(field)
-                continue
-            }
-            // Another device changed this field since this device read it.
-            if outcome == .applied { outcome = .merged }
-            if field == "tags" {
-                let old = Set(fieldChange.old.listValue ?? [])
-                let new = Set(fieldChange.new.listValue ?? [])
-                let merged = Set(current.listValue ?? []).union(new.subtracting(old)).subtracting(old.subtracting(new))
-                record.fields[field] = .list(merged.sorted())
+            case .merged(let value):
+                // Another device changed this field since this device read it.
+                if outcome == .applied { outcome = .merged }
+                record.fields[field] = value
                 changed.insert(field)
-            } else if field == "note", let base = fieldChange.old.textValue, let ours = current.textValue,
-                      let theirs = fieldChange.new.textValue,
-                      let merged = TextMerge.merge(base: base, ours: ours, theirs: theirs) {
-                record.fields[field] = .text(merged)
-                changed.insert(field)
-            } else {
+            case .conflict(let changeWins):
                 outcome = .conflict
-                let meta = record.meta[field] ?? FieldMeta(version: 0, hlc: 0, device: "")
-                if meta.isBeaten(byHLC: change.hlc, device: deviceId) {
-                    addConflict(for: record, kind: "value", field: field, value: current, device: meta.device, hlc: meta.hlc)
+                if changeWins {
+                    addConflict(for: record, kind: .value, field: field, value: current, device: meta.device, hlc: meta.hlc)
                     record.fields[field] = fieldChange.new
                     changed.insert(field)
                 } else {
-                    addConflict(
-                        for: record, kind: "value", field: field, value: fieldChange.new, device: deviceId, hlc: change.hlc)
+                    addConflict(for: record, kind: .value, field: field, value: fieldChange.new, device: deviceId, hlc: change.hlc)
                 }
             }
         }
@@ -294,7 +326,7 @@ struct PushPlanner {
         // fast-forwards, the device lacks their writes to other fields, and a pull leaves
         // out records whose last writer is the device itself; the reply carries it.
         if record.version != change.baseVersion { replied.insert(id) }
-        if !changed.isEmpty { write(&record, changed: changed.subtracting(["deleted"]), hlc: change.hlc) }
+        if !changed.isEmpty || resurrected { self.write(&record, changed: changed, hlc: change.hlc) }
         touch(id)
         return ChangeResult(
             seq: change.seq, outcome: outcome, version: record.version, canonicalId: id == change.id ? nil : id)
@@ -302,17 +334,16 @@ struct PushPlanner {
 
     private mutating func delete(_ change: WireChange) -> ChangeResult {
         let id = resolve(change.id, change.entity)
-        guard var record = snapshot.records[id], record.entity == change.entity else {
-            return rejected(change, "the record is not in the library")
-        }
+        // Nothing to delete: never pushed (its create was refused), or purged since.
+        guard var record = snapshot.records[id] else { return ChangeResult(seq: change.seq, outcome: .applied, version: nil) }
+        guard record.entity == change.entity else { return rejected(change, "the record is not a \(change.entity.rawValue)") }
         touch(id)
         if record.deleted { return ChangeResult(seq: change.seq, outcome: .applied, version: record.version) }
-        let editedSince = change.entity != .conflict
-            && change.fields.contains { field, fieldChange in (record.fields[field] ?? .null) != fieldChange.old }
+        let editedSince = change.entity != .conflict && MergeRules.deleteIsStale(current: record.fields, old: change.fields)
         let hasOtherAnnotations = !(snapshot.liveAnnotationsByArticle[id] ?? []).isEmpty
         if editedSince || (change.entity == .article && hasOtherAnnotations) {
             // Edit beats delete: the record stays, and the delete is kept to re-apply.
-            addConflict(for: record, kind: "delete", field: nil, value: .null, device: deviceId, hlc: change.hlc)
+            addConflict(for: record, kind: .delete, field: nil, value: .null, device: deviceId, hlc: change.hlc)
             return ChangeResult(seq: change.seq, outcome: .conflict, version: record.version)
         }
         record.deleted = true
@@ -347,7 +378,7 @@ struct PushPlanner {
     private mutating func bringBack(_ id: String, hlc: Int64) -> String {
         guard var article = snapshot.records[id], article.deleted else { return id }
         if let sameBody = aliasToSameBody(article) { return sameBody.id }
-        addConflict(for: article, kind: "delete", field: nil, value: .null, device: article.device, hlc: article.hlc)
+        addConflict(for: article, kind: .delete, field: nil, value: .null, device: article.device, hlc: article.hlc)
         article.deleted = false
         article.deletedAt = nil
         write(&article, changed: [], hlc: hlc)
@@ -373,23 +404,20 @@ struct PushPlanner {
     }
 
     private mutating func addConflict(
-        for record: StoredRecord, kind: String, field: String?, value: FieldValue, device: String?, hlc: Int64
+        for record: StoredRecord, kind: ConflictRecord.Kind, field: RecordField?, value: FieldValue, device: String?, hlc: Int64
     ) {
-        let id = Identifier.make(at: Timestamp(milliseconds: now))
+        let lost = ConflictRecord(
+            id: Identifier.make(at: Timestamp(milliseconds: now)), recordEntity: record.entity, recordId: record.id, kind: kind,
+            field: field, value: value, device: device, hlc: hlc, createdAt: Timestamp(milliseconds: now))
         var conflict = StoredRecord(
-            entity: .conflict, id: id, version: 0, deleted: false,
-            fields: [
-                "recordEntity": .text(record.entity.rawValue), "recordId": .text(record.id), "kind": .text(kind),
-                "field": field.map(FieldValue.text) ?? .null, "value": value, "device": device.map(FieldValue.text) ?? .null,
-                "hlc": .integer(hlc), "createdAt": .integer(now),
-            ],
-            meta: [:], device: deviceId, hlc: hlc, updatedAt: now, deletedAt: nil)
+            entity: .conflict, id: lost.id, version: 0, deleted: false, fields: lost.fieldValues, meta: [:],
+            device: deviceId, hlc: hlc, updatedAt: now, deletedAt: nil)
         write(&conflict, changed: Set(conflict.fields.keys), hlc: hlc)
         plan.conflicts += 1
     }
 
     /// Gives the record the next version, stamps the changed fields, and keeps it.
-    private mutating func write(_ record: inout StoredRecord, changed: Set<String>, hlc: Int64) {
+    private mutating func write(_ record: inout StoredRecord, changed: Set<RecordField>, hlc: Int64) {
         lastSeq += 1
         record.version = lastSeq
         for field in changed { record.meta[field] = FieldMeta(version: lastSeq, hlc: hlc, device: deviceId) }
@@ -412,7 +440,14 @@ struct PushPlanner {
         ChangeResult(seq: change.seq, outcome: .missing, version: nil, reason: "the record is not in the library; send it whole")
     }
 
-    private func rejected(_ change: WireChange, _ reason: String) -> ChangeResult {
-        ChangeResult(seq: change.seq, outcome: .rejected, version: nil, reason: reason)
+    /// Refuses the change; the reply carries the record as the library holds it, so that
+    /// the device shows it so.
+    private mutating func rejected(_ change: WireChange, _ reason: String) -> ChangeResult {
+        let id = resolve(change.id, change.entity)
+        if snapshot.records[id] != nil {
+            touch(id)
+            replied.insert(id)
+        }
+        return ChangeResult(seq: change.seq, outcome: .rejected, version: nil, reason: reason)
     }
 }

@@ -107,7 +107,12 @@ public func withSyncRepository<Result: Sendable>(
 ) async throws -> Result {
     switch database {
     case .sqlite(let path):
-        return try await body(try SQLiteSyncRepository(path: path))
+        let repository = try SQLiteSyncRepository(path: path)
+        // Closed here, not whenever the last reference goes: a store left open at exit
+        // keeps its write-ahead log beside it, and a copy of the file alone is then not
+        // the whole store.
+        defer { repository.close(logger: logger) }
+        return try await body(repository)
     case .postgres(let settings):
         let repository = PostgresSyncRepository(settings, logger: logger)
         return try await withThrowingTaskGroup(of: Void.self) { group in

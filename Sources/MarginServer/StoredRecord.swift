@@ -13,11 +13,8 @@ struct FieldMeta: Sendable, Hashable {
         self.device = device
     }
 
-    /// Whether a write at (`hlc`, `device`) wins over this one: the later clock, then the
-    /// larger device id, so every server picks the same winner.
-    func isBeaten(byHLC hlc: Int64, device: String) -> Bool {
-        (hlc, device) > (self.hlc, self.device)
-    }
+    /// Who made this write, as `MergeRules` orders writes.
+    var write: MergeRules.Write { MergeRules.Write(hlc: hlc, device: device) }
 }
 
 /// A record as a server repository stores it: current fields, per-field write metadata,
@@ -27,8 +24,8 @@ struct StoredRecord: Sendable, Hashable {
     var id: String
     var version: Int64
     var deleted: Bool
-    var fields: [String: FieldValue]
-    var meta: [String: FieldMeta]
+    var fields: [RecordField: FieldValue]
+    var meta: [RecordField: FieldMeta]
     var device: String
     var hlc: Int64
     var updatedAt: Int64
@@ -36,10 +33,10 @@ struct StoredRecord: Sendable, Hashable {
     var deletedAt: Int64?
 
     /// The article an annotation belongs to.
-    var articleId: String? { entity == .annotation ? fields["articleId"]?.textValue : nil }
+    var articleId: String? { entity == .annotation ? fields[.articleId]?.textValue : nil }
 
     /// The body hash of an article.
-    var contentHash: String? { entity == .article ? fields["contentHash"]?.textValue : nil }
+    var contentHash: String? { entity == .article ? fields[.contentHash]?.textValue : nil }
 
     /// The record as the protocol sends it.
     var wire: ServerRecord {
@@ -56,10 +53,12 @@ extension StoredRecord {
         guard let entity = RecordEntity(rawValue: entity) else {
             throw ServerError(.internalError, "a stored record has the unknown kind '\(entity)'")
         }
-        var fieldMeta: [String: FieldMeta] = [:]
+        var fieldMeta: [RecordField: FieldMeta] = [:]
         for (key, node) in try JSONNode.parse(meta).object().members {
             let entry = try node.array()
-            guard entry.count == 3 else { throw ServerError(.internalError, "a stored record's metadata is damaged") }
+            guard entry.count == 3, let key = RecordField(rawValue: key) else {
+                throw ServerError(.internalError, "a stored record's metadata is damaged")
+            }
             fieldMeta[key] = FieldMeta(version: try entry[0].integer(), hlc: try entry[1].integer(), device: try entry[2].string())
         }
         let values = try JSONNode.parse(fields).fieldValues()
@@ -88,7 +87,7 @@ extension StoredRecord {
             if entry == lastWrite { continue }
             if !first { writer.comma() }
             first = false
-            writer.key(key)
+            writer.key(key.rawValue)
             writer.raw("[")
             writer.integer(entry.version)
             writer.comma()

@@ -46,7 +46,7 @@ extension LibraryStore {
         color: HighlightColor = .yellow
     ) throws(MarginError) -> Annotation {
         let tags = try Tags.set(tags)
-        let note = try Self.validatedNote(note)
+        let note = ArticleText.normalize(note)
         let time = now()
         return try mutate { db, recorder in
             guard let article = try Article.fetchOne(db, id: articleId), let text = try Article.text(db, id: articleId) else {
@@ -96,7 +96,7 @@ extension LibraryStore {
         let addTags = try Tags.set(changes.addTags)
         let removeTags = try Tags.set(changes.removeTags)
         try checkDisjoint(addTags, removeTags)
-        let note = try changes.note.map { note throws(MarginError) in try validatedNote(note) }
+        let note = changes.note.map(ArticleText.normalize)
         guard let old = try Annotation.fetchOne(db, id: id) else { throw MarginError(.notFound, "no annotation \(id)") }
         var new = old
         if let note { new.note = note }
@@ -118,7 +118,6 @@ extension LibraryStore {
         let removeTags = try Tags.set(changes.removeTags)
         try checkDisjoint(addTags, removeTags)
         let title = changes.title.map { ArticleText.normalize($0).trimmingWhitespace() }
-        if title?.isEmpty == true { throw MarginError(.invalidInput, "a title cannot be empty") }
         guard let old = try Article.fetchOne(db, id: id) else { throw MarginError(.notFound, "no article \(id)") }
         var new = old
         if let title { new.title = title }
@@ -136,6 +135,7 @@ extension LibraryStore {
         guard let old = try Annotation.fetchOne(db, id: id) else { throw MarginError(.notFound, "no annotation \(id)") }
         let version = try Annotation.version(db, id: id)
         try old.delete(db)
+        try Tombstones.record(db, .annotation, id: id, version: version)
         try recorder.record(db, .annotation, id: id, .delete, old: old.fieldValues, new: nil, baseVersion: version)
     }
 
@@ -147,6 +147,7 @@ extension LibraryStore {
         }
         let version = try Article.version(db, id: id)
         try article.delete(db)
+        try Tombstones.record(db, .article, id: id, version: version)
         try recorder.record(db, .article, id: id, .delete, old: article.fieldValues, new: nil, baseVersion: version)
         return annotations.count
     }
@@ -183,18 +184,6 @@ extension LibraryStore {
             }
             return starts[0]..<starts[0] + needle.count
         }
-    }
-
-    /// The note in NFC, or an error if it is too long.
-    static func validatedNote(_ note: String) throws(MarginError) -> String {
-        let normalized = ArticleText.normalize(note)
-        guard !RecordSchema.containsNUL(normalized) else {
-            throw MarginError(.invalidInput, "a note cannot contain NUL (U+0000) characters")
-        }
-        guard normalized.count <= Annotation.maximumNoteLength else {
-            throw MarginError(.invalidInput, "a note can have at most \(Annotation.maximumNoteLength) characters")
-        }
-        return normalized
     }
 
     private static func checkDisjoint(_ added: [String], _ removed: [String]) throws(MarginError) {

@@ -2,31 +2,6 @@ import Foundation
 import GRDB
 import MarginCore
 
-/// A value that lost a conflict on the server, or a delete that lost to an edit.
-public struct ConflictRecord: Sendable, Hashable, Codable {
-    public enum Kind: String, Sendable, Hashable, Codable {
-        /// `field` of the record was edited on two devices; `value` lost.
-        case value
-        /// The record was deleted on one device and edited on another; the edit won.
-        case delete
-    }
-
-    public var id: String
-    public var recordEntity: RecordEntity
-    public var recordId: String
-    public var kind: Kind
-    /// The field that conflicted (`nil` for a delete).
-    public var field: String?
-    /// The losing value (`null` for a delete).
-    public var value: FieldValue
-    /// The device whose value (or delete) lost.
-    public var device: String?
-    public var createdAt: Timestamp
-    /// The record's current value of `field`, or `nil` if the record is gone or the
-    /// conflict is a delete.
-    public var currentValue: FieldValue?
-}
-
 extension LibraryStore {
     /// Conflicts, newest first.
     public func conflicts() throws(MarginError) -> [ConflictRecord] {
@@ -64,13 +39,13 @@ extension LibraryStore {
             case (.value, .annotation):
                 var changes = AnnotationChanges()
                 switch (conflict.field, conflict.value) {
-                case ("note", .text(let note)): changes.note = note
-                case ("color", .text(let color)): changes.color = HighlightColor(rawValue: color)
+                case (.note, .text(let note)): changes.note = note
+                case (.color, .text(let color)): changes.color = HighlightColor(rawValue: color)
                 default: throw MarginError(.invalidInput, "this conflict's value cannot be restored; edit the annotation by hand")
                 }
                 _ = try Self.editAnnotation(db, &recorder, id: conflict.recordId, changes, time: time)
             case (.value, .article):
-                guard conflict.field == "title", case .text(let title) = conflict.value else {
+                guard conflict.field == .title, case .text(let title) = conflict.value else {
                     throw MarginError(.invalidInput, "this conflict's value cannot be restored; edit the article by hand")
                 }
                 _ = try Self.editArticle(db, &recorder, id: conflict.recordId, ArticleChanges(title: title), time: time)
@@ -92,22 +67,20 @@ extension LibraryStore {
         }
     }
 
-    private static func dismissConflict(_ db: Database, _ recorder: inout ChangeRecorder, _ conflict: ConflictRecord) throws {
-        let row = try Row.fetchOne(db, sql: "SELECT hlc, version FROM conflicts WHERE id = ?", arguments: [conflict.id])!
+    static func dismissConflict(_ db: Database, _ recorder: inout ChangeRecorder, _ conflict: ConflictRecord) throws {
+        let version = try Int64.fetchOne(db, sql: "SELECT version FROM conflicts WHERE id = ?", arguments: [conflict.id]) ?? 0
         try db.execute(sql: "DELETE FROM conflicts WHERE id = ?", arguments: [conflict.id])
-        let fields: [String: FieldValue] = [
-            "recordEntity": .text(conflict.recordEntity.rawValue), "recordId": .text(conflict.recordId),
-            "kind": .text(conflict.kind.rawValue), "field": conflict.field.map(FieldValue.text) ?? .null,
-            "value": conflict.value, "device": conflict.device.map(FieldValue.text) ?? .null, "hlc": .integer(row["hlc"]),
-            "createdAt": .integer(conflict.createdAt.milliseconds),
-        ]
-        try recorder.record(db, .conflict, id: conflict.id, .delete, old: fields, new: nil, baseVersion: row["version"])
+        try Tombstones.record(db, .conflict, id: conflict.id, version: version)
+        try recorder.record(db, .conflict, id: conflict.id, .delete, old: conflict.fieldValues, new: nil, baseVersion: version)
     }
 
-    private static func fetchConflicts(_ db: Database, where condition: String, arguments: StatementArguments) throws -> [ConflictRecord] {
+    static func fetchConflicts(_ db: Database, where condition: String, arguments: StatementArguments) throws -> [ConflictRecord] {
         try Row.fetchAll(
             db,
-            sql: "SELECT id, record_entity, record_id, kind, field, value, device, created_at FROM conflicts \(condition) ORDER BY created_at DESC, id",
+            sql: """
+                SELECT id, record_entity, record_id, kind, field, value, device, hlc, created_at FROM conflicts \
+                \(condition) ORDER BY created_at DESC, id
+                """,
             arguments: arguments
         ).map { row in
             let valueText: String = row["value"]
@@ -115,9 +88,9 @@ extension LibraryStore {
                 throw MarginError(.corruptStore, "a conflict record has an unknown kind")
             }
             var conflict = ConflictRecord(
-                id: row["id"], recordEntity: entity, recordId: row["record_id"], kind: kind, field: row["field"],
-                value: try JSONNode.parse(valueText).fieldValue(), device: row["device"],
-                createdAt: Timestamp(milliseconds: row["created_at"]), currentValue: nil)
+                id: row["id"], recordEntity: entity, recordId: row["record_id"], kind: kind,
+                field: (row["field"] as String?).flatMap(RecordField.init), value: try JSONNode.parse(valueText).fieldValue(),
+                device: row["device"], hlc: row["hlc"], createdAt: Timestamp(milliseconds: row["created_at"]))
             if let field = conflict.field {
                 let fields = entity == .article
                     ? try Article.fetchOne(db, id: conflict.recordId)?.fieldValues

@@ -115,7 +115,11 @@ extension LibraryStore {
                 return .success(.export(try LibraryExport.decode(bytes, fileName: path)))
             }
             let document = try DocumentParser.parse(bytes, fileName: path)
-            return .success(.document(SourcedDocument(document: document, source: name)))
+            do {
+                return .success(.document(try SourcedDocument(document: document, source: name)))
+            } catch {
+                return .failure(MarginError(error.code, "\(path): \(error.message)"))
+            }
         } catch {
             return .failure(error)
         }

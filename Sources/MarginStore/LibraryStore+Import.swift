@@ -11,8 +11,12 @@ public struct SourcedDocument: Sendable {
     let contentHash: String
     let searchableBody: String
 
-    /// Wraps `document` read from the file `source`, hashing and folding it on this thread.
-    public init(document: ParsedDocument, source: String) {
+    /// Wraps `document` read from the file `source`, hashing and folding it on this thread,
+    /// or explains why the article it makes would break the rulebook (`RecordRules`).
+    public init(document: ParsedDocument, source: String) throws(MarginError) {
+        try RecordRules.check(body: document.body)
+        let fields: [RecordField: FieldValue] = [.title: .text(document.title), .source: .text(source), .captions: .list(document.captions)]
+        for (field, value) in fields { try RecordRules.check(value, field, of: .article) }
         self.document = document
         self.source = source
         contentHash = document.contentHash
@@ -78,82 +82,84 @@ extension LibraryStore {
             var bodies: [String: ArticleText] = [:]
             var articleIds: [String: String] = [:]
             for (index, exported) in export.articles.enumerated() {
-                let article = try validated(exported, index: index)
-                let body = ArticleText(exported.body)
-                if try Article.fetchOne(db, id: article.id) != nil {
-                    articleIds[article.id] = article.id
-                    report.skippedArticles += 1
-                } else if let existing = try Article.id(db, contentHash: article.contentHash) {
-                    articleIds[article.id] = existing
-                    report.skippedArticles += 1
-                } else {
-                    try article.insert(db, body: body.string, searchableBody: SearchText.searchable(body.string))
-                    try recorder.record(db, .article, id: article.id, .create, old: nil, new: article.fieldValues, baseVersion: 0)
-                    articleIds[article.id] = article.id
-                    report.importedArticles += 1
+                try Self.naming("articles[\(index)]") {
+                    let (article, body) = try Self.canonical(exported)
+                    if try Article.fetchOne(db, id: article.id) != nil {
+                        articleIds[article.id] = article.id
+                        report.skippedArticles += 1
+                    } else if let existing = try Article.id(db, contentHash: article.contentHash) {
+                        articleIds[article.id] = existing
+                        report.skippedArticles += 1
+                    } else {
+                        try article.insert(db, body: body.string, searchableBody: SearchText.searchable(body.string))
+                        try Tombstones.remove(db, id: article.id)
+                        try recorder.record(db, .article, id: article.id, .create, old: nil, new: article.fieldValues, baseVersion: 0)
+                        articleIds[article.id] = article.id
+                        report.importedArticles += 1
+                    }
+                    bodies[articleIds[article.id]!] = body
                 }
-                bodies[articleIds[article.id]!] = body
             }
             for (index, original) in export.annotations.enumerated() {
-                var annotation = try validated(original, index: index)
-                if try Annotation.fetchOne(db, id: annotation.id) != nil {
-                    report.skippedAnnotations += 1
-                    continue
+                try Self.naming("annotations[\(index)]") {
+                    var annotation = try Self.canonical(original)
+                    if try Annotation.fetchOne(db, id: annotation.id) != nil {
+                        report.skippedAnnotations += 1
+                        return
+                    }
+                    let articleId = articleIds[annotation.articleId] ?? annotation.articleId
+                    guard let body = try bodies[articleId] ?? Article.text(db, id: articleId) else {
+                        throw MarginError(
+                            .invalidInput, "its article \(annotation.articleId) is neither in the file nor in the library")
+                    }
+                    annotation.articleId = articleId
+                    try annotation.insert(db, anchor: Anchoring.anchor(annotation.selectors, in: body))
+                    try Tombstones.remove(db, id: annotation.id)
+                    try recorder.record(
+                        db, .annotation, id: annotation.id, .create, old: nil, new: annotation.fieldValues, baseVersion: 0)
+                    report.importedAnnotations += 1
                 }
-                let articleId = articleIds[annotation.articleId] ?? annotation.articleId
-                guard let body = try bodies[articleId] ?? Article.text(db, id: articleId) else {
-                    throw MarginError(
-                        .invalidInput, "annotations[\(index)]: its article \(annotation.articleId) is neither in the file nor in the library")
-                }
-                annotation.articleId = articleId
-                try annotation.insert(db, anchor: Anchoring.anchor(annotation.selectors, in: body))
-                try recorder.record(db, .annotation, id: annotation.id, .create, old: nil, new: annotation.fieldValues, baseVersion: 0)
-                report.importedAnnotations += 1
             }
             return report
         }
     }
 
-    private func validated(_ exported: LibraryExport.ExportedArticle, index: Int) throws(MarginError) -> Article {
-        var article = exported.article
-        let context = "articles[\(index)]"
-        guard Identifier.isValid(article.id) else {
-            throw MarginError(.invalidInput, "\(context): '\(article.id)' is not a valid id")
+    /// Runs `body`, naming `context` (the record's place in the file) in its error.
+    private static func naming(_ context: String, _ body: () throws -> Void) throws {
+        do {
+            try body()
+        } catch let error as MarginError {
+            throw MarginError(error.code, "\(context): \(error.message)", cause: error.cause)
         }
-        guard ContentHash.of(ArticleText.normalize(exported.body)) == article.contentHash else {
-            throw MarginError(.invalidInput, "\(context): contentHash does not match the article's body")
-        }
-        article.title = ArticleText.normalize(article.title).trimmingWhitespace()
-        guard !article.title.isEmpty else { throw MarginError(.invalidInput, "\(context): the title is empty") }
-        guard !([exported.body, article.title, article.source ?? ""] + article.captions).contains(where: RecordSchema.containsNUL) else {
-            throw MarginError(.invalidInput, "\(context): text cannot contain NUL (U+0000) characters")
-        }
-        article.captions = article.captions.map(ArticleText.normalize)
-        article.tags = try Tags.set(article.tags)
-        return article
     }
 
-    private func validated(_ original: Annotation, index: Int) throws(MarginError) -> Annotation {
+    /// The exported article in canonical form (NFC, trimmed title, tags as a set) with its
+    /// body, which must match its hash and the rulebook; the record itself is checked when
+    /// it is logged.
+    private static func canonical(_ exported: LibraryExport.ExportedArticle) throws(MarginError) -> (Article, ArticleText) {
+        var article = exported.article
+        let body = ArticleText(exported.body)
+        try RecordRules.check(body: body.string)
+        guard ContentHash.of(body.string) == article.contentHash else {
+            throw MarginError(.invalidInput, "contentHash does not match the article's body")
+        }
+        article.title = ArticleText.normalize(article.title).trimmingWhitespace()
+        article.captions = article.captions.map(ArticleText.normalize)
+        article.tags = try Tags.set(article.tags)
+        return (article, body)
+    }
+
+    /// The exported annotation in canonical form: NFC selectors with at most
+    /// `TextSelectors.contextLength` scalars of context on each side (other tools keep
+    /// more), NFC note, tags as a set.
+    private static func canonical(_ original: Annotation) throws(MarginError) -> Annotation {
         var annotation = original
-        let context = "annotations[\(index)]"
-        guard Identifier.isValid(annotation.id) else {
-            throw MarginError(.invalidInput, "\(context): '\(annotation.id)' is not a valid id")
-        }
         let selectors = annotation.selectors
-        guard selectors.start >= 0, selectors.end > selectors.start, !selectors.exact.isEmpty else {
-            throw MarginError(.invalidInput, "\(context): the position or quote is empty or out of order")
-        }
-        guard ![selectors.exact, selectors.prefix, selectors.suffix].contains(where: RecordSchema.containsNUL) else {
-            throw MarginError(.invalidInput, "\(context): a quote cannot contain NUL (U+0000) characters")
-        }
+        let context = TextSelectors.contextLength
         annotation.selectors.exact = ArticleText.normalize(selectors.exact)
-        annotation.selectors.prefix = ArticleText.normalize(selectors.prefix)
-        annotation.selectors.suffix = ArticleText.normalize(selectors.suffix)
-        do {
-            annotation.note = try Self.validatedNote(annotation.note)
-        } catch {
-            throw MarginError(.invalidInput, "\(context): \(error.message)")
-        }
+        annotation.selectors.prefix = String(String.UnicodeScalarView(ArticleText.normalize(selectors.prefix).unicodeScalars.suffix(context)))
+        annotation.selectors.suffix = String(String.UnicodeScalarView(ArticleText.normalize(selectors.suffix).unicodeScalars.prefix(context)))
+        annotation.note = ArticleText.normalize(annotation.note)
         annotation.tags = try Tags.set(annotation.tags)
         return annotation
     }

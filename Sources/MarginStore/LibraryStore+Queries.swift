@@ -82,23 +82,12 @@ extension LibraryStore {
     /// `pendingOnly`.
     public func changes(pendingOnly: Bool = false) throws(MarginError) -> [ChangeEntry] {
         try read { db in
-            let deviceId = try String.fetchOne(db, sql: "SELECT device_id FROM sync_state")!
-            let pushedSeq = try Int64.fetchOne(db, sql: "SELECT pushed_seq FROM sync_state")!
-            let rows = try Row.fetchAll(
-                db,
-                sql: "SELECT seq, entity, entity_id, op, fields, base_version, hlc FROM changes WHERE seq > ? ORDER BY seq",
-                arguments: [pendingOnly ? pushedSeq : 0])
-            return try rows.map { row in
-                let fields: String = row["fields"]
-                let seq: Int64 = row["seq"]
-                guard let entity = ChangeEntry.Entity(rawValue: row["entity"]),
-                      let op = ChangeEntry.Operation(rawValue: row["op"])
-                else { throw MarginError(.corruptStore, "the change log has an entry of an unknown kind") }
-                return ChangeEntry(
-                    seq: seq, deviceId: deviceId, entity: entity, entityId: row["entity_id"], op: op,
-                    fields: try JSONNode.parse(fields).fieldChanges(),
-                    baseVersion: row["base_version"], hlc: HybridTimestamp(rawValue: row["hlc"]), pushed: seq <= pushedSeq)
-            }
+            let state = try Row.fetchOne(db, sql: "SELECT device_id, pushed_seq FROM sync_state")!
+            let pushedSeq: Int64 = state["pushed_seq"]
+            return try Row.fetchAll(
+                db, sql: "SELECT \(ChangeEntry.columns) FROM changes WHERE seq > ? ORDER BY seq",
+                arguments: [pendingOnly ? pushedSeq : 0]
+            ).map { row in try ChangeEntry(row: row, deviceId: state["device_id"], pushedSeq: pushedSeq) }
         }
     }
 

@@ -38,18 +38,11 @@ public struct SyncStatus: Sendable, Hashable {
     public var cursor: Int64
     public var pendingChanges: Int
     public var conflicts: Int
+    /// Changes the server refused, parked (`rejectedChanges()`).
+    public var rejected: Int
     public var lastSyncAt: Timestamp?
     public var lastError: String?
     public var lastErrorAt: Timestamp?
-}
-
-/// A pulled page whose records passed `LibraryStore.check(_:)`.
-public struct CheckedPullPage: Sendable {
-    public let page: PullResponse
-
-    fileprivate init(page: PullResponse) {
-        self.page = page
-    }
 }
 
 /// What applying a push reply did: how many changes had each outcome.
@@ -57,6 +50,8 @@ public struct PushSummary: Sendable, Hashable {
     public var outcomes: [ChangeResult.Outcome: Int] = [:]
     /// The last change the server acknowledged.
     public var pushedSeq: Int64 = 0
+    /// The changes parked by this reply: refused, or waiting on a refused create.
+    public var parked: [RejectedChange] = []
 }
 
 extension LibraryStore {
@@ -78,13 +73,14 @@ extension LibraryStore {
                 db,
                 sql: """
                     SELECT device_id, cursor, remote_url, token_file, insecure, last_sync_at, last_error, last_error_at, \
-                    next_seq - 1 - pushed_seq AS pending, (SELECT count(*) FROM conflicts) AS conflicts FROM sync_state
+                    next_seq - 1 - pushed_seq AS pending, (SELECT count(*) FROM conflicts) AS conflicts, \
+                    (SELECT count(*) FROM rejected_changes) AS rejected FROM sync_state
                     """)!
             let url: String? = row["remote_url"]
             return SyncStatus(
                 remote: url.map { RemoteSettings(url: $0, tokenFile: row["token_file"], insecure: row["insecure"]) },
                 deviceId: row["device_id"], cursor: row["cursor"], pendingChanges: row["pending"],
-                conflicts: row["conflicts"], lastSyncAt: (row["last_sync_at"] as Int64?).map(Timestamp.init),
+                conflicts: row["conflicts"], rejected: row["rejected"], lastSyncAt: (row["last_sync_at"] as Int64?).map(Timestamp.init),
                 lastError: row["last_error"], lastErrorAt: (row["last_error_at"] as Int64?).map(Timestamp.init))
         }
     }
@@ -105,31 +101,28 @@ extension LibraryStore {
 
     // MARK: - Push
 
-    /// The oldest pending changes, at most `maxCount` and about `maxBytes`, with the
-    /// bodies of the articles they create. Empty when nothing is pending.
+    /// The oldest pending changes, at most `maxCount` and about `maxBytes` as JSON (one
+    /// change alone may be larger), with the bodies of the articles they create. A body
+    /// over `RecordRules.body` cannot travel: its create goes without it, the server
+    /// refuses that create alone, and it is parked. Empty when nothing is pending.
     public func pendingPush(maxCount: Int, maxBytes: Int) throws(MarginError) -> PushRequest {
         try read { db in
-            let pushedSeq = try Int64.fetchOne(db, sql: "SELECT pushed_seq FROM sync_state")!
+            let state = try Row.fetchOne(db, sql: "SELECT device_id, pushed_seq, resume_after FROM sync_state")!
+            let pushedSeq: Int64 = state["pushed_seq"]
             let rows = try Row.fetchCursor(
-                db,
-                sql: "SELECT seq, entity, entity_id, op, fields, base_version, hlc FROM changes WHERE seq > ? ORDER BY seq LIMIT ?",
+                db, sql: "SELECT \(ChangeEntry.columns) FROM changes WHERE seq > ? ORDER BY seq LIMIT ?",
                 arguments: [pushedSeq, maxCount])
-            var request = PushRequest(changes: [], bodies: [])
+            var request = PushRequest(changes: [], bodies: [], after: state["resume_after"])
             var bytes = 0
             while let row = try rows.next() {
-                let fields: String = row["fields"]
-                guard let entity = RecordEntity(rawValue: row["entity"]), let op = ChangeEntry.Operation(rawValue: row["op"]) else {
-                    throw MarginError(.corruptStore, "the change log has an entry of an unknown kind")
-                }
-                let change = WireChange(
-                    seq: row["seq"], entity: entity, id: row["entity_id"], op: op, baseVersion: row["base_version"],
-                    hlc: row["hlc"], fields: try JSONNode.parse(fields).fieldChanges())
-                var size = fields.utf8.count + 200
+                let change = try ChangeEntry(row: row, deviceId: state["device_id"], pushedSeq: pushedSeq).wire
+                var size = (row["fields"] as String).utf8.count + 200
                 var body: WireBody?
-                if entity == .article, op == .create, let hash = change.fields["contentHash"]?.new.textValue,
-                   let text = try Article.body(db, hash: hash) {
+                // (Only the size can stop a stored body: import refused the rest.)
+                if change.entity == .article, change.op == .create, let hash = change.fields[.contentHash]?.new.textValue,
+                   let text = try Article.body(db, hash: hash), text.utf8.count <= RecordRules.body.maximum {
                     body = WireBody(hash: hash, text: text)
-                    size += text.utf8.count
+                    size += JSONWriter.encodedCount(of: text)
                 }
                 if !request.changes.isEmpty, bytes + size > maxBytes { break }
                 bytes += size
@@ -142,9 +135,12 @@ extension LibraryStore {
 
     /// Applies the server's reply to `request` in one transaction: records each outcome,
     /// advances the acknowledged sequence, renames articles the server merged into
-    /// another with the same body, and applies the resulting records (rebasing any
-    /// newer local edits on them). `bodies` holds the bodies of replied articles the store
-    /// lacks (`missingBodies(of:)`: an article whose local delete lost to an edit).
+    /// another with the same body, parks refused changes (`RejectedChange`), settles the
+    /// parked changes that accepted ones take the place of, sends again whole what the
+    /// server lacks, and applies the resulting records (rebasing any newer local edits on
+    /// them; a record whose change was refused comes back as the server has it). `bodies`
+    /// holds the bodies of replied articles the store lacks (`missingBodies(of:)`: an
+    /// article whose local delete lost to an edit).
     ///
     /// The replied records are applied even at the version the store holds: a copy pulled
     /// while these changes were pending shows them at that version, and the server may
@@ -158,9 +154,17 @@ extension LibraryStore {
         try Self.validate(response.records)
         try Self.check(bodies)
         let replied = Set(response.records.map(\.id))
+        let time = now()
         return try mutate { db, recorder in
             var summary = PushSummary()
+            summary.pushedSeq = request.changes.last?.seq ?? 0
+            try db.execute(
+                sql: "UPDATE sync_state SET pushed_seq = max(pushed_seq, ?), resume_after = NULL WHERE id = 1",
+                arguments: [summary.pushedSeq])
             var missing: [(entity: RecordEntity, id: String, withArticle: Bool)] = []
+            var parked: [Int64] = []
+            // Most replies settle nothing: look parked changes up only when there are some.
+            let hadParked = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM rejected_changes)") ?? false
             let outcome = try db.cachedStatement(
                 sql: "INSERT OR REPLACE INTO sync_outcomes (seq, outcome, version, reason) VALUES (?, ?, ?, ?)")
             for (change, result) in zip(request.changes, response.results) {
@@ -169,14 +173,33 @@ extension LibraryStore {
                 if let canonical = result.canonicalId, change.entity == .article, canonical != change.id {
                     try Self.renameArticle(db, from: change.id, to: canonical)
                 }
-                // Sent again whole: an annotation create answered `missing` lacks its article,
-                // which goes first, unless it was already sent whole in this very push.
-                if result.outcome == .missing, change.entity != .conflict {
+                switch result.outcome {
+                case .rejected:
+                    try Self.park(db, change, reason: try Self.refusal(db, change, result), at: time, pushedSeq: summary.pushedSeq)
+                    parked.append(change.seq)
+                    continue
+                case .missing:
+                    // Sent again whole: an annotation create answered `missing` lacks its
+                    // article, which goes first, unless it was already sent whole in this very
+                    // push, or it waits on a refused create itself.
+                    guard change.entity != .conflict else { break }
+                    let articleId = change.entity == .annotation ? try Annotation.fetchOne(db, id: change.id)?.articleId : nil
+                    if let articleId, let reason = try Self.parkedCreateReason(db, id: articleId) {
+                        try Self.park(
+                            db, change, reason: "its article is not on the server (\(reason))", at: time, pushedSeq: summary.pushedSeq)
+                        parked.append(change.seq)
+                        continue
+                    }
                     let withArticle = change.entity == .annotation && change.op == .create
                     let articleSent = request.changes.contains {
-                        $0.entity == .article && $0.op == .create && $0.id == change.fields["articleId"]?.new.textValue
+                        $0.entity == .article && $0.op == .create && $0.id == change.fields[.articleId]?.new.textValue
                     }
                     if !(withArticle && articleSent) { missing.append((change.entity, change.id, withArticle)) }
+                case .applied, .merged, .conflict, .alreadyApplied:
+                    if hadParked || !parked.isEmpty { try Self.settleRejected(db, by: change) }
+                }
+                if result.outcome == .applied, change.op == .delete, let version = result.version {
+                    try Tombstones.record(db, change.entity, id: change.id, version: version)
                 }
                 if result.outcome == .applied, let version = result.version, change.entity != .conflict,
                    !replied.contains(change.id) {
@@ -188,13 +211,27 @@ extension LibraryStore {
                     ).execute(arguments: [version, change.hlc >> 16, change.id])
                 }
             }
-            summary.pushedSeq = request.changes.last?.seq ?? 0
-            try db.execute(sql: "UPDATE sync_state SET pushed_seq = max(pushed_seq, ?) WHERE id = 1", arguments: [summary.pushedSeq])
-            var applier = try RecordApplier(db, replacingSameVersion: true)
+            var applier = try RecordApplier(replying: db)
             for body in bodies { applier.bodies[body.hash] = body.text }
             for record in response.records { try applier.apply(record) }
             for record in missing { try Self.sendAgain(record.entity, id: record.id, withArticle: record.withArticle, db, &recorder) }
+            summary.parked = try parked.compactMap { seq in try Self.fetchRejected(db, where: "WHERE r.seq = ?", arguments: [seq]).first }
             return summary
+        }
+    }
+
+    /// Why the server refused `change`, in the device's words where it knows better: a
+    /// create whose body it withheld (over `RecordRules.body`) names the body's size.
+    private static func refusal(_ db: Database, _ change: WireChange, _ result: ChangeResult) throws -> String {
+        let reason = result.reason ?? "refused by the server"
+        guard change.entity == .article, change.op == .create, let hash = change.fields[.contentHash]?.new.textValue,
+              let body = try Article.body(db, hash: hash)
+        else { return reason }
+        do {
+            try RecordRules.check(body: body)
+            return reason
+        } catch {
+            return error.message
         }
     }
 
@@ -212,11 +249,14 @@ extension LibraryStore {
                 db, sql: "SELECT EXISTS (SELECT 1 FROM changes WHERE entity_id = ? AND op = 'create' AND seq > ?)",
                 arguments: [id, pushedSeq]) ?? false
         }
-        // The version it had here tells the server the library had it (and deleted it).
-        func create(_ entity: RecordEntity, _ id: String, _ fields: [String: FieldValue]) throws {
+        // The version it had here tells the server the library had it (and deleted it); the
+        // record keeps the time it was last written.
+        func create(_ entity: RecordEntity, _ id: String, _ fields: [RecordField: FieldValue], updatedAt: Timestamp) throws {
             guard try !pendingCreate(id) else { return }
             let version = entity == .article ? try Article.version(db, id: id) : try Annotation.version(db, id: id)
-            try recorder.record(db, entity, id: id, .create, old: nil, new: fields, baseVersion: version)
+            try recorder.record(
+                db, entity, id: id, .create, old: nil, new: fields, baseVersion: version, resending: true,
+                writtenAt: HybridTimestamp(physical: updatedAt, logical: 0))
         }
         let articleId: String
         if entity == .annotation {
@@ -226,99 +266,32 @@ extension LibraryStore {
             articleId = id
         }
         if entity == .article || withArticle, let article = try Article.fetchOne(db, id: articleId) {
-            try create(.article, article.id, article.fieldValues)
+            try create(.article, article.id, article.fieldValues, updatedAt: article.updatedAt)
         }
         if entity == .annotation, let annotation = try Annotation.fetchOne(db, id: id) {
-            try create(.annotation, annotation.id, annotation.fieldValues)
-        }
-    }
-
-    // MARK: - Pull
-
-    /// The cursor to pull from and whether a reset pull is under way.
-    public func pullState() throws(MarginError) -> (cursor: Int64, resetting: Bool) {
-        try read { db in
-            let row = try Row.fetchOne(db, sql: "SELECT cursor, resetting FROM sync_state")!
-            return (row["cursor"], row["resetting"])
-        }
-    }
-
-    /// The body hashes of live articles among `records` (pulled or replied) that this
-    /// store does not hold.
-    public func missingBodies(of records: [ServerRecord]) throws(MarginError) -> [String] {
-        let hashes = Set(records.filter { $0.entity == .article && !$0.deleted }.compactMap { $0.fields["contentHash"]?.textValue })
-        return try read { db in try hashes.filter { try Article.body(db, hash: $0) == nil }.sorted() }
-    }
-
-    /// Checks that a pulled page holds only records a server may send; pure, so it can
-    /// run on the thread that fetched the page while another page is being applied.
-    public static func check(_ page: PullResponse) throws(MarginError) -> CheckedPullPage {
-        try validate(page.records)
-        return CheckedPullPage(page: page)
-    }
-
-    /// Applies one checked pulled page and its cursor in one transaction, so an
-    /// interrupted pull resumes after the last page applied. `bodies` holds the article
-    /// bodies the page needs that the store lacked. The transaction is not fsynced: a page
-    /// lost to a power cut is lost with its cursor, and pulled again.
-    public func applyPullPage(_ checked: CheckedPullPage, bodies: [WireBody]) throws(MarginError) {
-        let page = checked.page
-        try Self.check(bodies)
-        try write(durable: false) { db in
-            var applier = try RecordApplier(db)
-            for body in bodies { applier.bodies[body.hash] = body.text }
-            try applier.prefetchVersions(of: page.records)
-            for record in page.records { try applier.apply(record) }
-            try db.execute(sql: "UPDATE sync_state SET cursor = ? WHERE id = 1", arguments: [page.cursor])
-        }
-    }
-
-    /// Starts a pull from nothing after the server answered "reset" (this store's cursor
-    /// is older than the server's compacted history). Pending changes are kept.
-    public func beginReset() throws(MarginError) {
-        try write { db in
-            try db.execute(sql: "UPDATE sync_state SET cursor = 0, resetting = 1 WHERE id = 1")
-            try db.execute(sql: "DELETE FROM reset_seen")
-        }
-    }
-
-    /// Ends a reset pull: records the server no longer has, and that have no pending
-    /// local change, were deleted there and are removed here.
-    public func finishReset() throws(MarginError) {
-        try write { db in
-            let pushedSeq = try Int64.fetchOne(db, sql: "SELECT pushed_seq FROM sync_state")!
-            let unseen = "NOT IN (SELECT id FROM reset_seen) AND id NOT IN (SELECT entity_id FROM changes WHERE seq > \(pushedSeq))"
-            for id in try String.fetchAll(db, sql: "SELECT id FROM annotations WHERE id \(unseen)") {
-                try Annotation.fetchOne(db, id: id)?.delete(db)
-            }
-            for id in try String.fetchAll(
-                db, sql: "SELECT id FROM articles WHERE id \(unseen) AND id NOT IN (SELECT article_id FROM annotations)") {
-                try Article.fetchOne(db, id: id)?.delete(db)
-            }
-            try db.execute(sql: "DELETE FROM conflicts WHERE id NOT IN (SELECT id FROM reset_seen)")
-            try db.execute(sql: "DELETE FROM reset_seen")
-            try db.execute(sql: "UPDATE sync_state SET resetting = 0 WHERE id = 1")
+            try create(.annotation, annotation.id, annotation.fieldValues, updatedAt: annotation.updatedAt)
         }
     }
 
     // MARK: - Helpers
 
     /// Refuses bodies that do not match their hash, before anything is written.
-    private static func check(_ bodies: [WireBody]) throws(MarginError) {
+    static func check(_ bodies: [WireBody]) throws(MarginError) {
         for body in bodies where ContentHash.of(body.text) != body.hash {
             throw MarginError(.invalidInput, "the server sent a body that does not match its hash; nothing was applied")
         }
     }
 
-    /// Refuses records a server should never send, before anything is written.
-    private static func validate(_ records: [ServerRecord]) throws(MarginError) {
+    /// Refuses records a server should never send, before anything is written. Limits
+    /// are not checked: a record stored under an earlier release's rules stays readable.
+    static func validate(_ records: [ServerRecord]) throws(MarginError) {
         for record in records {
             guard Identifier.isValid(record.id), record.version > 0 else {
                 throw MarginError(.invalidInput, "the server sent a record with an invalid id or version; nothing was applied")
             }
             if record.deleted { continue }
-            do {
-                try RecordSchema.validate(record: record.fields, of: record.entity)
+            do throws(MarginError) {
+                try RecordRules.check(record: record.fields, of: record.entity, limits: false)
             } catch {
                 throw MarginError(.invalidInput, "the server sent an invalid \(record.entity.rawValue) record (\(error.message)); nothing was applied")
             }
@@ -346,12 +319,5 @@ extension LibraryStore {
                 WHERE entity = 'annotation' AND json_extract(fields, '$.articleId.old') = ?
                 """,
             arguments: [new, old])
-    }
-}
-
-extension LibraryStore {
-    /// Whether pulled annotations are waiting for their article.
-    public func hasParkedRecords() throws(MarginError) -> Bool {
-        try read { db in try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM parked_records)") ?? false }
     }
 }

@@ -3,14 +3,17 @@ import GRDB
 import MarginCore
 
 /// Applies records from the server to the local store within one write transaction
-/// (SPEC "Sync", rule 4): a record this store already has at that version is skipped (its
-/// own changes coming back); a record with pending local changes keeps them on top
-/// (rebased: the pending values over the server's, tags as set differences); deletes
-/// from the server remove local records unless they have pending edits (the push will
-/// bring them back). Annotations that arrive before their article wait in
-/// `parked_records`.
+/// (sync rule 4, "no echo, no clobber"): a record this store already has at that version
+/// is skipped (its own changes coming back); a record with pending local changes keeps
+/// them on top (rebased: the pending values over the server's, tags merged as
+/// `MergeRules.tags`); deletes from the server remove local records unless they have
+/// pending edits (an edit beats a delete: the push will bring them back). Annotations that
+/// arrive before their article wait in `parked_records`.
 ///
-/// Changes made here are the server's, so they are not written to the change log.
+/// Changes made here are the server's, so they are not written to the change log — but
+/// in the pull that follows a restore of the server from a backup, where this store's copy
+/// of a record came from history the server lost, that copy is kept and logged to be sent
+/// again (`keepLostValues`).
 struct RecordApplier {
     let db: Database
     private let pushedSeq: Int64
@@ -19,6 +22,14 @@ struct RecordApplier {
     private let resetting: Bool
     /// Whether a record at the version the store holds is applied again (push replies).
     private let replacingSameVersion: Bool
+    /// In the pull after a restore: records held at a higher version came from history
+    /// the server lost.
+    private let restoreSince: Int64?
+    /// Logs what is sent again after a restore; the caller saves it with the transaction.
+    private(set) var recorder: ChangeRecorder?
+    /// Whether this store noted any delete (`Tombstones`): a record inserted again must
+    /// drop its note.
+    private let hasTombstones: Bool
     /// Bodies fetched for this page, by hash.
     var bodies: [String: String] = [:]
     /// Article texts already read, by article id, for anchoring their annotations.
@@ -28,16 +39,28 @@ struct RecordApplier {
     /// is dropped once used, and all of them when applying may have changed others.
     private var knownVersions: [String: Int64?] = [:]
 
-    /// An applier for pulled records or, `replacingSameVersion`, for the records of a push
-    /// reply: the store may hold one at the same version with pending changes rebased on
-    /// it, which the server has now resolved.
-    init(_ db: Database, replacingSameVersion: Bool = false) throws {
+    /// An applier for pulled records; after a restore, what it sends again is logged at
+    /// clock time `now`.
+    init(_ db: Database, now: Timestamp) throws {
+        try self.init(db, replacingSameVersion: false, now: now)
+    }
+
+    /// An applier for the records of a push reply: the store may hold one at the same
+    /// version with pending changes rebased on it, which the server has now resolved.
+    init(replying db: Database) throws {
+        try self.init(db, replacingSameVersion: true, now: nil)
+    }
+
+    private init(_ db: Database, replacingSameVersion: Bool, now: Timestamp?) throws {
         self.db = db
         self.replacingSameVersion = replacingSameVersion
-        let row = try Row.fetchOne(db, sql: "SELECT pushed_seq, next_seq, resetting FROM sync_state")!
+        let row = try Row.fetchOne(db, sql: "SELECT pushed_seq, next_seq, resetting, restore_since FROM sync_state")!
         pushedSeq = row["pushed_seq"]
         hasPending = (row["next_seq"] as Int64) - 1 > pushedSeq
         resetting = row["resetting"]
+        restoreSince = now == nil ? nil : row["restore_since"]
+        if restoreSince != nil, let now { recorder = try ChangeRecorder(db, now: now) }
+        hasTombstones = try !Tombstones.isEmpty(db)
     }
 
     /// Reads the local versions of the annotations among `records` in one query, so that
@@ -67,20 +90,34 @@ struct RecordApplier {
 
     private mutating func applyArticle(_ record: ServerRecord) throws {
         let local = try Article.fetchOne(db, id: record.id)
-        if local != nil, try isCurrent(Article.version(db, id: record.id), record) { return }
+        let localVersion = local == nil ? 0 : try Article.version(db, id: record.id)
+        let lost = local != nil && isLost(localVersion, record)
+        if local != nil, !lost, isCurrent(localVersion, record) { return }
+        if local == nil, try deleteAgain(.article, record) { return }
         let pending = try pendingChanges(record.id)
+        if lost, let local {
+            let values = try keepLostValues(.article, record, held: local.fieldValues, pending: pending, writtenAt: local.updatedAt)
+            let article = Article(id: record.id, fields: values, updatedAt: local.updatedAt)
+            if article != local { try article.update(db, old: local) }
+            try setVersion("articles", record)
+            return try applyParked(articleId: record.id)
+        }
         if record.deleted {
             guard let local, pending.isEmpty else { return try setVersion("articles", record) }
             let annotations = try Annotation.fetchListings(db, where: "WHERE n.article_id = ?", arguments: [record.id])
             if try annotations.contains(where: { try !pendingChanges($0.annotation.id).isEmpty }) {
                 return try setVersion("articles", record)
             }
-            for listing in annotations { try listing.annotation.delete(db) }
+            for listing in annotations {
+                try listing.annotation.delete(db)
+                try Tombstones.record(db, .annotation, id: listing.annotation.id, version: record.version)
+            }
             knownVersions.removeAll()
             // The body goes with its last article; a later record of this batch may be
             // another article with the same body (imported again elsewhere).
             if bodies[local.contentHash] == nil { bodies[local.contentHash] = try Article.body(db, hash: local.contentHash) }
             try local.delete(db)
+            try Tombstones.record(db, .article, id: record.id, version: record.version)
             try db.execute(sql: "DELETE FROM parked_records WHERE article_id = ?", arguments: [record.id])
             return
         }
@@ -97,6 +134,7 @@ struct RecordApplier {
                 throw MarginError(.invalidInput, "the server did not send the body of article \(article.id)")
             }
             try article.insert(db, body: body, searchableBody: SearchText.searchable(body))
+            if hasTombstones { try Tombstones.remove(db, id: article.id) }
             texts[article.id] = ArticleText(body)
         }
         try setVersion("articles", record)
@@ -116,13 +154,22 @@ struct RecordApplier {
     private mutating func applyAnnotation(_ record: ServerRecord) throws {
         let localVersion = try knownVersions.removeValue(forKey: record.id) ?? Int64.fetchOne(
             db.cachedStatement(sql: "SELECT version FROM annotations WHERE id = ?"), arguments: [record.id])
-        if let localVersion, isCurrent(localVersion, record) { return }
+        let lost = localVersion.map { isLost($0, record) } ?? false
+        if let localVersion, !lost, isCurrent(localVersion, record) { return }
+        if localVersion == nil, try deleteAgain(.annotation, record) { return }
         let local = localVersion == nil ? nil : try Annotation.fetchOne(db, id: record.id)
         let pending = try pendingChanges(record.id)
+        if lost, let local {
+            let values = try keepLostValues(.annotation, record, held: local.fieldValues, pending: pending, writtenAt: local.updatedAt)
+            let annotation = Annotation(id: record.id, fields: values, updatedAt: local.updatedAt)
+            if annotation != local { try annotation.update(db, old: local) }
+            return try setVersion("annotations", record)
+        }
         if record.deleted {
             try db.execute(sql: "DELETE FROM parked_records WHERE id = ?", arguments: [record.id])
             guard let local, pending.isEmpty else { return try setVersion("annotations", record) }
-            return try local.delete(db)
+            try local.delete(db)
+            return try Tombstones.record(db, .annotation, id: record.id, version: record.version)
         }
         guard let values = Self.rebase(record.fields, on: pending) else { return }
         let annotation = Annotation(id: record.id, fields: values, updatedAt: Timestamp(milliseconds: record.updatedAt))
@@ -136,9 +183,24 @@ struct RecordApplier {
                     arguments: [record.id, annotation.articleId, json])
                 return
             }
+            if hasTombstones { try Tombstones.remove(db, id: annotation.id) }
             return try annotation.insert(db, anchor: Anchoring.anchor(annotation.selectors, in: text), version: record.version)
         }
         try setVersion("annotations", record)
+    }
+
+    /// After a restore: whether `record`, which this store does not hold, was deleted here
+    /// in history the server lost. The delete is then logged again (and the record not
+    /// applied): with the server's values as they were when the server's record is from
+    /// before the restore point, else unknown, so that an edit made since beats it and
+    /// the delete is kept as a conflict record.
+    private mutating func deleteAgain(_ entity: RecordEntity, _ record: ServerRecord) throws -> Bool {
+        guard let since = restoreSince, !record.deleted, hasTombstones, let version = try Tombstones.version(db, id: record.id),
+              version > since
+        else { return false }
+        let old = record.version <= since ? record.fields : record.fields.mapValues { _ in FieldValue.null }
+        try recorder?.record(db, entity, id: record.id, .delete, old: old, new: nil, baseVersion: record.version, resending: true)
+        return true
     }
 
     /// The body of an article, read once per applier.
@@ -147,6 +209,13 @@ struct RecordApplier {
         let text = try Article.text(db, id: articleId)
         texts[articleId] = text
         return text
+    }
+
+    /// Whether the store's copy at `localVersion` came from history the server lost
+    /// (after a restore), so that versions do not compare: the copy may hold what the server
+    /// no longer has.
+    private func isLost(_ localVersion: Int64, _ record: ServerRecord) -> Bool {
+        restoreSince.map { localVersion > $0 && !record.deleted } ?? false
     }
 
     /// Whether the store's copy at `localVersion` needs nothing from `record`.
@@ -165,12 +234,15 @@ struct RecordApplier {
 
     // MARK: - Conflicts
 
-    private func applyConflict(_ record: ServerRecord) throws {
+    private mutating func applyConflict(_ record: ServerRecord) throws {
         if record.deleted {
             try db.execute(sql: "DELETE FROM conflicts WHERE id = ?", arguments: [record.id])
-            return
+            return try Tombstones.record(db, .conflict, id: record.id, version: record.version)
         }
-        let fields = record.fields
+        if restoreSince != nil,
+           try !(Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM conflicts WHERE id = ?)", arguments: [record.id]) ?? false),
+           try deleteAgain(.conflict, record) { return }
+        let conflict = ConflictRecord(id: record.id, fields: record.fields)
         try db.execute(
             sql: """
                 INSERT INTO conflicts (id, record_entity, record_id, kind, field, value, device, hlc, created_at, version) \
@@ -178,16 +250,15 @@ struct RecordApplier {
                 WHERE excluded.version > conflicts.version
                 """,
             arguments: [
-                record.id, fields["recordEntity"]?.textValue, fields["recordId"]?.textValue, fields["kind"]?.textValue,
-                fields["field"]?.textValue, JSONText.value(fields["value"] ?? .null), fields["device"]?.textValue,
-                fields["hlc"]?.integerValue, fields["createdAt"]?.integerValue, record.version,
+                record.id, conflict.recordEntity.rawValue, conflict.recordId, conflict.kind.rawValue, conflict.field?.rawValue,
+                JSONText.value(conflict.value), conflict.device, conflict.hlc, conflict.createdAt.milliseconds, record.version,
             ])
     }
 
     // MARK: - Rebase
 
     /// This store's unacknowledged changes to the record `id`, oldest first.
-    private func pendingChanges(_ id: String) throws -> [(op: ChangeEntry.Operation, fields: [String: ChangeEntry.FieldChange])] {
+    private func pendingChanges(_ id: String) throws -> [(op: ChangeEntry.Operation, fields: [RecordField: ChangeEntry.FieldChange])] {
         guard hasPending else { return [] }
         let rows = try Row.fetchAll(
             db.cachedStatement(sql: "SELECT op, fields FROM changes WHERE entity_id = ? AND seq > ? ORDER BY seq"),
@@ -201,22 +272,47 @@ struct RecordApplier {
     /// The server's values with the pending local changes on top, or `nil` when a
     /// pending change deletes the record.
     static func rebase(
-        _ server: [String: FieldValue], on pending: [(op: ChangeEntry.Operation, fields: [String: ChangeEntry.FieldChange])]
-    ) -> [String: FieldValue]? {
+        _ server: [RecordField: FieldValue], on pending: [(op: ChangeEntry.Operation, fields: [RecordField: ChangeEntry.FieldChange])]
+    ) -> [RecordField: FieldValue]? {
         var values = server
         for change in pending {
             if change.op == .delete { return nil }
             for (field, fieldChange) in change.fields {
-                if field == "tags" {
-                    let old = Set(fieldChange.old.listValue ?? [])
-                    let new = Set(fieldChange.new.listValue ?? [])
-                    let current = Set(values[field]?.listValue ?? [])
-                    values[field] = .list(current.union(new.subtracting(old)).subtracting(old.subtracting(new)).sorted())
-                } else {
-                    values[field] = fieldChange.new
-                }
+                values[field] = field == .tags
+                    ? .list(MergeRules.tags(
+                        values[field]?.listValue ?? [], old: fieldChange.old.listValue ?? [], new: fieldChange.new.listValue ?? []))
+                    : fieldChange.new
             }
         }
+        return values
+    }
+
+    /// After a restore: the values to keep for a record this store `held` from history the
+    /// server lost. The server's record, with the pending changes on top, is what the
+    /// server will hold; where the held copy differs in a field a change may set, the held
+    /// value is kept and logged as an update to send again. Its old value is the server's
+    /// when the server's record is from before the restore point (the update then simply
+    /// applies); otherwise the server's value may be another device's edit made since, so
+    /// the old value is left unknown (`null`) and the server resolves the two as concurrent
+    /// edits, keeping the loser as a conflict record. Either way nothing is lost.
+    private mutating func keepLostValues(
+        _ entity: RecordEntity, _ record: ServerRecord, held: [RecordField: FieldValue],
+        pending: [(op: ChangeEntry.Operation, fields: [RecordField: ChangeEntry.FieldChange])], writtenAt: Timestamp
+    ) throws -> [RecordField: FieldValue] {
+        let since = restoreSince ?? 0
+        guard var values = Self.rebase(record.fields, on: pending) else { return held }
+        let lost = entity.mutableFields.filter { values[$0] != held[$0] }
+        guard !lost.isEmpty else { return values }
+        var old: [RecordField: FieldValue] = [:]
+        var new: [RecordField: FieldValue] = [:]
+        for field in lost {
+            values[field] = held[field]
+            old[field] = record.version <= since ? record.fields[field] ?? .null : .null
+            new[field] = held[field] ?? .null
+        }
+        try recorder?.record(
+            db, entity, id: record.id, .update, old: old, new: new, baseVersion: record.version, resending: true,
+            writtenAt: HybridTimestamp(physical: writtenAt, logical: 0))
         return values
     }
 

@@ -29,11 +29,12 @@ final class PageFetcher: Sendable {
     /// Signalled when the slot is free again (or the fetch is cancelled).
     private let emptied = DispatchSemaphore(value: 0)
 
-    /// Starts fetching the pages that follow `page` (whose `more` is true), `limit` records
-    /// each, with `settings`; `snapshot` when the pass began at cursor 0.
-    init(after page: PullResponse, limit: Int, snapshot: Bool, settings: SyncClient.Settings) {
+    /// Starts fetching the pages that follow `page` (whose `more` is true) with `settings`,
+    /// each asked for as `request` (its cursor, bound and history then follow the pages).
+    init(after page: PullResponse, _ request: PullRequest, settings: SyncClient.Settings) {
         Thread.detachNewThread { [self] in
-            var (cursor, bound) = (page.cursor, page.bound)
+            var request = request
+            request.follow(page)
             let client: SyncClient
             do throws(SyncError) {
                 client = try SyncClient(settings)
@@ -44,14 +45,14 @@ final class PageFetcher: Sendable {
             while true {
                 let event: Event
                 do throws(SyncError) {
-                    event = .page(try SyncEngine.check(client.send("pull", PullRequest(cursor: cursor, bound: bound, limit: limit, snapshot: snapshot))))
+                    event = .page(try SyncEngine.check(client.send("pull", request)))
                 } catch {
                     event = .failed(error)
                 }
                 guard hand(event, requests: client.requests), case .page(let next) = event, next.page.more, !next.page.reset else {
                     return
                 }
-                (cursor, bound) = (next.page.cursor, next.page.bound)
+                request.follow(next.page)
                 emptied.wait()
                 guard !state.withLock({ $0.cancelled }) else { return }
             }
@@ -92,5 +93,12 @@ final class PageFetcher: Sendable {
         }
         if accepted { filled.signal() }
         return accepted
+    }
+}
+
+extension PullRequest {
+    /// Asks for the page after `page`, in the same pass.
+    mutating func follow(_ page: PullResponse) {
+        (cursor, bound, history) = (page.cursor, page.bound, page.history)
     }
 }

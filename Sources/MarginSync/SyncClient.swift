@@ -94,8 +94,11 @@ final class SyncClient {
     }
 
     private static func error(for reply: HTTPReply, endpoint: String) -> SyncError {
-        let detail = (try? ErrorResponse(jsonBytes: reply.body))?.error.message
-            ?? "HTTP status \(reply.status)"
+        let error = (try? ErrorResponse(jsonBytes: reply.body))?.error
+        let detail = error?.message ?? "HTTP status \(reply.status)"
+        if reply.status == 409, error?.code == "sequence_gap" {
+            return SyncError(.restoredServer, "the server does not have changes of this device it acknowledged: \(detail)")
+        }
         switch reply.status {
         case 401, 403: return SyncError(.authentication, "the server refused the token: \(detail)")
         case 426: return SyncError(.protocolMismatch, "upgrade margin: \(detail)")

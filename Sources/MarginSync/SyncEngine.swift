@@ -21,17 +21,26 @@ public struct SyncOptions: Sendable {
 public struct SyncReport: Sendable, Hashable {
     public var pushed = 0
     public var outcomes: [ChangeResult.Outcome: Int] = [:]
+    /// Changes the server refused in this sync, parked (`LibraryStore.rejectedChanges()`).
+    public var parked: [RejectedChange] = []
     public var pulled = 0
     public var bodiesFetched = 0
     public var requests = 0
-    /// The server had compacted history past this store's cursor: everything was pulled again.
+    /// The server had compacted history past this store's cursor, or lost history this
+    /// store holds: everything was pulled again.
     public var reset = false
+    /// The server was restored from a backup and lost history this store holds: what it
+    /// lacked was sent again.
+    public var restored = false
 }
 
-/// Synchronizes a store with its remote (SPEC "Sync"): pushes pending changes in
-/// batches, applying each reply in one transaction; then pulls pages up to a bound fixed
-/// by the first page, each page with its cursor in one transaction, fetching missing
-/// article bodies first (later pages are fetched while earlier ones are applied).
+/// Synchronizes a store with its remote: pushes pending changes in batches, applying each
+/// reply in one transaction (a change the server refuses is parked, never retried, and
+/// never holds back the others); then pulls pages up to a bound fixed by the first page,
+/// each page with its cursor in one transaction, fetching missing article bodies first
+/// (later pages are fetched while earlier ones are applied). A server restored from a
+/// backup is noticed by the pull (or by a push it cannot continue): the store pulls
+/// everything again, keeps what the server lost, and pushes it again in the same sync.
 /// Transient failures are retried with exponential backoff and jitter within
 /// `options.timeout`; everything else fails at once.
 ///
@@ -66,6 +75,11 @@ public final class SyncEngine {
         do {
             try push()
             try pull()
+            if report.restored {
+                // What the restored server lacked was logged by the pull: send it now.
+                try pushBatches()
+                try pull()
+            }
             try Self.storeCall { try store.recordSyncResult(error: nil) }
         } catch {
             try? store.recordSyncResult(error: error.message)
@@ -77,7 +91,19 @@ public final class SyncEngine {
 
     // MARK: - Push and pull
 
+    /// Pushes every pending change. A server that lacks changes it acknowledged (restored
+    /// from a backup) refuses to continue the device's sequence: the pull finds out where
+    /// the histories part, and the push goes on from there.
     private func push() throws(SyncError) {
+        do {
+            try pushBatches()
+        } catch where error.code == .restoredServer {
+            try pull()
+            try pushBatches()
+        }
+    }
+
+    private func pushBatches() throws(SyncError) {
         while true {
             let request = try Self.storeCall { try store.pendingPush(maxCount: options.pushBatchCount, maxBytes: options.pushBatchBytes) }
             guard !request.changes.isEmpty else { return }
@@ -86,6 +112,7 @@ public final class SyncEngine {
             let summary = try Self.storeCall { try store.applyPushResponse(response, for: request, bodies: bodies) }
             report.pushed += request.changes.count
             report.outcomes.merge(summary.outcomes, uniquingKeysWith: +)
+            report.parked += summary.parked
             options.progress?("pushed \(report.pushed) changes")
         }
     }
@@ -94,36 +121,42 @@ public final class SyncEngine {
     /// fixes. A pass's first page is fetched here (with nothing to do, the only request);
     /// the rest by a `PageFetcher` while this thread applies the one before.
     private func pull() throws(SyncError) {
-        var (cursor, resetting) = try Self.storeCall { try store.pullState() }
+        var state = try Self.storeCall { try store.pullState() }
         var rounds = 0
+        var resets = 0
         while true {
-            let snapshot = cursor == 0
-            var page = try Self.check(client.send("pull", PullRequest(cursor: cursor, bound: nil, limit: options.pullPageCount)))
+            let request = PullRequest(
+                cursor: state.cursor, bound: nil, limit: options.pullPageCount, snapshot: state.cursor == 0, history: state.history,
+                pushedSeq: state.pushedSeq)
+            var page = try Self.check(client.send("pull", request))
             var fetcher: PageFetcher?
             defer {
                 fetcher?.cancel()
                 report.requests += fetcher?.requests ?? 0
             }
+            var cursor = state.cursor
             while !page.page.reset {
                 try apply(page, after: cursor)
                 cursor = page.page.cursor
                 guard page.page.more else { break }
-                if fetcher == nil { fetcher = PageFetcher(after: page.page, limit: options.pullPageCount, snapshot: snapshot, settings: client.settings) }
+                if fetcher == nil { fetcher = PageFetcher(after: page.page, request, settings: client.settings) }
                 page = try fetcher!.next()
             }
             if page.page.reset {
-                guard !resetting || cursor > 0 else {
+                resets += 1
+                guard (!state.resetting || cursor > 0 || page.page.restore != nil), resets <= 2 else {
                     throw SyncError(.server, "the server asked for a reset of a pull from the start; check the server")
                 }
-                try Self.storeCall { try store.beginReset() }
-                (cursor, resetting) = (0, true)
+                try Self.storeCall { try store.beginReset(restore: page.page.restore) }
                 report.reset = true
+                report.restored = report.restored || page.page.restore != nil
+                state = try Self.storeCall { try store.pullState() }
                 continue
             }
-            if resetting {
+            if state.resetting {
                 try Self.storeCall { try store.finishReset() }
-                resetting = false
             }
+            state = try Self.storeCall { try store.pullState() }
             // Annotations whose article changed after the bound wait for it: one more pass.
             rounds += 1
             guard rounds < 3, try Self.storeCall({ try store.hasParkedRecords() }) else { return }

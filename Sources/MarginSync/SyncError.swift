@@ -13,6 +13,9 @@ public struct SyncError: Error, Sendable, CustomStringConvertible {
         case authentication
         /// The server failed, or answered something that is not the protocol.
         case server
+        /// The server has not applied changes of this device it once acknowledged: it was
+        /// restored from a backup. The sync finds out where its history parts, then goes on.
+        case restoredServer = "restored_server"
         /// The server speaks another protocol version.
         case protocolMismatch = "protocol_mismatch"
         /// Another sync of the same store is running.

@@ -49,7 +49,7 @@ struct ConflictsCommand: ParsableCommand {
             _ = try store.restoreConflict(id: conflict.id)
             print(conflict.kind == .delete
                 ? "deleted \(conflict.recordEntity.rawValue) \(conflict.recordId) again; it syncs at the next margin sync"
-                : "restored the \(conflict.field ?? "value") of \(conflict.recordEntity.rawValue) \(conflict.recordId); it syncs at the next margin sync")
+                : "restored the \(conflict.field?.rawValue ?? "value") of \(conflict.recordEntity.rawValue) \(conflict.recordId); it syncs at the next margin sync")
         }
     }
 
@@ -71,7 +71,7 @@ struct ConflictsCommand: ParsableCommand {
         let shared = ids.filter { $0 != conflict.id }.map { zip($0, conflict.id).prefix { $0 == $1 }.count }.max() ?? 0
         let what = conflict.kind == .delete
             ? "delete of \(conflict.recordEntity.rawValue) \(conflict.recordId.prefix(8)) lost to an edit"
-            : "\(conflict.field ?? "value") of \(conflict.recordEntity.rawValue) \(conflict.recordId.prefix(8)): \(conflict.value.description.excerpt(50)) lost"
+            : "\(conflict.field?.rawValue ?? "value") of \(conflict.recordEntity.rawValue) \(conflict.recordId.prefix(8)): \(conflict.value.description.excerpt(50)) lost"
         return "\(conflict.id.prefix(max(8, shared + 1)))  \(conflict.createdAt)  \(what)"
     }
 }

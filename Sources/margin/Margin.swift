@@ -11,13 +11,13 @@ struct Margin: ParsableCommand {
         abstract: "Read, annotate and search articles in a local library.",
         discussion: """
             The library is --store, else $MARGIN_STORE, else $XDG_DATA_HOME/marginalia/library.sqlite.
-            Exit codes: 0 success, 1 failure, 2 usage error; margin sync adds 3 to 7 (see margin sync --help).
+            Exit codes: 0 success, 1 failure, 2 usage error; margin sync adds 3 to 8 (see margin sync --help).
             """,
         version: "0.1.0",
         subcommands: [
             ImportCommand.self, ListCommand.self, ShowCommand.self, SearchCommand.self, AnnotateCommand.self,
             AnnotationsCommand.self, EditCommand.self, DeleteCommand.self, ExportCommand.self, LogCommand.self,
-            StatusCommand.self, RemoteCommand.self, SyncCommand.self, ConflictsCommand.self,
+            DiscardCommand.self, StatusCommand.self, RemoteCommand.self, SyncCommand.self, ConflictsCommand.self,
         ]
     )
 
@@ -57,7 +57,7 @@ struct Margin: ParsableCommand {
         case .configuration, .store: 1
         case .network: 3
         case .authentication: 4
-        case .server: 5
+        case .server, .restoredServer: 5
         case .alreadyRunning: 6
         case .protocolMismatch: 7
         }

@@ -21,6 +21,9 @@ struct StatusCommand: ParsableCommand {
         print("articles: \(statistics.articles), annotations: \(statistics.annotations) (\(statistics.orphans) orphaned)")
         print("pending:  \(statistics.pendingChanges) change(s) not yet synced")
         print("conflicts: \(sync.conflicts)")
+        if sync.rejected > 0 {
+            print("rejected: \(sync.rejected) change(s) refused by the server, parked; see margin log --rejected")
+        }
         guard let remote = sync.remote else { return print("remote:   none set; use margin remote set URL") }
         print("remote:   \(remote.url)")
         print("synced:   \(sync.lastSyncAt.map(\.description) ?? "never")")
@@ -36,12 +39,13 @@ struct StatusSync: Encodable {
     var remote: String?
     var cursor: Int64
     var conflicts: Int
+    var rejected: Int
     var lastSyncAt: Timestamp?
     var lastError: String?
     var lastErrorAt: Timestamp?
 
     private enum CodingKeys: String, CodingKey {
-        case store, remote, cursor, conflicts, lastSyncAt, lastError, lastErrorAt
+        case store, remote, cursor, conflicts, rejected, lastSyncAt, lastError, lastErrorAt
     }
 
     /// Absent values are written as `null`, so that every key is always there.
@@ -51,6 +55,7 @@ struct StatusSync: Encodable {
         try container.encode(remote, forKey: .remote)
         try container.encode(cursor, forKey: .cursor)
         try container.encode(conflicts, forKey: .conflicts)
+        try container.encode(rejected, forKey: .rejected)
         try container.encode(lastSyncAt, forKey: .lastSyncAt)
         try container.encode(lastError, forKey: .lastError)
         try container.encode(lastErrorAt, forKey: .lastErrorAt)
@@ -61,6 +66,7 @@ struct StatusSync: Encodable {
         remote = sync.remote?.url
         cursor = sync.cursor
         conflicts = sync.conflicts
+        rejected = sync.rejected
         lastSyncAt = sync.lastSyncAt
         lastError = sync.lastError
         lastErrorAt = sync.lastErrorAt

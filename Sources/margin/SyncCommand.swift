@@ -10,8 +10,13 @@ struct SyncCommand: ParsableCommand {
         discussion: """
             Exit codes: 0 synced, 1 failure (no remote, no token, store error), 2 usage error, \
             3 server unreachable or timed out, 4 token refused, 5 server error or invalid reply, \
-            6 another sync is running, 7 protocol mismatch (upgrade margin).
+            6 another sync is running, 7 protocol mismatch (upgrade margin), \
+            8 synced, but the server refused changes: they are parked (margin log --rejected) \
+            and everything else synced.
             """)
+
+    /// The exit status of a sync that parked changes the server refused.
+    static let parkedExitStatus: Int32 = 8
 
     @OptionGroup var library: LibraryOptions
     @Flag(name: [.short, .long], help: "Print nothing on success (for cron).") var quiet = false
@@ -35,18 +40,31 @@ struct SyncCommand: ParsableCommand {
         let token = try DeviceCredentials.token(for: remote, environment: ProcessInfo.processInfo.environment)
         let report = try SyncEngine(store: store, remote: remote, token: token, options: options).run()
         if options.progress != nil, report.pushed + report.pulled > 0 { FileHandle.standardError.write(Data("\n".utf8)) }
-        if json { return try Terminal.printJSON(SyncResult(report)) }
-        if quiet { return }
+        if json {
+            try Terminal.printJSON(SyncResult(report))
+        } else if !quiet {
+            printSummary(report)
+        }
+        // Refusals never stop a sync, but cron must notice them: one line and status 8.
+        if let first = report.parked.first {
+            let more = report.parked.count > 1 ? " (and \(report.parked.count - 1) more)" : ""
+            Terminal.printError(
+                "the server refused \(report.parked.count) change(s), parked: #\(first.change.seq): \(first.reason)\(more); "
+                    + "see margin log --rejected")
+            throw ExitCode(Self.parkedExitStatus)
+        }
+    }
+
+    private func printSummary(_ report: SyncReport) {
         let outcomes = ChangeResult.Outcome.allCases.compactMap { outcome in
             report.outcomes[outcome].map { "\(outcome.rawValue.replacingOccurrences(of: "_", with: " ")) \($0)" }
         }
         print("pushed \(report.pushed) change(s)" + (outcomes.isEmpty ? "" : " (" + outcomes.joined(separator: ", ") + ")")
-            + ", pulled \(report.pulled) record(s)" + (report.reset ? " (full reset)" : ""))
+            + ", pulled \(report.pulled) record(s)"
+            + (report.restored ? " (the server was restored from a backup: what it lacked was sent again)"
+                : report.reset ? " (full reset)" : ""))
         if let conflicts = report.outcomes[.conflict], conflicts > 0 {
             print("\(conflicts) change(s) conflicted; see margin conflicts")
-        }
-        if let rejected = report.outcomes[.rejected], rejected > 0 {
-            print("\(rejected) change(s) were rejected by the server; see margin log --json")
         }
     }
 }
@@ -59,6 +77,14 @@ struct SyncResult: Encodable {
     var bodiesFetched: Int
     var requests: Int
     var reset: Bool
+    var restored: Bool
+    /// The changes this sync parked: `{"seq", "reason"}`.
+    var parked: [Parked]
+
+    struct Parked: Encodable {
+        var seq: Int64
+        var reason: String
+    }
 
     init(_ report: SyncReport) {
         pushed = report.pushed
@@ -67,5 +93,7 @@ struct SyncResult: Encodable {
         bodiesFetched = report.bodiesFetched
         requests = report.requests
         reset = report.reset
+        restored = report.restored
+        parked = report.parked.map { Parked(seq: $0.change.seq, reason: $0.reason) }
     }
 }

@@ -16,8 +16,8 @@ import Testing
     }
 
     @Test func writerOutputReadsBackUnchanged() throws {
-        let fields: [String: FieldValue] = [
-            "note": .text("dòng 1\ndòng \"2\"\t\u{1}"), "tags": .list(["a", "đ"]), "start": .integer(-5), "source": .null,
+        let fields: [RecordField: FieldValue] = [
+            .note: .text("dòng 1\ndòng \"2\"\t\u{1}"), .tags: .list(["a", "đ"]), .start: .integer(-5), .source: .null,
         ]
         #expect(try JSONNode.parse(JSONText.object(fields)).fieldValues() == fields)
     }

@@ -76,10 +76,10 @@ import Testing
 
     @Test func fieldChangeJSONIsValidAndSorted() throws {
         let changes = ChangeEntry.fieldChanges(
-            from: ["note": .text("a \"quoted\"\n\u{1}"), "tags": .list(["x"])], to: ["note": .text("b"), "tags": .list(["x"])])
+            from: [.note: .text("a \"quoted\"\n\u{1}"), .tags: .list(["x"])], to: [.note: .text("b"), .tags: .list(["x"])])
         let text = JSONText.fieldChanges(changes)
         #expect(text == #"{"note":{"new":"b","old":"a \"quoted\"\n\u0001"}}"#)
-        let decoded = try JSONDecoder().decode([String: ChangeEntry.FieldChange].self, from: Data(text.utf8))
+        let decoded = try JSONDecoder().decode([RecordField: ChangeEntry.FieldChange].self, from: Data(text.utf8))
         #expect(decoded == changes)
     }
 }

@@ -43,16 +43,18 @@ import Testing
     @Test func messagesUseExactlyTheDocumentedFields() throws {
         let change = WireChange(
             seq: 1, entity: .annotation, id: "01900000-0000-7000-8000-000000000001", op: .update, baseVersion: 0, hlc: 0,
-            fields: ["note": .init(old: .text("a"), new: .text("b"))])
+            fields: [.note: .init(old: .text("a"), new: .text("b"))])
         let samples: [(String, any WireMessage)] = [
             ("Change", change),
-            ("PushRequest", PushRequest(changes: [change], bodies: [WireBody(hash: "h", text: "t")])),
+            ("PushRequest", PushRequest(changes: [change], bodies: [WireBody(hash: "h", text: "t")], after: 3)),
             ("Body", WireBody(hash: "h", text: "t")),
             ("ChangeResult", ChangeResult(seq: 1, outcome: .merged, version: 2, canonicalId: "c", reason: "r")),
             ("Record", ServerRecord(entity: .article, id: "i", version: 1, deleted: false, fields: [:], updatedAt: 0)),
             ("PushResponse", PushResponse(results: [], records: [])),
-            ("PullRequest", PullRequest(cursor: 0, bound: 1, limit: 2, snapshot: true)),
-            ("PullResponse", PullResponse(records: [], cursor: 0, bound: 0, more: false, reset: false)),
+            ("PullRequest", PullRequest(cursor: 0, bound: 1, limit: 2, snapshot: true, history: "h", pushedSeq: 3)),
+            ("PullResponse", PullResponse(
+                records: [], cursor: 0, bound: 0, more: false, reset: true, history: "h",
+                restore: RestorePoint(since: 1, lastApplied: 2))),
             ("BodiesRequest", BodiesRequest(hashes: [])),
             ("BodiesResponse", BodiesResponse(bodies: [])),
             ("Error", ErrorResponse(code: "c", message: "m")),
@@ -63,6 +65,20 @@ import Testing
             let required = Set(Self.schema(name)["required"] as? [String] ?? [])
             #expect(required.isSubset(of: object.keys), "\(name)")
         }
+    }
+
+    @Test func theRulebookItStatesIsTheOneBothSidesApply() throws {
+        let rules = try #require(Self.document["x-record-rules"] as? [String: Any])
+        let fields = try #require(rules["fields"] as? [String: [String]])
+        let mutable = try #require(rules["mutable"] as? [String: [String]])
+        for entity in RecordEntity.allCases {
+            #expect(Set(fields[entity.rawValue] ?? []) == Set(entity.fields.map(\.rawValue)), "\(entity)")
+            #expect(Set(mutable[entity.rawValue] ?? []) == Set(entity.mutableFields.map(\.rawValue)), "\(entity)")
+        }
+        let limits = try #require(rules["limits"] as? [[String: Any]])
+        #expect(limits.map { $0["name"] as? String } == RecordRules.limits.map(\.name))
+        #expect(limits.map { $0["maximum"] as? Int } == RecordRules.limits.map(\.maximum))
+        #expect(limits.map { $0["unit"] as? String } == RecordRules.limits.map(\.unit.rawValue))
     }
 
     @Test func strictRequestsRefuseUnknownFields() {

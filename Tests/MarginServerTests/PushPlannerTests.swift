@@ -13,10 +13,10 @@ import Testing
 
     /// An annotation last written at version 5 by device A at clock 1000.
     static func annotation(note: String = "base", tags: [String] = ["t"], color: String = "yellow") -> StoredRecord {
-        let fields: [String: FieldValue] = [
-            "articleId": .text(articleId), "start": .integer(0), "end": .integer(4), "exact": .text("text"),
-            "prefix": .text(""), "suffix": .text(""), "note": .text(note), "tags": .list(tags), "color": .text(color),
-            "createdAt": .integer(1),
+        let fields: [RecordField: FieldValue] = [
+            .articleId: .text(articleId), .start: .integer(0), .end: .integer(4), .exact: .text("text"),
+            .prefix: .text(""), .suffix: .text(""), .note: .text(note), .tags: .list(tags), .color: .text(color),
+            .createdAt: .integer(1),
         ]
         return StoredRecord(
             entity: .annotation, id: annotationId, version: 5, deleted: false, fields: fields,
@@ -25,9 +25,9 @@ import Testing
     }
 
     static var article: StoredRecord {
-        let fields: [String: FieldValue] = [
-            "title": .text("T"), "published": .null, "source": .null, "contentHash": .text(hash), "captions": .list([]),
-            "tags": .list([]), "createdAt": .integer(1),
+        let fields: [RecordField: FieldValue] = [
+            .title: .text("T"), .published: .null, .source: .null, .contentHash: .text(hash), .captions: .list([]),
+            .tags: .list([]), .createdAt: .integer(1),
         ]
         return StoredRecord(
             entity: .article, id: articleId, version: 4, deleted: false, fields: fields,
@@ -36,18 +36,19 @@ import Testing
     }
 
     static func update(
-        _ fields: [String: ChangeEntry.FieldChange], seq: Int64 = 1, hlc: Int64 = 2_000, baseVersion: Int64 = 3
+        _ fields: [RecordField: ChangeEntry.FieldChange], seq: Int64 = 1, hlc: Int64 = 2_000, baseVersion: Int64 = 3
     ) -> WireChange {
         WireChange(seq: seq, entity: .annotation, id: annotationId, op: .update, baseVersion: baseVersion, hlc: hlc, fields: fields)
     }
 
     static func plan(
-        _ changes: [WireChange], records: [StoredRecord], device: String = deviceB, lastApplied: Int64 = 0
+        _ changes: [WireChange], records: [StoredRecord], device: String = deviceB, lastApplied: Int64 = 0,
+        refusals: [Int64: String] = [:]
     ) -> PushPlan {
         var snapshot = PushSnapshot(lastSeq: 10, lastAppliedSeq: lastApplied)
         for record in records { snapshot.records[record.id] = record }
         snapshot.liveAnnotationsByArticle[articleId] = Set(records.filter { $0.entity == .annotation && !$0.deleted }.map(\.id))
-        return PushPlanner(snapshot: snapshot, deviceId: device, now: 5_000).plan(changes, bodies: [])
+        return PushPlanner(snapshot: snapshot, deviceId: device, now: 5_000, refusals: refusals).plan(changes, bodies: [])
     }
 
     private func written(_ plan: PushPlan, _ id: String) throws -> StoredRecord {
@@ -55,13 +56,13 @@ import Testing
     }
 
     @Test func aChangeToAValueNobodyElseTouchedIsAppliedWithTheNextVersion() throws {
-        let plan = Self.plan([Self.update(["note": .init(old: .text("base"), new: .text("mine"))])], records: [Self.annotation()])
+        let plan = Self.plan([Self.update([.note: .init(old: .text("base"), new: .text("mine"))])], records: [Self.annotation()])
 
         #expect(plan.results.map(\.outcome) == [.applied])
         let record = try written(plan, Self.annotationId)
-        #expect(record.fields["note"] == .text("mine"))
+        #expect(record.fields[.note] == .text("mine"))
         #expect(record.version == 11)
-        #expect(record.meta["note"] == FieldMeta(version: 11, hlc: 2_000, device: Self.deviceB))
+        #expect(record.meta[.note] == FieldMeta(version: 11, hlc: 2_000, device: Self.deviceB))
         #expect(plan.lastSeq == 11)
         #expect(plan.lastAppliedSeq == 1)
     }
@@ -69,14 +70,14 @@ import Testing
     @Test func anAppliedChangeToARecordOthersWroteSinceRepliesWithTheWholeRecord() throws {
         // Another device changed the color after this device read the record at version 3.
         let others = Self.plan(
-            [Self.update(["note": .init(old: .text("base"), new: .text("mine"))])], records: [Self.annotation(color: "blue")])
+            [Self.update([.note: .init(old: .text("base"), new: .text("mine"))])], records: [Self.annotation(color: "blue")])
         #expect(others.results.map(\.outcome) == [.applied])
         #expect(others.reply.map(\.id) == [Self.annotationId])
-        #expect(others.reply.first?.fields["color"] == .text("blue"))
+        #expect(others.reply.first?.fields[.color] == .text("blue"))
 
         // Read at the current version: the device knows the rest; the result is enough.
         let known = Self.plan(
-            [Self.update(["note": .init(old: .text("base"), new: .text("mine"))], baseVersion: 5)], records: [Self.annotation()])
+            [Self.update([.note: .init(old: .text("base"), new: .text("mine"))], baseVersion: 5)], records: [Self.annotation()])
         #expect(known.results.map(\.outcome) == [.applied])
         #expect(known.reply.isEmpty)
     }
@@ -85,81 +86,81 @@ import Testing
         // The server has {t, server}; this device saw {t, gone} and made it {t, mine}.
         let server = Self.annotation(tags: ["server", "t"])
         let plan = Self.plan(
-            [Self.update(["tags": .init(old: .list(["gone", "t"]), new: .list(["mine", "t"]))])], records: [server])
+            [Self.update([.tags: .init(old: .list(["gone", "t"]), new: .list(["mine", "t"]))])], records: [server])
 
         #expect(plan.results.map(\.outcome) == [.merged])
-        #expect(try written(plan, Self.annotationId).fields["tags"] == .list(["mine", "server", "t"]))
+        #expect(try written(plan, Self.annotationId).fields[.tags] == .list(["mine", "server", "t"]))
     }
 
     @Test func notesEditedInDifferentPlacesAreMergedThreeWays() throws {
         let server = Self.annotation(note: "first line\nsecond LINE")
         let plan = Self.plan(
-            [Self.update(["note": .init(old: .text("first line\nsecond line"), new: .text("FIRST line\nsecond line"))])],
+            [Self.update([.note: .init(old: .text("first line\nsecond line"), new: .text("FIRST line\nsecond line"))])],
             records: [server])
 
         #expect(plan.results.map(\.outcome) == [.merged])
-        #expect(try written(plan, Self.annotationId).fields["note"] == .text("FIRST line\nsecond LINE"))
+        #expect(try written(plan, Self.annotationId).fields[.note] == .text("FIRST line\nsecond LINE"))
         #expect(plan.conflicts == 0)
     }
 
     @Test func overlappingNoteEditsGoToTheLaterClockAndKeepTheLoser() throws {
         let server = Self.annotation(note: "theirs")
-        let later = Self.plan([Self.update(["note": .init(old: .text("base"), new: .text("mine"))], hlc: 2_000)], records: [server])
-        let earlier = Self.plan([Self.update(["note": .init(old: .text("base"), new: .text("mine"))], hlc: 500)], records: [server])
+        let later = Self.plan([Self.update([.note: .init(old: .text("base"), new: .text("mine"))], hlc: 2_000)], records: [server])
+        let earlier = Self.plan([Self.update([.note: .init(old: .text("base"), new: .text("mine"))], hlc: 500)], records: [server])
 
         #expect(later.results.map(\.outcome) == [.conflict])
-        #expect(try written(later, Self.annotationId).fields["note"] == .text("mine"))
+        #expect(try written(later, Self.annotationId).fields[.note] == .text("mine"))
         let lostByServer = try #require(later.written.first { $0.entity == .conflict })
-        #expect(lostByServer.fields["value"] == .text("theirs"))
-        #expect(lostByServer.fields["device"] == .text(Self.deviceA))
-        #expect(lostByServer.fields["recordId"] == .text(Self.annotationId))
+        #expect(lostByServer.fields[.value] == .text("theirs"))
+        #expect(lostByServer.fields[.device] == .text(Self.deviceA))
+        #expect(lostByServer.fields[.recordId] == .text(Self.annotationId))
 
         #expect(earlier.results.map(\.outcome) == [.conflict])
         #expect(earlier.written.allSatisfy { $0.entity == .conflict })
         let lostByDevice = try #require(earlier.written.first)
-        #expect(lostByDevice.fields["value"] == .text("mine"))
-        #expect(lostByDevice.fields["device"] == .text(Self.deviceB))
+        #expect(lostByDevice.fields[.value] == .text("mine"))
+        #expect(lostByDevice.fields[.device] == .text(Self.deviceB))
     }
 
     @Test func equalClocksAreBrokenByTheLargerDeviceId() throws {
         let server = Self.annotation(color: "red")
         // Device B > device A, same clock: B wins.
-        let plan = Self.plan([Self.update(["color": .init(old: .text("yellow"), new: .text("blue"))], hlc: 1_000)], records: [server])
-        #expect(try written(plan, Self.annotationId).fields["color"] == .text("blue"))
+        let plan = Self.plan([Self.update([.color: .init(old: .text("yellow"), new: .text("blue"))], hlc: 1_000)], records: [server])
+        #expect(try written(plan, Self.annotationId).fields[.color] == .text("blue"))
     }
 
     @Test func anEditOfADeletedRecordBringsItBackAndKeepsTheDelete() throws {
         var tombstone = Self.annotation()
         tombstone.deleted = true
         tombstone.deletedAt = 1
-        let plan = Self.plan([Self.update(["note": .init(old: .text("base"), new: .text("still wanted"))])], records: [tombstone])
+        let plan = Self.plan([Self.update([.note: .init(old: .text("base"), new: .text("still wanted"))])], records: [tombstone])
 
         #expect(plan.results.map(\.outcome) == [.conflict])
         let record = try written(plan, Self.annotationId)
         #expect(!record.deleted)
         #expect(record.deletedAt == nil)
-        #expect(record.fields["note"] == .text("still wanted"))
+        #expect(record.fields[.note] == .text("still wanted"))
         let conflict = try #require(plan.written.first { $0.entity == .conflict })
-        #expect(conflict.fields["kind"] == .text("delete"))
-        #expect(conflict.fields["device"] == .text(Self.deviceA))
+        #expect(conflict.fields[.kind] == .text("delete"))
+        #expect(conflict.fields[.device] == .text(Self.deviceA))
     }
 
     @Test func aDeleteOfARecordEditedSinceIsKeptAsAConflictNotApplied() throws {
         let server = Self.annotation(note: "edited elsewhere")
         let delete = WireChange(
             seq: 1, entity: .annotation, id: Self.annotationId, op: .delete, baseVersion: 3, hlc: 3_000,
-            fields: ["note": .init(old: .text("base"), new: .null)])
+            fields: [.note: .init(old: .text("base"), new: .null)])
         let plan = Self.plan([delete], records: [server])
 
         #expect(plan.results.map(\.outcome) == [.conflict])
         #expect(plan.written.allSatisfy { $0.entity == .conflict })
-        #expect(plan.written.first?.fields["kind"] == .text("delete"))
+        #expect(plan.written.first?.fields[.kind] == .text("delete"))
     }
 
     @Test func anArticleWithAnnotationsTheDeleterDidNotSeeIsNotDeleted() throws {
         let delete = WireChange(
             seq: 1, entity: .article, id: Self.articleId, op: .delete, baseVersion: 4, hlc: 3_000,
-            fields: ["title": .init(old: .text("T"), new: .null)])
+            fields: [.title: .init(old: .text("T"), new: .null)])
         let plan = Self.plan([delete], records: [Self.article, Self.annotation()])
 
         #expect(plan.results.map(\.outcome) == [.conflict])
@@ -167,7 +168,7 @@ import Testing
     }
 
     @Test func changesAlreadyAppliedAreAnsweredSoAndChangeNothing() throws {
-        let change = Self.update(["note": .init(old: .text("base"), new: .text("mine"))], seq: 7)
+        let change = Self.update([.note: .init(old: .text("base"), new: .text("mine"))], seq: 7)
         let plan = Self.plan([change], records: [Self.annotation()], lastApplied: 7)
 
         #expect(plan.results.map(\.outcome) == [.alreadyApplied])
@@ -188,9 +189,85 @@ import Testing
         }
     }
 
+    @Test func aDeviceResumingAfterARestoreNamesTheLastChangeTheServerHas() {
+        // Changes 8 to 19 were lost with the server's history: the device resumes at 20.
+        #expect(throws: Never.self) { try PushPlanner.checkSequence([Self.update([:], seq: 20)], lastAppliedSeq: 7, after: 7) }
+        #expect(throws: ServerError.self) { try PushPlanner.checkSequence([Self.update([:], seq: 20)], lastAppliedSeq: 7) }
+        // It must know where the server is.
+        #expect(throws: ServerError.self) { try PushPlanner.checkSequence([Self.update([:], seq: 20)], lastAppliedSeq: 7, after: 5) }
+        // Past the resumed change, numbering is gapless again.
+        #expect(throws: ServerError.self) {
+            try PushPlanner.checkSequence([Self.update([:], seq: 20), Self.update([:], seq: 22)], lastAppliedSeq: 7, after: 7)
+        }
+    }
+
+    @Test func aRefusedChangeTakesItsNumberChangesNothingAndRepliesWithTheRecord() throws {
+        let changes = [
+            Self.update([.note: .init(old: .text("base"), new: .text("refused"))], seq: 1),
+            Self.update([.color: .init(old: .text("yellow"), new: .text("blue"))], seq: 2, baseVersion: 5),
+        ]
+        let plan = Self.plan(changes, records: [Self.annotation()], refusals: [1: "field 'note' is too long"])
+
+        #expect(plan.results.map(\.outcome) == [.rejected, .applied])
+        #expect(plan.results.first?.reason == "field 'note' is too long")
+        #expect(plan.lastAppliedSeq == 2)
+        let record = try written(plan, Self.annotationId)
+        #expect(record.fields[.note] == .text("base"))
+        #expect(record.fields[.color] == .text("blue"))
+        #expect(plan.reply.map(\.id) == [Self.annotationId])
+    }
+
+    @Test func aDeleteOfARecordTheLibraryDoesNotHaveIsAppliedAsNothingToDo() {
+        let delete = WireChange(
+            seq: 1, entity: .annotation, id: Self.annotationId, op: .delete, baseVersion: 0, hlc: 1,
+            fields: Self.annotation().fields.mapValues { ChangeEntry.FieldChange(old: $0, new: .null) })
+        let plan = Self.plan([delete], records: [])
+        #expect(plan.results.map(\.outcome) == [.applied])
+        #expect(plan.written.isEmpty)
+        #expect(plan.commit == nil)
+    }
+
+    @Test func aRecordSentAgainOverItsTombstoneComesBackAndKeepsTheDelete() throws {
+        var tombstone = Self.annotation()
+        tombstone.deleted = true
+        tombstone.deletedAt = 1
+        let create = WireChange(
+            seq: 1, entity: .annotation, id: Self.annotationId, op: .create, baseVersion: 0, hlc: 3_000,
+            fields: Self.annotation(note: "kept elsewhere").fields.mapValues { ChangeEntry.FieldChange(old: .null, new: $0) })
+        let plan = Self.plan([create], records: [tombstone, Self.article])
+
+        #expect(plan.results.map(\.outcome) == [.conflict])
+        let record = try written(plan, Self.annotationId)
+        #expect(!record.deleted)
+        #expect(record.fields[.note] == .text("kept elsewhere"))
+        let kept = try #require(plan.written.first { $0.entity == .conflict })
+        #expect(kept.fields[.kind] == .text("delete"))
+        #expect(plan.commit?.firstSeq == 11 && plan.commit?.lastSeq == 12)
+    }
+
+    @Test func aConflictRecordSentAgainIsCreatedOnceAndKeptAsTheLibraryHasIt() throws {
+        let lost = ConflictRecord(
+            id: "01900000-0000-7000-8000-0000000000c1", recordEntity: .annotation, recordId: Self.annotationId, kind: .value,
+            field: .note, value: .text("lost"), device: Self.deviceA, hlc: 7, createdAt: Timestamp(milliseconds: 1))
+        let create = WireChange(
+            seq: 1, entity: .conflict, id: lost.id, op: .create, baseVersion: 0, hlc: 7,
+            fields: lost.fieldValues.mapValues { ChangeEntry.FieldChange(old: .null, new: $0) })
+        let first = Self.plan([create], records: [])
+        #expect(first.results.map(\.outcome) == [.applied])
+        let stored = try written(first, lost.id)
+        #expect(ConflictRecord(id: stored.id, fields: stored.fields) == lost)
+
+        var dismissed = stored
+        dismissed.deleted = true
+        let again = Self.plan([create], records: [dismissed])
+        #expect(again.results.map(\.outcome) == [.merged])
+        #expect(again.written.isEmpty)
+        #expect(again.reply.map(\.deleted) == [true])
+    }
+
     @Test func anArticleWithABodyTheLibraryHasBecomesAnAliasOfIt() throws {
         var fields = Self.article.fields.mapValues { ChangeEntry.FieldChange(old: .null, new: $0) }
-        fields["tags"] = .init(old: .null, new: .list(["imported-twice"]))
+        fields[.tags] = .init(old: .null, new: .list(["imported-twice"]))
         let otherId = "01900000-0000-7000-8000-0000000000ff"
         let create = WireChange(seq: 1, entity: .article, id: otherId, op: .create, baseVersion: 0, hlc: 3_000, fields: fields)
         var snapshot = PushSnapshot(lastSeq: 10, lastAppliedSeq: 0)
@@ -201,7 +278,7 @@ import Testing
         #expect(plan.results.first?.outcome == .merged)
         #expect(plan.results.first?.canonicalId == Self.articleId)
         #expect(plan.newAliases.map(\.alias) == [otherId])
-        #expect(try written(plan, Self.articleId).fields["tags"] == .list(["imported-twice"]))
+        #expect(try written(plan, Self.articleId).fields[.tags] == .list(["imported-twice"]))
     }
 
     @Test func editsOfADeletedArticleWhoseBodyIsLiveAgainGoToThatArticle() throws {
@@ -220,21 +297,21 @@ import Testing
         let edit = plan(
             WireChange(
                 seq: 1, entity: .article, id: Self.articleId, op: .update, baseVersion: 4, hlc: 3_000,
-                fields: ["tags": .init(old: .list([]), new: .list(["kept"]))]))
+                fields: [.tags: .init(old: .list([]), new: .list(["kept"]))]))
         #expect(edit.results.map(\.outcome) == [.merged])
         #expect(edit.results.first?.canonicalId == again.id)
         #expect(edit.newAliases.map(\.alias) == [Self.articleId] && edit.newAliases.map(\.id) == [again.id])
         // The deleted article stays deleted, with no conflict: its edit lives on in the other.
         #expect(edit.written.map(\.id) == [again.id])
-        #expect(try written(edit, again.id).fields["tags"] == .list(["kept"]))
+        #expect(try written(edit, again.id).fields[.tags] == .list(["kept"]))
 
         var fields = Self.annotation().fields.mapValues { ChangeEntry.FieldChange(old: .null, new: $0) }
-        fields["articleId"] = .init(old: .null, new: .text(Self.articleId))
+        fields[.articleId] = .init(old: .null, new: .text(Self.articleId))
         let annotated = plan(
             WireChange(seq: 1, entity: .annotation, id: Self.annotationId, op: .create, baseVersion: 0, hlc: 3_000, fields: fields))
         #expect(annotated.results.map(\.outcome) == [.merged])
         #expect(annotated.newAliases.map(\.alias) == [Self.articleId])
-        #expect(try written(annotated, Self.annotationId).fields["articleId"] == .text(again.id))
+        #expect(try written(annotated, Self.annotationId).fields[.articleId] == .text(again.id))
         #expect(!annotated.written.contains { $0.id == Self.articleId || $0.entity == .conflict })
         // The article comes first in the reply: the device renames its copy, then takes the annotation.
         #expect(annotated.reply.map(\.id) == [again.id, Self.annotationId])
@@ -255,7 +332,7 @@ import Testing
         record.version = 9
         record.hlc = 2_000
         record.device = Self.deviceB
-        record.meta["note"] = FieldMeta(version: 9, hlc: 2_000, device: Self.deviceB)
+        record.meta[.note] = FieldMeta(version: 9, hlc: 2_000, device: Self.deviceB)
 
         let stored = record.metaJSON
         let read = try StoredRecord(

@@ -98,13 +98,13 @@ import Testing
         #expect(zip(log, log.dropFirst()).allSatisfy { $0.hlc < $1.hlc })
         let create = log[5], update = log[6], delete = log[7]
         #expect(create.op == .create && create.entity == .annotation && create.entityId == annotation.id)
-        #expect(create.fields["note"] == ChangeEntry.FieldChange(old: .null, new: .text("one")))
+        #expect(create.fields[.note] == ChangeEntry.FieldChange(old: .null, new: .text("one")))
         #expect(update.op == .update)
-        #expect(Set(update.fields.keys) == ["note", "tags", "color"])
-        #expect(update.fields["tags"] == ChangeEntry.FieldChange(old: .list(["a"]), new: .list(["b"])))
-        #expect(update.fields["color"] == ChangeEntry.FieldChange(old: .text("yellow"), new: .text("red")))
+        #expect(Set(update.fields.keys) == [.note, .tags, .color])
+        #expect(update.fields[.tags] == ChangeEntry.FieldChange(old: .list(["a"]), new: .list(["b"])))
+        #expect(update.fields[.color] == ChangeEntry.FieldChange(old: .text("yellow"), new: .text("red")))
         #expect(delete.op == .delete)
-        #expect(delete.fields["note"] == ChangeEntry.FieldChange(old: .text("two"), new: .null))
+        #expect(delete.fields[.note] == ChangeEntry.FieldChange(old: .text("two"), new: .null))
         #expect(try fixture.store.changes(pendingOnly: true).count == 8)
     }
 

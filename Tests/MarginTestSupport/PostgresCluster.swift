@@ -74,12 +74,26 @@ public final class PostgresCluster: @unchecked Sendable {
         return "postgres://postgres@127.0.0.1:\(port)/\(name)?sslmode=disable"
     }
 
+    /// Copies the database `source` into `target` (both as `createDatabase()` gives them),
+    /// replacing what `target` held: a backup, or its restore. Nothing may be connected to
+    /// either.
+    public func copy(_ source: String, to target: String) throws {
+        let maintenance = "postgres://postgres@127.0.0.1:\(port)/postgres"
+        try psql(maintenance, "DROP DATABASE IF EXISTS \(Self.name(target))")
+        try psql(maintenance, "CREATE DATABASE \(Self.name(target)) TEMPLATE \(Self.name(source))")
+    }
+
+    /// The database name in a `postgres://` address.
+    private static func name(_ database: String) -> String {
+        String(database.split(separator: "/").last!.split(separator: "?").first!)
+    }
+
     /// Runs SQL on `database` with `psql` and returns its unaligned, tuples-only output.
+    @discardableResult
     public func psql(_ database: String, _ sql: String) throws -> String {
-        let name = String(database.split(separator: "/").last!.split(separator: "?").first!)
-        return try run([
-            binaries + "/psql", "-h", "127.0.0.1", "-p", String(port), "-U", "postgres", "-d", name, "-At", "-v", "ON_ERROR_STOP=1",
-            "-c", sql,
+        try run([
+            binaries + "/psql", "-h", "127.0.0.1", "-p", String(port), "-U", "postgres", "-d", Self.name(database), "-At",
+            "-v", "ON_ERROR_STOP=1", "-c", sql,
         ])
     }
 

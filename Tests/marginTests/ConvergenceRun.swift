@@ -48,7 +48,7 @@ enum ArticlePool {
             return (0..<3).compactMap { variant in
                 let changed = text + String(repeating: "\n\nĐoạn bổ sung cho bản cập nhật.", count: variant)
                 guard let document = try? DocumentParser.parse(Array(changed.utf8), fileName: name) else { return nil }
-                return SourcedDocument(document: document, source: name)
+                return try? SourcedDocument(document: document, source: name)
             }
         }
     }()
@@ -276,7 +276,7 @@ struct ConvergenceRun {
                 guard error.code == .notFound || error.code == .invalidInput else { throw error }
                 return "\(conflict.id): not restored (\(error.message))"
             }
-            return "\(conflict.id) (\(conflict.kind) of \(conflict.recordId) \(conflict.field ?? ""))"
+            return "\(conflict.id) (\(conflict.kind) of \(conflict.recordId) \(conflict.field?.rawValue ?? ""))"
         default:
             preconditionFailure("unknown operation \(operation)")
         }

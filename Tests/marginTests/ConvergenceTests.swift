@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import MarginCore
 import MarginStore
 import MarginSync
@@ -215,6 +216,31 @@ import Testing
         #expect(states[0].annotations[kept.id]?.note == "first reading, edited")
         #expect(states[0].annotations[added.id]?.note == "second reading")
         #expect(states[0].annotations.values.allSatisfy { $0.articleId == new })
+    }
+
+    /// Seed 994054085 (through the faulty network): a device's first sync pushed an article
+    /// and failed to pull; another device deleted it. The next pull, from nothing, was a
+    /// snapshot of live records, without that delete, and the device kept the article for
+    /// good. A store that holds records the server acknowledged now pulls from nothing as
+    /// a reset, which drops what the server no longer has.
+    @Test(arguments: ServerProcess.Backend.allCases)
+    func aDeviceThatPushedButNeverPulledLearnsOfDeletesMadeMeanwhile(_ backend: ServerProcess.Backend) throws {
+        let server = try ServerProcess.start(backend)
+        let device = try devices(server, 2)
+        let pushed = try article(device[0])
+        try device[0].sync()
+        // As if that sync's pull had failed: nothing pulled yet.
+        try DatabaseQueue(path: device[0].store.path).write { db in
+            try db.execute(sql: "UPDATE sync_state SET cursor = 0, history = NULL")
+        }
+        try device[1].sync()
+        try device[1].store.deleteArticle(id: pushed)
+        try device[1].sync()
+
+        try device[0].sync()
+
+        #expect(try device[0].state().articles.isEmpty)
+        #expect(try device[0].state() == (try device[1].state()))
     }
 
     /// One pulled page held an article's delete and a new article with the same body

@@ -164,7 +164,7 @@ struct EditLedger {
             return articles.first { LibraryState.articleKey($0.key) == key }?.value
         }
         func conflictHolds(_ recordId: String, _ field: String, _ test: (FieldValue) -> Bool) -> Bool {
-            evidence.contains { $0.recordId == recordId && $0.kind == .value && $0.field == field && test($0.value) }
+            evidence.contains { $0.recordId == recordId && $0.kind == .value && $0.field?.rawValue == field && test($0.value) }
         }
         func tags(_ recordId: String) -> Set<String>? {
             (final.annotations[recordId]?.tags ?? article(recordId)?.tags).map(Set.init)

@@ -1,5 +1,6 @@
 import Foundation
 import MarginCore
+import MarginSchema
 import MarginSync
 import MarginTestSupport
 import Testing
@@ -65,7 +66,7 @@ import Testing
         #expect(try cluster.psql(database, "SELECT sum(last_applied_seq) FROM devices") == String(made))
         #expect(try cluster.psql(database, "SELECT count(*) FROM records WHERE entity = 'annotation' AND NOT deleted")
             == String(annotations.count))
-        #expect(try cluster.psql(database, "SELECT count(*) FROM margin_migrations") == "1")
+        #expect(try cluster.psql(database, "SELECT count(*) FROM margin_migrations") == String(EmbeddedSchema.postgres.count))
         #expect(try cluster.psql(database, "SELECT last_seq = (SELECT max(version) FROM records) FROM users") == "t")
     }
 
@@ -93,7 +94,7 @@ import Testing
                     changes: (0..<perBatch).map { _ in
                         seq += 1
                         var fields = template.fields
-                        fields["note"] = .text("pushed as change \(seq) of \(deviceId)")
+                        fields[.note] = .text("pushed as change \(seq) of \(deviceId)")
                         return WireChange(
                             seq: seq, entity: .annotation, id: Identifier.make(), op: .create, baseVersion: 0,
                             hlc: (Timestamp.now().milliseconds << 16) + seq,

@@ -7,35 +7,8 @@ import Testing
 
 /// End to end: real `margin` devices syncing through a real `margin-server` on 127.0.0.1.
 @Suite struct SyncTests {
-    /// What a device holds: its export (without the export time) and its conflicts.
-    private func state(_ device: MarginProcess) throws -> (library: NSDictionary, conflicts: NSArray) {
-        var library = try device.run(["export", "--format", "json"]).json() as! [String: Any]
-        library["exportedAt"] = nil
-        let conflicts = try device.run(["conflicts", "list", "--json"]).json() as! [Any]
-        return (library as NSDictionary, conflicts as NSArray)
-    }
-
     private func sync(_ devices: MarginProcess...) throws {
-        for device in devices {
-            let result = try device.run(["sync", "--quiet"])
-            #expect(result.status == 0, "\(result.stderr)")
-            #expect(result.stdout.isEmpty)
-        }
-    }
-
-    private func annotation(_ device: MarginProcess, _ id: String) throws -> [String: Any] {
-        let all = try device.run(["annotations", "--json"]).json() as! [[String: Any]]
-        return try #require(all.first { $0["id"] as? String == id })
-    }
-
-    private func articleIds(_ device: MarginProcess) throws -> [String] {
-        (try device.run(["list", "--json"]).json() as! [[String: Any]]).map { $0["id"] as! String }
-    }
-
-    private func annotate(_ device: MarginProcess, _ article: String, range: String, note: String, tags: [String] = []) throws -> String {
-        let result = try device.run(["annotate", article, "--range", range, "--note", note] + tags.flatMap { ["--tag", $0] })
-        #expect(result.status == 0, "\(result.stderr)")
-        return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        for device in devices { try device.syncQuietly() }
     }
 
     @Test(arguments: ServerProcess.Backend.allCases)
@@ -47,15 +20,15 @@ import Testing
         try laptop.run(["import", MarginProcess.seeds])
         try desktop.run(["import", MarginProcess.seeds])
         try sync(laptop, desktop, laptop)
-        let articles = try articleIds(laptop)
+        let articles = try laptop.articleIds()
         #expect(articles.count == 5)
-        #expect(try articleIds(desktop) == articles)
+        #expect(try desktop.articleIds() == articles)
 
-        let merged = try annotate(laptop, articles[0], range: "0:20", note: "first line\nsecond line", tags: ["keep", "drop"])
-        let colored = try annotate(laptop, articles[1], range: "0:20", note: "color me")
-        let contested = try annotate(laptop, articles[2], range: "0:20", note: "original")
-        let deletedThere = try annotate(laptop, articles[3], range: "0:20", note: "delete me?")
-        let deletedHere = try annotate(laptop, articles[4], range: "0:20", note: "gone")
+        let merged = try laptop.annotate(articles[0], range: "0:20", note: "first line\nsecond line", tags: ["keep", "drop"])
+        let colored = try laptop.annotate(articles[1], range: "0:20", note: "color me")
+        let contested = try laptop.annotate(articles[2], range: "0:20", note: "original")
+        let deletedThere = try laptop.annotate(articles[3], range: "0:20", note: "delete me?")
+        let deletedHere = try laptop.annotate(articles[4], range: "0:20", note: "gone")
         try sync(laptop, desktop)
 
         // Offline on both machines:
@@ -68,25 +41,25 @@ import Testing
         try laptop.run(["delete", deletedThere])
         try desktop.run(["edit", deletedThere, "--note", "still needed"])
         try desktop.run(["delete", articles[4]])  // with its annotation
-        let created = try annotate(desktop, articles[0], range: "30:40", note: "made on the desktop")
+        let created = try desktop.annotate(articles[0], range: "30:40", note: "made on the desktop")
 
         try sync(desktop, laptop, desktop, laptop)
 
-        let (laptopLibrary, laptopConflicts) = try state(laptop)
-        let (desktopLibrary, desktopConflicts) = try state(desktop)
+        let (laptopLibrary, laptopConflicts) = try laptop.state()
+        let (desktopLibrary, desktopConflicts) = try desktop.state()
         #expect(laptopLibrary == desktopLibrary)
         #expect(laptopConflicts == desktopConflicts)
-        let mergedNow = try annotation(laptop, merged)
+        let mergedNow = try laptop.annotation(merged)
         #expect(mergedNow["note"] as? String == "FIRST line\nSECOND line")
         #expect(mergedNow["tags"] as? [String] == ["desktop", "keep", "laptop"])
         // The laptop's edits came later (clock): its color and note win; the desktop's are kept.
-        #expect(try annotation(laptop, colored)["color"] as? String == "green")
-        #expect(try annotation(laptop, contested)["note"] as? String == "laptop's version")
-        #expect(try annotation(laptop, deletedThere)["note"] as? String == "still needed")
-        #expect(try annotation(laptop, created)["note"] as? String == "made on the desktop")
+        #expect(try laptop.annotation(colored)["color"] as? String == "green")
+        #expect(try laptop.annotation(contested)["note"] as? String == "laptop's version")
+        #expect(try laptop.annotation(deletedThere)["note"] as? String == "still needed")
+        #expect(try laptop.annotation(created)["note"] as? String == "made on the desktop")
         let all = try laptop.run(["annotations", "--json"]).json() as! [[String: Any]]
         #expect(!all.contains { $0["id"] as? String == deletedHere })
-        #expect(try articleIds(laptop) == articles.filter { $0 != articles[4] })
+        #expect(try laptop.articleIds() == articles.filter { $0 != articles[4] })
         let conflicts = try laptop.run(["conflicts", "list", "--json"]).json() as! [[String: Any]]
         let summary = Set(conflicts.map { "\($0["kind"]!) \($0["field"] ?? "-") \($0["recordId"]!) \($0["value"] ?? "null")" })
         #expect(summary == [
@@ -97,9 +70,9 @@ import Testing
         let noteConflict = try #require(conflicts.first { $0["field"] as? String == "note" }?["id"] as? String)
         #expect(try desktop.run(["conflicts", "restore", noteConflict]).status == 0)
         try sync(desktop, laptop)
-        #expect(try annotation(laptop, contested)["note"] as? String == "desktop's version")
+        #expect(try laptop.annotation(contested)["note"] as? String == "desktop's version")
         #expect((try laptop.run(["conflicts", "list", "--json"]).json() as! [Any]).count == 2)
-        #expect(try state(laptop).library == state(desktop).library)
+        #expect(try laptop.state().library == desktop.state().library)
     }
 
     @Test(arguments: ServerProcess.Backend.allCases)
@@ -108,7 +81,7 @@ import Testing
         let laptop = try server.device(token: try server.addUser("ana"))
         let desktop = try server.device(token: try server.issueToken("ana"))
         try laptop.run(["import", MarginProcess.seeds])
-        let annotation = try annotate(laptop, try articleIds(laptop)[0], range: "0:20", note: "first")
+        let annotation = try laptop.annotate(try laptop.articleIds()[0], range: "0:20", note: "first")
         try sync(laptop, desktop)
 
         try desktop.run(["edit", annotation, "--color", "blue"])
@@ -118,11 +91,11 @@ import Testing
         try sync(laptop, desktop)
 
         for device in [laptop, desktop] {
-            let now = try self.annotation(device, annotation)
+            let now = try device.annotation(annotation)
             #expect(now["note"] as? String == "second")
             #expect(now["color"] as? String == "blue")
         }
-        #expect(try state(laptop).library == state(desktop).library)
+        #expect(try laptop.state().library == desktop.state().library)
     }
 
     @Test(arguments: ServerProcess.Backend.allCases)
@@ -131,8 +104,8 @@ import Testing
         let token = try server.addUser("lost")
         let device = try server.device(token: token)
         try device.run(["import", MarginProcess.seeds])
-        let article = try articleIds(device)[0]
-        _ = try annotate(device, article, range: "0:10", note: "once")
+        let article = try device.articleIds()[0]
+        _ = try device.annotate(article, range: "0:10", note: "once")
         let store = try LibraryStore(path: device.store)
         let batch = try store.pendingPush(maxCount: 100, maxBytes: 1 << 22)
 
@@ -147,7 +120,7 @@ import Testing
         #expect(try store.syncStatus().pendingChanges == 0)
         let other = try server.device(token: try server.issueToken("lost"))
         try sync(other)
-        #expect(try state(other).library == state(device).library)
+        #expect(try other.state().library == device.state().library)
         let users = try server.users()
         #expect(users.first?["records"] as? Int == 6)
     }
@@ -157,8 +130,8 @@ import Testing
         let server = try ServerProcess.start(backend)
         let writer = try server.device(token: try server.addUser("pages"))
         try writer.run(["import", MarginProcess.seeds])
-        let article = try articleIds(writer)[0]
-        for index in 0..<20 { _ = try annotate(writer, article, range: "\(index):\(index + 5)", note: "note \(index)") }
+        let article = try writer.articleIds()[0]
+        for index in 0..<20 { _ = try writer.annotate(article, range: "\(index):\(index + 5)", note: "note \(index)") }
         try sync(writer)
         let token = try server.issueToken("pages")
         let reader = try server.device(token: token)
@@ -181,7 +154,7 @@ import Testing
 
         #expect(resumed.status == 0, "\(resumed.stderr)")
         #expect((try resumed.json() as! [String: Any])["pulled"] as? Int == 25 - 10)
-        #expect(try state(reader).library == state(writer).library)
+        #expect(try reader.state().library == writer.state().library)
         // Up to date: one request, nothing moved.
         let idle = try reader.run(["sync", "--json"]).json() as! [String: Any]
         #expect(idle["requests"] as? Int == 1)
@@ -194,8 +167,8 @@ import Testing
     private func libraryToPull(_ server: ServerProcess, user: String) throws -> (writer: MarginProcess, reader: MarginProcess, engine: (SyncOptions) throws -> SyncEngine) {
         let writer = try server.device(token: try server.addUser(user))
         try writer.run(["import", MarginProcess.seeds])
-        let article = try articleIds(writer)[0]
-        for index in 0..<20 { _ = try annotate(writer, article, range: "\(index):\(index + 5)", note: "note \(index)") }
+        let article = try writer.articleIds()[0]
+        for index in 0..<20 { _ = try writer.annotate(article, range: "\(index):\(index + 5)", note: "note \(index)") }
         try sync(writer)
         let token = try server.issueToken(user)
         let reader = try server.device(token: token)
@@ -218,7 +191,7 @@ import Testing
         #expect(report.pulled == 25)
         #expect(report.bodiesFetched == 5)
         #expect(report.requests == 7 + 2)
-        #expect(try state(reader).library == state(writer).library)
+        #expect(try reader.state().library == writer.state().library)
         let idle = try reader.run(["sync", "--json"]).json() as! [String: Any]
         #expect(idle["requests"] as? Int == 1)
         #expect(idle["pulled"] as? Int == 0)
@@ -243,7 +216,7 @@ import Testing
         let store = try LibraryStore(path: reader.store)
         let cursor = try store.pullState().cursor
         #expect(cursor == 4 || cursor == 8)
-        let articles = try articleIds(reader).count
+        let articles = try reader.articleIds().count
         let annotations = (try reader.run(["annotations", "--json"]).json() as! [Any]).count
         #expect(Int64(articles + annotations) == cursor)
         #expect(try store.syncStatus().lastError?.hasPrefix("cannot reach") == true)
@@ -286,18 +259,18 @@ import Testing
         let server = try ServerProcess.start(backend)
         let alice = try server.device(token: try server.addUser("alice"))
         try alice.run(["import", MarginProcess.seeds])
-        let annotationId = try annotate(alice, try articleIds(alice)[0], range: "0:10", note: "private")
+        let annotationId = try alice.annotate(try alice.articleIds()[0], range: "0:10", note: "private")
         try sync(alice)
         let bobToken = try server.addUser("bob")
         let bob = try server.device(token: bobToken)
         try sync(bob)
-        #expect(try articleIds(bob).isEmpty)
+        #expect(try bob.articleIds().isEmpty)
 
         // Bob forges an edit of Alice's annotation: it is not in his library.
         let forged = PushRequest(
             changes: [WireChange(
                 seq: 1, entity: .annotation, id: annotationId, op: .update, baseVersion: 1, hlc: 1,
-                fields: ["note": .init(old: .text("private"), new: .text("stolen"))])],
+                fields: [.note: .init(old: .text("private"), new: .text("stolen"))])],
             bodies: [])
         let reply = try server.post(
             "push", body: forged.jsonBytes, token: bobToken,
@@ -308,7 +281,7 @@ import Testing
         #expect(response.results.map(\.outcome) == [.missing])
         #expect(response.records.isEmpty)
         try sync(alice)
-        #expect(try annotation(alice, annotationId)["note"] as? String == "private")
+        #expect(try alice.annotation(annotationId)["note"] as? String == "private")
     }
 
     @Test(arguments: ServerProcess.Backend.allCases)
@@ -326,7 +299,7 @@ import Testing
             ("push", Array(#"{"changes": [{"seq": 1, "entity": "annotation", "id": "x", "op": "update", "baseVersion": 0, "hlc": 0, "fields": {}}]}"#.utf8), standard, 400, "bad_request"),
             ("push", Array(#"{"changes": [{"seq": 5, "entity": "conflict", "id": "01900000-0000-7000-8000-000000000001", "op": "delete", "baseVersion": 0, "hlc": 0, "fields": {}}]}"#.utf8), standard, 409, "sequence_gap"),
             ("pull", Array(#"{"cursor": 0}"#.utf8), [json, "Authorization: Bearer \(token)", "Margin-Device: \(device)"], 400, "bad_request"),
-            ("pull", Array(#"{"cursor": 0}"#.utf8), [json, "Authorization: Bearer \(token)", "Margin-Protocol: 2", "Margin-Device: \(device)"], 426, "upgrade_required"),
+            ("pull", Array(#"{"cursor": 0}"#.utf8), [json, "Authorization: Bearer \(token)", "Margin-Protocol: \(SyncProtocol.version + 1)", "Margin-Device: \(device)"], 426, "upgrade_required"),
             ("pull", Array(#"{"cursor": 0}"#.utf8), [json, "Margin-Protocol: 1", "Margin-Device: \(device)"], 401, "unauthorized"),
             ("pull", Gzip.compress([UInt8](repeating: 0x20, count: 40_000_000)), standard + ["Content-Encoding: gzip"], 400, "bad_request"),
             ("pull", [UInt8](repeating: 0x20, count: 17 * 1024 * 1024), standard, 413, "too_large"),
@@ -376,9 +349,9 @@ import Testing
         let first = try server.device(token: try server.addUser("reset"))
         let second = try server.device(token: try server.issueToken("reset"))
         try first.run(["import", MarginProcess.seeds])
-        let articles = try articleIds(first)
-        let doomed = try annotate(first, articles[0], range: "0:10", note: "to be deleted")
-        let kept = try annotate(first, articles[1], range: "0:10", note: "to be edited")
+        let articles = try first.articleIds()
+        let doomed = try first.annotate(articles[0], range: "0:10", note: "to be deleted")
+        let kept = try first.annotate(articles[1], range: "0:10", note: "to be edited")
         try sync(first, second)
         try first.run(["delete", doomed])
         try sync(first)
@@ -393,8 +366,8 @@ import Testing
         let report = try result.json() as! [String: Any]
         #expect(report["reset"] as? Bool == true)
         try sync(first)
-        #expect(try state(first).library == state(second).library)
-        #expect(try annotation(first, kept)["note"] as? String == "edited while behind")
+        #expect(try first.state().library == second.state().library)
+        #expect(try first.annotation(kept)["note"] as? String == "edited while behind")
         let remaining = try second.run(["annotations", "--json"]).json() as! [[String: Any]]
         #expect(!remaining.contains { $0["id"] as? String == doomed })
     }

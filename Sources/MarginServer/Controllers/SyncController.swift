@@ -23,41 +23,27 @@ struct SyncController {
     }
 
     @Sendable func push(_ request: Request, context: SyncRequestContext) async throws -> Response {
-        let push = try await JSONBody.decode(PushRequest.self, from: request)
-        guard push.changes.count <= SyncProtocol.maximumBatchCount else {
-            throw ServerError(.badRequest, "a push carries at most \(SyncProtocol.maximumBatchCount) changes; send smaller batches")
-        }
-        for (index, change) in push.changes.enumerated() {
-            do {
-                try RecordSchema.validate(change)
-            } catch {
-                throw ServerError(.badRequest, "changes[\(index)]: \(error.message)")
-            }
-        }
-        for (index, body) in push.bodies.enumerated() {
-            guard ContentHash.isValid(body.hash) else {
-                throw ServerError(.badRequest, "bodies[\(index)].hash: must be 64 lowercase hexadecimal digits")
-            }
-            guard !RecordSchema.containsNUL(body.text) else {
-                throw ServerError(.badRequest, "bodies[\(index)].text: must be free of NUL (U+0000) characters")
-            }
-        }
+        let push = try CheckedPush(try await JSONBody.decode(PushRequest.self, from: request))
         let (userId, deviceId) = try identity(context)
         let outcome = try await repository.push(push, userId: userId, deviceId: deviceId, now: Timestamp.now().milliseconds)
         metrics.changesApplied.increment(by: Int64(outcome.applied))
         metrics.conflicts.increment(by: Int64(outcome.conflicts))
         context.logger.debug(
-            "push", metadata: ["sync.push.count": "\(push.changes.count)", "sync.push.applied": "\(outcome.applied)",
-                               "sync.push.conflicts": "\(outcome.conflicts)"])
+            "push", metadata: ["sync.push.count": "\(push.request.changes.count)", "sync.push.applied": "\(outcome.applied)",
+                               "sync.push.conflicts": "\(outcome.conflicts)", "sync.push.rejected": "\(push.refusals.count)"])
         return JSONBody.response(outcome.response.jsonBytes, for: request)
     }
 
     @Sendable func pull(_ request: Request, context: SyncRequestContext) async throws -> Response {
         let pull = try await JSONBody.decode(PullRequest.self, from: request)
-        guard pull.cursor >= 0, (pull.bound ?? 0) >= 0, (1...SyncProtocol.maximumBatchCount).contains(pull.limit ?? 1) else {
+        guard pull.cursor >= 0, (pull.bound ?? 0) >= 0, (pull.pushedSeq ?? 0) >= 0,
+              (1...SyncProtocol.maximumBatchCount).contains(pull.limit ?? 1)
+        else {
             throw ServerError(
-                .badRequest, "cursor and bound cannot be negative, and limit must be from 1 to \(SyncProtocol.maximumBatchCount)")
+                .badRequest,
+                "cursor, bound and pushedSeq cannot be negative, and limit must be from 1 to \(SyncProtocol.maximumBatchCount)")
         }
+        guard (pull.history?.utf8.count ?? 0) <= 64 else { throw ServerError(.badRequest, "history has at most 64 characters") }
         let (userId, deviceId) = try identity(context)
         let page = try await repository.pull(pull, userId: userId, deviceId: deviceId, byteLimit: pageBytes)
         return JSONBody.response(page.jsonBytes, for: request)

@@ -21,10 +21,10 @@ struct AuthenticationMiddleware: RouterMiddleware {
         guard let version = request.headers[Self.protocolHeader] else {
             throw ServerError(.badRequest, "the \(SyncProtocol.versionHeader) header is missing; margin sends it with every request")
         }
-        guard version == String(SyncProtocol.version) else {
+        guard let number = Int(version), SyncProtocol.supportedVersions.contains(number) else {
             throw ServerError(
                 .upgradeRequired,
-                "this server speaks sync protocol \(SyncProtocol.version) (header \(SyncProtocol.versionHeader)); upgrade margin or the server so that they match")
+                "this server speaks sync protocol \(SyncProtocol.supportedVersions.lowerBound) to \(SyncProtocol.version) (header \(SyncProtocol.versionHeader)); upgrade margin or the server so that they match")
         }
         let address = context.remoteAddress?.ipAddress ?? "unknown"
         guard await limiter.allows(address) else {

@@ -131,8 +131,9 @@ public final class PostgresSyncRepository: SyncRepository {
 
     // MARK: - Push
 
-    public func push(_ request: PushRequest, userId: Int64, deviceId: String, now: Int64) async throws -> PushOutcome {
-        try await transaction { connection in
+    public func push(_ push: CheckedPush, userId: Int64, deviceId: String, now: Int64) async throws -> PushOutcome {
+        let request = push.request
+        return try await transaction { connection in
             // The library's lock, held until commit.
             guard let lastSeq = try await connection.query(
                 "SELECT last_seq FROM users WHERE id = \(userId) FOR UPDATE", logger: self.logger
@@ -142,10 +143,11 @@ public final class PostgresSyncRepository: SyncRepository {
             let lastApplied = try await connection.query(
                 "SELECT last_applied_seq FROM devices WHERE user_id = \(userId) AND device_id = \(deviceId)", logger: self.logger
             ).decode(Int64.self).first() ?? 0
-            try PushPlanner.checkSequence(request.changes, lastAppliedSeq: lastApplied)
+            try PushPlanner.checkSequence(request.changes, lastAppliedSeq: lastApplied, after: request.after)
             let snapshot = try await self.snapshot(
                 connection, userId: userId, changes: request.changes, lastSeq: lastSeq, lastApplied: lastApplied)
-            let plan = PushPlanner(snapshot: snapshot, deviceId: deviceId, now: now).plan(request.changes, bodies: request.bodies)
+            let plan = PushPlanner(snapshot: snapshot, deviceId: deviceId, now: now, refusals: push.refusals)
+                .plan(request.changes, bodies: request.bodies)
             try await self.write(plan, connection, userId: userId, deviceId: deviceId, now: now)
             return PushOutcome(
                 response: PushResponse(results: plan.results, records: plan.reply), applied: plan.appliedCount,
@@ -234,6 +236,13 @@ public final class PostgresSyncRepository: SyncRepository {
                 """, logger: logger)
         }
         try await connection.query("UPDATE users SET last_seq = \(plan.lastSeq) WHERE id = \(userId)", logger: logger)
+        if let commit = plan.commit {
+            try await connection.query(
+                """
+                INSERT INTO commits (user_id, first_seq, last_seq, history, committed_at) \
+                VALUES (\(userId), \(commit.firstSeq), \(commit.lastSeq), \(commit.history), \(commit.committedAt))
+                """, logger: logger)
+        }
         try await connection.query(
             """
             INSERT INTO devices (user_id, device_id, last_applied_seq, last_seen_at) \
@@ -252,6 +261,19 @@ public final class PostgresSyncRepository: SyncRepository {
             ).decode((Int64, Int64).self).first() else {
                 throw ServerError.userGone
             }
+            let lastApplied = request.pushedSeq == nil ? 0 : try await connection.query(
+                "SELECT last_applied_seq FROM devices WHERE user_id = \(userId) AND device_id = \(deviceId)", logger: self.logger
+            ).decode(Int64.self).first() ?? 0
+            let commit = request.history == nil ? nil : try await self.commit(connection, userId: userId, holding: request.cursor)
+            if let check = HistoryCheck(request, lastSeq: lastSeq, lastApplied: lastApplied, commit: commit) {
+                var first: Int64?
+                if let time = check.commitsAfter {
+                    first = try await connection.query(
+                        "SELECT min(first_seq) FROM commits WHERE user_id = \(userId) AND committed_at > \(time)", logger: self.logger
+                    ).decode(Int64?.self).first() ?? nil
+                }
+                return PullWindow.reset(lastSeq: lastSeq, restore: check.restorePoint(firstSeqAfter: first))
+            }
             guard let window = PullWindow(request, lastSeq: lastSeq, horizon: horizon) else {
                 return PullWindow.reset(lastSeq: lastSeq)
             }
@@ -268,8 +290,22 @@ public final class PostgresSyncRepository: SyncRepository {
                 if page.isFull { break }
                 page.add(id: id, entity: entity, version: version, deleted: deleted, fieldsJSON: fields, updatedAt: updatedAt)
             }
-            return page.page(bound: window.bound, limit: window.limit)
+            var result = page.page(bound: window.bound, limit: window.limit)
+            result.history = result.cursor == request.cursor && commit != nil
+                ? commit?.history : try await self.commit(connection, userId: userId, holding: result.cursor)?.history
+            return result
         }
+    }
+
+    /// The commit that handed out sequence `seq`, if the library's history still has it.
+    private func commit(_ connection: PostgresConnection, userId: Int64, holding seq: Int64) async throws -> Commit? {
+        guard seq > 0, let (first, last, history, committedAt) = try await connection.query(
+            """
+            SELECT first_seq, last_seq, history, committed_at FROM commits \
+            WHERE user_id = \(userId) AND last_seq >= \(seq) ORDER BY last_seq LIMIT 1
+            """, logger: logger
+        ).decode((Int64, Int64, String, Int64).self).first() else { return nil }
+        return first <= seq ? Commit(firstSeq: first, lastSeq: last, history: history, committedAt: committedAt) : nil
     }
 
     // MARK: - Bodies
@@ -374,6 +410,9 @@ public final class PostgresSyncRepository: SyncRepository {
                 guard let (count, newest) = try await rows.decode((Int64, Int64).self).first() else { return 0 }
                 try await connection.query(
                     "UPDATE users SET horizon = greatest(horizon, \(newest)) WHERE id = \(userId)", logger: self.logger)
+                try await connection.query(
+                    "DELETE FROM commits WHERE user_id = \(userId) AND last_seq < (SELECT horizon FROM users WHERE id = \(userId))",
+                    logger: self.logger)
                 return Int(count)
             }
         }

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Logging
 import MarginCore
 import MarginSQLite
 import MarginSchema
@@ -36,6 +37,17 @@ public final class SQLiteSyncRepository: SyncRepository {
         try migrator.migrate(pool)
     }
 
+    /// Closes the store: its write-ahead log is checkpointed into the file and emptied, so
+    /// that the file alone is the whole store (what a backup of a stopped server copies).
+    func close(logger: Logger) {
+        do {
+            try pool.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
+            try pool.close()
+        } catch {
+            logger.error("the server store did not close cleanly", metadata: ["error": "\(error)"])
+        }
+    }
+
     // MARK: - Authentication
 
     public func authenticate(tokenHash: String, deviceId: String) async throws -> Int64 {
@@ -61,17 +73,19 @@ public final class SQLiteSyncRepository: SyncRepository {
 
     // MARK: - Push
 
-    public func push(_ request: PushRequest, userId: Int64, deviceId: String, now: Int64) async throws -> PushOutcome {
-        try await pool.write { db in
+    public func push(_ push: CheckedPush, userId: Int64, deviceId: String, now: Int64) async throws -> PushOutcome {
+        let request = push.request
+        return try await pool.write { db in
             guard let lastSeq = try Int64.fetchOne(db, sql: "SELECT last_seq FROM users WHERE id = ?", arguments: [userId]) else {
                 throw ServerError.userGone
             }
             let lastApplied = try Int64.fetchOne(
                 db, sql: "SELECT last_applied_seq FROM devices WHERE user_id = ? AND device_id = ?",
                 arguments: [userId, deviceId]) ?? 0
-            try PushPlanner.checkSequence(request.changes, lastAppliedSeq: lastApplied)
+            try PushPlanner.checkSequence(request.changes, lastAppliedSeq: lastApplied, after: request.after)
             let snapshot = try Self.snapshot(db, userId: userId, changes: request.changes, lastSeq: lastSeq, lastApplied: lastApplied)
-            let plan = PushPlanner(snapshot: snapshot, deviceId: deviceId, now: now).plan(request.changes, bodies: request.bodies)
+            let plan = PushPlanner(snapshot: snapshot, deviceId: deviceId, now: now, refusals: push.refusals)
+                .plan(request.changes, bodies: request.bodies)
             try Self.write(plan, db, userId: userId, deviceId: deviceId, now: now)
             return PushOutcome(
                 response: PushResponse(results: plan.results, records: plan.reply), applied: plan.appliedCount,
@@ -166,6 +180,11 @@ public final class SQLiteSyncRepository: SyncRepository {
         let body = try db.cachedStatement(sql: "INSERT OR IGNORE INTO bodies (user_id, hash, text) VALUES (?, ?, ?)")
         for wire in plan.newBodies { try body.execute(arguments: [userId, wire.hash, wire.text]) }
         try db.execute(sql: "UPDATE users SET last_seq = ? WHERE id = ?", arguments: [plan.lastSeq, userId])
+        if let commit = plan.commit {
+            try db.execute(
+                sql: "INSERT INTO commits (user_id, first_seq, last_seq, history, committed_at) VALUES (?, ?, ?, ?, ?)",
+                arguments: [userId, commit.firstSeq, commit.lastSeq, commit.history, commit.committedAt])
+        }
         try db.execute(
             sql: """
                 INSERT INTO devices (user_id, device_id, last_applied_seq, last_seen_at) VALUES (?, ?, ?, ?) \
@@ -182,6 +201,16 @@ public final class SQLiteSyncRepository: SyncRepository {
             guard let library = try Row.fetchOne(db, sql: "SELECT last_seq, horizon FROM users WHERE id = ?", arguments: [userId])
             else { throw ServerError.userGone }
             let lastSeq: Int64 = library["last_seq"]
+            let lastApplied = request.pushedSeq == nil ? 0 : try Int64.fetchOne(
+                db, sql: "SELECT last_applied_seq FROM devices WHERE user_id = ? AND device_id = ?", arguments: [userId, deviceId]) ?? 0
+            let commit = request.history == nil ? nil : try Self.commit(db, userId: userId, holding: request.cursor)
+            if let check = HistoryCheck(request, lastSeq: lastSeq, lastApplied: lastApplied, commit: commit) {
+                let first = try check.commitsAfter.flatMap { time in
+                    try Int64.fetchOne(
+                        db, sql: "SELECT min(first_seq) FROM commits WHERE user_id = ? AND committed_at > ?", arguments: [userId, time])
+                }
+                return PullWindow.reset(lastSeq: lastSeq, restore: check.restorePoint(firstSeqAfter: first))
+            }
             guard let window = PullWindow(request, lastSeq: lastSeq, horizon: library["horizon"]) else {
                 return PullWindow.reset(lastSeq: lastSeq)
             }
@@ -200,8 +229,22 @@ public final class SQLiteSyncRepository: SyncRepository {
                     id: row["id"], entity: row["entity"], version: row["version"], deleted: row["deleted"], fieldsJSON: row["fields"],
                     updatedAt: row["updated_at"])
             }
-            return page.page(bound: window.bound, limit: window.limit)
+            var result = page.page(bound: window.bound, limit: window.limit)
+            result.history = result.cursor == request.cursor && commit != nil
+                ? commit?.history : try Self.commit(db, userId: userId, holding: result.cursor)?.history
+            return result
         }
+    }
+
+    /// The commit that handed out sequence `seq`, if the library's history still has it.
+    private static func commit(_ db: Database, userId: Int64, holding seq: Int64) throws -> Commit? {
+        guard seq > 0, let row = try Row.fetchOne(
+            db.cachedStatement(
+                sql: "SELECT first_seq, last_seq, history, committed_at FROM commits WHERE user_id = ? AND last_seq >= ? ORDER BY last_seq LIMIT 1"),
+            arguments: [userId, seq])
+        else { return nil }
+        let commit = Commit(firstSeq: row[0], lastSeq: row[1], history: row[2], committedAt: row[3])
+        return commit.firstSeq <= seq ? commit : nil
     }
 
     // MARK: - Bodies
@@ -296,6 +339,9 @@ public final class SQLiteSyncRepository: SyncRepository {
                 purged += db.changesCount
                 try db.execute(
                     sql: "UPDATE users SET horizon = max(horizon, ?) WHERE id = ?", arguments: [library["newest"] as Int64, userId])
+                try db.execute(
+                    sql: "DELETE FROM commits WHERE user_id = ? AND last_seq < (SELECT horizon FROM users WHERE id = ?)",
+                    arguments: [userId, userId])
             }
             return purged
         }

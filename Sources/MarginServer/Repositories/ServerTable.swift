@@ -23,6 +23,8 @@ struct ServerTable: Sendable {
             key: ["user_id", "id"]),
         ServerTable(name: "aliases", columns: ["user_id", "alias", "id"], key: ["user_id", "alias"]),
         ServerTable(name: "bodies", columns: ["user_id", "hash", "text"], key: ["user_id", "hash"]),
+        ServerTable(
+            name: "commits", columns: ["user_id", "first_seq", "last_seq", "history", "committed_at"], key: ["user_id", "last_seq"]),
     ]
 }
 

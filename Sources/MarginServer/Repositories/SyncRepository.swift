@@ -31,11 +31,16 @@ public struct PullPage: Sendable {
     public var bound: Int64
     public var more: Bool
     public var reset: Bool
+    /// The history `cursor` belongs to (`Commit.history`).
+    public var history: String?
+    public var restore: RestorePoint?
 
     /// The page as the protocol's `PullResponse` body.
     public var jsonBytes: [UInt8] {
         var writer = JSONWriter(capacity: records.reduce(256) { $0 + $1.fieldsJSON.utf8.count + 160 })
-        PullResponse.write(cursor: cursor, bound: bound, more: more, reset: reset, to: &writer) { writer in
+        PullResponse.write(
+            cursor: cursor, bound: bound, more: more, reset: reset, history: history, restore: restore, to: &writer
+        ) { writer in
             writer.array(records) { writer, record in
                 ServerRecord.write(
                     entity: record.entity, id: record.id, version: record.version, deleted: record.deleted,
@@ -100,9 +105,76 @@ struct PullWindow {
         limit = min(max(request.limit ?? 1_000, 1), SyncProtocol.maximumBatchCount)
     }
 
-    /// The answer to a cursor the library cannot continue from: start again from 0.
-    static func reset(lastSeq: Int64) -> PullPage {
-        PullPage(records: [], cursor: 0, bound: lastSeq, more: true, reset: true)
+    /// The answer to a cursor the library cannot continue from: start again from 0
+    /// (`restore`: the device holds history the library lost).
+    static func reset(lastSeq: Int64, restore: RestorePoint? = nil) -> PullPage {
+        PullPage(records: [], cursor: 0, bound: lastSeq, more: true, reset: true, restore: restore)
+    }
+}
+
+/// One push's place in a library's history: the sequences it handed out, and a name
+/// for that history no other push (on this server or on a copy of it) shares. Devices
+/// send back the name of the commit holding their cursor; a server restored from a
+/// backup, whose pushes since reused the sequences, does not know it.
+///
+/// The name is `<milliseconds>-<random hex>`: the time of the commit, so that a restored
+/// server can tell which of its commits came after the one a device names.
+struct Commit: Sendable, Hashable {
+    var firstSeq: Int64
+    var lastSeq: Int64
+    var history: String
+    var committedAt: Int64
+
+    /// A commit of the sequences after `previous` up to `last`, at server time `now`.
+    init(after previous: Int64, upTo last: Int64, now: Int64) {
+        firstSeq = previous + 1
+        lastSeq = last
+        committedAt = now
+        history = "\(now)-" + String(UInt64.random(in: 0...UInt64.max), radix: 16)
+    }
+
+    init(firstSeq: Int64, lastSeq: Int64, history: String, committedAt: Int64) {
+        self.firstSeq = firstSeq
+        self.lastSeq = lastSeq
+        self.history = history
+        self.committedAt = committedAt
+    }
+
+    /// The commit time a history name carries, if it is one.
+    static func committedAt(_ history: String) -> Int64? {
+        history.split(separator: "-").first.flatMap { Int64($0) }
+    }
+}
+
+/// Whether a device's view of its library still holds on this server, decided the same way
+/// on every backend. A device (protocol 2) sends the history of its cursor and the last of
+/// its changes it saw acknowledged; a server restored from a backup, or moved to an older
+/// copy, no longer has one or the other. It then answers with a `RestorePoint`: the device
+/// pulls everything again and sends back what the server lost.
+struct HistoryCheck {
+    /// Common history ends at or before this sequence, as far as the request tells.
+    private let since: Int64
+    private let lastApplied: Int64
+    /// The time of the device's commit: the library's commits made after it are not common
+    /// history (a restored server's later commits all are), so the first of them bounds it too.
+    let commitsAfter: Int64?
+
+    /// The check of `request`, or `nil` when the device's view holds. `commit` is the
+    /// commit holding the request's cursor.
+    init?(_ request: PullRequest, lastSeq: Int64, lastApplied: Int64, commit: Commit?) {
+        guard let pushedSeq = request.pushedSeq else { return nil }  // protocol 1
+        let cursorLost = request.cursor > lastSeq || (request.history != nil && commit?.history != request.history)
+        guard cursorLost || pushedSeq > lastApplied else { return nil }
+        self.lastApplied = lastApplied
+        let time = cursorLost ? request.history.flatMap(Commit.committedAt) : nil
+        commitsAfter = time
+        // Without a history name, nothing is known in common.
+        since = cursorLost && time == nil ? 0 : min(request.cursor, lastSeq)
+    }
+
+    /// The answer, given the first sequence of the earliest commit after `commitsAfter`.
+    func restorePoint(firstSeqAfter first: Int64?) -> RestorePoint {
+        RestorePoint(since: max(0, first.map { min(since, $0 - 1) } ?? since), lastApplied: lastApplied)
     }
 }
 
@@ -143,6 +215,58 @@ struct PullPageBuilder {
     }
 }
 
+/// A push whose changes were checked against the rulebook (`RecordRules`): a change that
+/// breaks the protocol's shape refuses the whole request (400), one that breaks a rule is
+/// refused on its own (`rejected`, with the reason) and the rest apply. A body that breaks
+/// a rule is dropped, and the creates of its article are refused with its reason.
+public struct CheckedPush: Sendable {
+    public var request: PushRequest
+    /// The reasons of the changes refused, by sequence number.
+    public var refusals: [Int64: String]
+
+    public init(_ request: PushRequest) throws(ServerError) {
+        guard request.changes.count <= SyncProtocol.maximumBatchCount else {
+            throw ServerError(.badRequest, "a push carries at most \(SyncProtocol.maximumBatchCount) changes; send smaller batches")
+        }
+        guard (request.after ?? 0) >= 0 else { throw ServerError(.badRequest, "after cannot be negative") }
+        var refusals: [Int64: String] = [:]
+        for (index, change) in request.changes.enumerated() {
+            do throws(MarginError) {
+                try RecordRules.checkShape(change)
+            } catch {
+                throw ServerError(.badRequest, "changes[\(index)]: \(error.message)")
+            }
+            do throws(MarginError) {
+                try RecordRules.check(change.entity, change.op, fields: change.fields)
+            } catch {
+                refusals[change.seq] = error.message
+            }
+        }
+        var refusedBodies: [String: String] = [:]
+        for (index, body) in request.bodies.enumerated() {
+            guard ContentHash.isValid(body.hash) else {
+                throw ServerError(.badRequest, "bodies[\(index)].hash: must be 64 lowercase hexadecimal digits")
+            }
+            do throws(MarginError) {
+                try RecordRules.check(body: body.text)
+            } catch {
+                refusedBodies[body.hash] = error.message
+            }
+        }
+        if !refusedBodies.isEmpty {
+            for change in request.changes where change.entity == .article && change.op == .create && refusals[change.seq] == nil {
+                if let hash = change.fields[.contentHash]?.new.textValue, let reason = refusedBodies[hash] {
+                    refusals[change.seq] = reason
+                }
+            }
+        }
+        var request = request
+        request.bodies.removeAll { refusedBodies[$0.hash] != nil }
+        self.request = request
+        self.refusals = refusals
+    }
+}
+
 /// What a push did, for the reply and the server's metrics.
 public struct PushOutcome: Sendable {
     public var response: PushResponse
@@ -163,8 +287,8 @@ public protocol SyncRepository: Sendable {
     func authenticate(tokenHash: String, deviceId: String) async throws -> Int64
 
     /// Applies a device's changes atomically and exactly once (changes already applied
-    /// are answered `already_applied`).
-    func push(_ request: PushRequest, userId: Int64, deviceId: String, now: Int64) async throws -> PushOutcome
+    /// are answered `already_applied`, refused ones `rejected`).
+    func push(_ push: CheckedPush, userId: Int64, deviceId: String, now: Int64) async throws -> PushOutcome
 
     /// One page of the records changed after the request's cursor.
     func pull(_ request: PullRequest, userId: Int64, deviceId: String, byteLimit: Int) async throws -> PullPage

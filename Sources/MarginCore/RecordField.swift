@@ -1,0 +1,35 @@
+/// The name of a synchronized field, as the change log, the sync protocol and both stores
+/// call it. Every module names fields through this enum, never as strings of its own.
+public enum RecordField: String, Sendable, Hashable, CaseIterable, Comparable, Codable, CodingKeyRepresentable {
+    // Articles.
+    case title, published, source, contentHash, captions
+    // Annotations.
+    case articleId, start, end, exact, prefix, suffix, note, color
+    // Articles and annotations.
+    case tags, createdAt
+    // Conflict records.
+    case recordEntity, recordId, kind, field, value, device, hlc
+
+    /// Fields sort by name, the order they are written in JSON.
+    public static func < (lhs: RecordField, rhs: RecordField) -> Bool { lhs.rawValue < rhs.rawValue }
+}
+
+extension RecordEntity {
+    /// The fields a record of this kind has, every one of them on every record.
+    public var fields: Set<RecordField> {
+        switch self {
+        case .article: [.title, .published, .source, .contentHash, .captions, .tags, .createdAt]
+        case .annotation: [.articleId, .start, .end, .exact, .prefix, .suffix, .note, .tags, .color, .createdAt]
+        case .conflict: [.recordEntity, .recordId, .kind, .field, .value, .device, .hlc, .createdAt]
+        }
+    }
+
+    /// The fields an update may change; the others are fixed when the record is created.
+    public var mutableFields: Set<RecordField> {
+        switch self {
+        case .article: [.title, .tags]
+        case .annotation: [.note, .tags, .color]
+        case .conflict: []
+        }
+    }
+}
