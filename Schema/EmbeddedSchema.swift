@@ -18,6 +18,7 @@ public enum EmbeddedSchema {
         Migration("client-001-library", PackageResources.client_001_library_sql),
         Migration("client-002-sync", PackageResources.client_002_sync_sql),
         Migration("client-003-rejected", PackageResources.client_003_rejected_sql),
+        Migration("client-004-web", PackageResources.client_004_web_sql),
     ]
 
     /// The SQLite sync server's migrations (`server-*.sql`), oldest first.

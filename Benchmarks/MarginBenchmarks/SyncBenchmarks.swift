@@ -5,7 +5,7 @@ import MarginStore
 import MarginSync
 import MarginTestSupport
 
-/// The sync scenarios of SPEC "Performance", against the release `margin-server` and
+/// The sync scenarios (README, "Benchmarks"), against the release `margin-server` and
 /// `margin` binaries on 127.0.0.1:
 ///   first sync   a new device pulls a library of 100,000 annotations (target ≤ 2 s)
 ///   no-op sync   one round trip on libraries of 1,000 and 100,000 records (≤ 15 ms, no slower)

@@ -3,13 +3,17 @@
 //
 //   swift build -c release --static-swift-stdlib --product margin
 //   swift build -c release --static-swift-stdlib --product MarginBenchmarks
-//   .build/release/MarginBenchmarks [--runs N] [--articles N] [--only import|local|server|sync|backends]
+//   .build/release/MarginBenchmarks [--runs N] [--articles N] [--only import|local|extract|server|sync|backends]
+//                                   [--rounds N] [--pages FOLDER]
 //   (MARGIN_BENCH_KEEP=1 keeps the generated files and libraries for inspection)
 //
-// Scenarios (SPEC "Performance"):
+// Scenarios (targets as in the README, "Benchmarks"):
 //   import      10,000 synthetic seed-like articles into an empty library (target ≥ 5,000/s)
 //   local       annotate, show and status on libraries of 100 and 100,000 annotations
 //               (target: median ≤ 15 ms, and no slower on the large library)
+//   extract     word F1 of the article text found in the pages of Tests/WebPages (or of
+//               --pages FOLDER, laid out the same way), and pages read per second over
+//               --rounds rounds (target F1 ≥ 0.95, ≥ 500 pages/s)
 //   sync        first sync, no-op sync and concurrent push against the release
 //               margin-server (see SyncBenchmarks.swift); needs
 //               swift build -c release --static-swift-stdlib --product margin-server
@@ -129,6 +133,16 @@ if enabled("local") {
         print(String(format: "  %@: large/small median ratio %.2f", name, medians[1] / medians[0]))
     }
     print("  [target: median ≤ 15 ms, and no slower on 100,000 annotations than on 100]")
+}
+
+// MARK: - Web pages
+
+if enabled("extract") {
+    let pages = arguments.firstIndex(of: "--pages").flatMap { $0 + 1 < arguments.count ? arguments[$0 + 1] : nil }
+    try ExtractionBenchmarks(
+        rounds: option("--rounds", 50),
+        folder: pages.map { URL(fileURLWithPath: $0) } ?? WebPageCorpus.folder
+    ).run()
 }
 
 // MARK: - Sync

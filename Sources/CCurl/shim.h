@@ -66,7 +66,16 @@ static inline CURLcode ccurl_setopt_data_callback(const ccurl_api *api, CURL *ha
     return api->easy_setopt(handle, option, value);
 }
 
+static inline CURLcode ccurl_setopt_off_t(const ccurl_api *api, CURL *handle, CURLoption option, curl_off_t value) {
+    return api->easy_setopt(handle, option, value);
+}
+
 static inline CURLcode ccurl_getinfo_long(const ccurl_api *api, CURL *handle, CURLINFO info, long *value) {
+    return api->easy_getinfo(handle, info, value);
+}
+
+/* The string is libcurl's, valid until the next transfer on the handle. */
+static inline CURLcode ccurl_getinfo_string(const ccurl_api *api, CURL *handle, CURLINFO info, const char **value) {
     return api->easy_getinfo(handle, info, value);
 }
 #endif

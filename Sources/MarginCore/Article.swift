@@ -14,11 +14,19 @@ public struct Article: Sendable, Hashable, Codable {
     public var tags: [String]
     public var createdAt: Timestamp
     public var updatedAt: Timestamp
+    /// A web article's canonical address: the article's identity on the web (one article
+    /// per address in a library). `nil` for files that do not say.
+    public var url: String?
+    public var author: String?
+    public var siteName: String?
+    /// The language tag the page gives (`vi`, `en-US`).
+    public var language: String?
 
     /// An article with the given fields; `tags` must already be a sorted set.
     public init(
         id: String, title: String, published: CalendarDate?, source: String?, contentHash: String,
-        captions: [String], tags: [String], createdAt: Timestamp, updatedAt: Timestamp
+        captions: [String], tags: [String], createdAt: Timestamp, updatedAt: Timestamp, url: String? = nil,
+        author: String? = nil, siteName: String? = nil, language: String? = nil
     ) {
         self.id = id
         self.title = title
@@ -29,6 +37,48 @@ public struct Article: Sendable, Hashable, Codable {
         self.tags = tags
         self.createdAt = createdAt
         self.updatedAt = updatedAt
+        self.url = url
+        self.author = author
+        self.siteName = siteName
+        self.language = language
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case id, title, published, source, url, author, siteName, language, contentHash, captions, tags, createdAt, updatedAt
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            id: try container.decode(String.self, forKey: .id), title: try container.decode(String.self, forKey: .title),
+            published: try container.decodeIfPresent(CalendarDate.self, forKey: .published),
+            source: try container.decodeIfPresent(String.self, forKey: .source),
+            contentHash: try container.decode(String.self, forKey: .contentHash),
+            captions: try container.decode([String].self, forKey: .captions), tags: try container.decode([String].self, forKey: .tags),
+            createdAt: try container.decode(Timestamp.self, forKey: .createdAt),
+            updatedAt: try container.decode(Timestamp.self, forKey: .updatedAt),
+            url: try container.decodeIfPresent(String.self, forKey: .url),
+            author: try container.decodeIfPresent(String.self, forKey: .author),
+            siteName: try container.decodeIfPresent(String.self, forKey: .siteName),
+            language: try container.decodeIfPresent(String.self, forKey: .language))
+    }
+
+    /// Every key is written, `null` when absent.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encode(title, forKey: .title)
+        try container.encode(published, forKey: .published)
+        try container.encode(source, forKey: .source)
+        try container.encode(url, forKey: .url)
+        try container.encode(author, forKey: .author)
+        try container.encode(siteName, forKey: .siteName)
+        try container.encode(language, forKey: .language)
+        try container.encode(contentHash, forKey: .contentHash)
+        try container.encode(captions, forKey: .captions)
+        try container.encode(tags, forKey: .tags)
+        try container.encode(createdAt, forKey: .createdAt)
+        try container.encode(updatedAt, forKey: .updatedAt)
     }
 
     /// The synchronized fields, as the change log records them.
@@ -41,17 +91,23 @@ public struct Article: Sendable, Hashable, Codable {
             .captions: .list(captions),
             .tags: .list(tags),
             .createdAt: .integer(createdAt.milliseconds),
+            .url: url.map(FieldValue.text) ?? .null,
+            .author: author.map(FieldValue.text) ?? .null,
+            .siteName: siteName.map(FieldValue.text) ?? .null,
+            .language: language.map(FieldValue.text) ?? .null,
         ]
     }
 
     /// The article a synchronized record describes; `fields` must have passed
-    /// `RecordRules.check(record:of:)`.
+    /// `RecordRules.check(record:of:)` (the fields added since protocol 2 may be absent).
     public init(id: String, fields: [RecordField: FieldValue], updatedAt: Timestamp) {
         self.init(
             id: id, title: fields[.title]?.textValue ?? "", published: fields[.published]?.textValue.flatMap(CalendarDate.init),
             source: fields[.source]?.textValue, contentHash: fields[.contentHash]?.textValue ?? "",
             captions: fields[.captions]?.listValue ?? [], tags: fields[.tags]?.listValue ?? [],
-            createdAt: Timestamp(milliseconds: fields[.createdAt]?.integerValue ?? 0), updatedAt: updatedAt)
+            createdAt: Timestamp(milliseconds: fields[.createdAt]?.integerValue ?? 0), updatedAt: updatedAt,
+            url: fields[.url]?.textValue, author: fields[.author]?.textValue, siteName: fields[.siteName]?.textValue,
+            language: fields[.language]?.textValue)
     }
 }
 

@@ -28,9 +28,17 @@ public enum DocumentParser {
             throw MarginError(
                 .unsupportedFile,
                 "\(fileName): not a known format (expected a seed file with a ' date YYYY-MM-DD ' first line, "
-                    + "a .txt or .md text file, or a margin JSON export)")
+                    + "a .txt or .md text file, a saved web page (.html), or a margin JSON export)")
         }
         return try plainText(lines: lines, markdown: fileExtension != "txt" && fileExtension != "text", fileName: fileName)
+    }
+
+    /// Parses plain text or Markdown that has no file name to tell which (a page served as
+    /// `text/plain` or `text/markdown`); `name` names it in errors.
+    public static func parseText(_ bytes: [UInt8], markdown: Bool, name: String) throws(MarginError) -> ParsedDocument {
+        let text = try decodeText(bytes, fileName: name)
+        let lines = text.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).map { Substring($0) }
+        return try plainText(lines: lines, markdown: markdown, fileName: name)
     }
 
     /// Strict UTF-8 (a leading byte-order mark dropped), no NUL bytes, `\n` line ends, NFC.

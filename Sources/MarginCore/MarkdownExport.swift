@@ -4,9 +4,11 @@ public enum MarkdownExport {
     public static func document(articles: [Article], annotations: [String: [Annotation]]) -> String {
         var lines = ["# Marginalia", ""]
         for article in articles {
-            lines.append("## \(article.title)")
+            lines.append(article.url.map { "## [\(article.title)](<\($0)>)" } ?? "## \(article.title)")
             lines.append("")
             var facts: [String] = []
+            if let author = article.author { facts.append("by \(author)") }
+            if let siteName = article.siteName { facts.append(siteName) }
             if let published = article.published { facts.append("Published \(published)") }
             if let source = article.source { facts.append("source: \(source)") }
             if !article.tags.isEmpty { facts.append("tags: " + article.tags.map { "#\($0)" }.joined(separator: " ")) }

@@ -1,4 +1,4 @@
-/// How concurrent changes to one record combine (SPEC-level rules of the sync, written
+/// How concurrent changes to one record combine (the sync's rules, written
 /// once): the server resolves every push with them, and a device rebases its pending edits
 /// on pulled records with the same tag merge, so that the two never disagree.
 ///

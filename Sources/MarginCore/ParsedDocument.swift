@@ -8,6 +8,8 @@ public struct ParsedDocument: Sendable, Hashable {
         case seed
         /// A `.txt` or `.md` file without the date line.
         case plainText = "plain text"
+        /// A web page, fetched or saved (its readable text).
+        case html
     }
 
     public var format: Format
@@ -16,14 +18,26 @@ public struct ParsedDocument: Sendable, Hashable {
     /// NFC, paragraphs separated by one blank line, captions removed.
     public var body: String
     public var captions: [String]
+    /// A web page's canonical address, author, site and language, when it says.
+    public var url: String?
+    public var author: String?
+    public var siteName: String?
+    public var language: String?
 
     /// A parsed article with the given parts; `body` must already be NFC.
-    public init(format: Format, title: String, published: CalendarDate?, body: String, captions: [String]) {
+    public init(
+        format: Format, title: String, published: CalendarDate?, body: String, captions: [String], url: String? = nil,
+        author: String? = nil, siteName: String? = nil, language: String? = nil
+    ) {
         self.format = format
         self.title = title
         self.published = published
         self.body = body
         self.captions = captions
+        self.url = url
+        self.author = author
+        self.siteName = siteName
+        self.language = language
     }
 
     /// Lowercase hex SHA-256 of the body: the article's content address.

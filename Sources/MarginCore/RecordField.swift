@@ -2,7 +2,7 @@
 /// call it. Every module names fields through this enum, never as strings of its own.
 public enum RecordField: String, Sendable, Hashable, CaseIterable, Comparable, Codable, CodingKeyRepresentable {
     // Articles.
-    case title, published, source, contentHash, captions
+    case title, published, source, contentHash, captions, url, author, siteName, language
     // Annotations.
     case articleId, start, end, exact, prefix, suffix, note, color
     // Articles and annotations.
@@ -15,7 +15,7 @@ public enum RecordField: String, Sendable, Hashable, CaseIterable, Comparable, C
 }
 
 extension RecordEntity {
-    /// The fields a record of this kind has, every one of them on every record.
+    /// The fields every record of this kind has.
     public var fields: Set<RecordField> {
         switch self {
         case .article: [.title, .published, .source, .contentHash, .captions, .tags, .createdAt]
@@ -23,6 +23,18 @@ extension RecordEntity {
         case .conflict: [.recordEntity, .recordId, .kind, .field, .value, .device, .hlc, .createdAt]
         }
     }
+
+    /// Fields a record of this kind may lack (absent means null): those added after records
+    /// were first synced, which records made before them do not carry.
+    public var optionalFields: Set<RecordField> {
+        switch self {
+        case .article: [.url, .author, .siteName, .language]
+        case .annotation, .conflict: []
+        }
+    }
+
+    /// Every field a record of this kind may have.
+    public var allFields: Set<RecordField> { fields.union(optionalFields) }
 
     /// The fields an update may change; the others are fixed when the record is created.
     public var mutableFields: Set<RecordField> {

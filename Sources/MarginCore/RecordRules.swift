@@ -27,6 +27,10 @@ public struct RecordLimit: Sendable, Hashable {
 public enum RecordRules {
     public static let title = RecordLimit(name: "title", maximum: 4_096, unit: .characters)
     public static let source = RecordLimit(name: "source", maximum: 4_096, unit: .characters)
+    /// An article's canonical address.
+    public static let url = RecordLimit(name: "url", maximum: 4_096, unit: .characters)
+    public static let author = RecordLimit(name: "author", maximum: 1_024, unit: .characters)
+    public static let siteName = RecordLimit(name: "siteName", maximum: 1_024, unit: .characters)
     public static let caption = RecordLimit(name: "caption", maximum: 4_096, unit: .characters)
     /// All captions of an article together.
     public static let captions = RecordLimit(name: "captions", maximum: 100_000, unit: .characters)
@@ -44,7 +48,7 @@ public enum RecordRules {
     public static let body = RecordLimit(name: "body", maximum: 2 * 1024 * 1024, unit: .bytes)
 
     /// Every limit, in the order the README lists them.
-    public static let limits = [title, source, caption, captions, tag, tags, note, exact, context, body]
+    public static let limits = [title, source, url, author, siteName, caption, captions, tag, tags, note, exact, context, body]
 
     // MARK: - Fields
 
@@ -61,7 +65,7 @@ public enum RecordRules {
             guard limits else { return }
             try check(text.unicodeScalars.count, within: limit, what: "field '\(field.rawValue)'")
         }
-        guard entity.fields.contains(field) else {
+        guard entity.allFields.contains(field) else {
             throw MarginError(.invalidInput, "'\(field.rawValue)' is not a field of \(entity.rawValue) records")
         }
         // No store keeps U+0000 in text the same way (PostgreSQL refuses it), so no record may hold one.
@@ -80,6 +84,17 @@ public enum RecordRules {
         case (.article, .source):
             guard value == .null || value.textValue != nil else { throw fail("null or text") }
             if let text = value.textValue { try within(source, text) }
+        case (.article, .url):
+            guard value == .null || value.textValue.map(isWebAddress) == true else { throw fail("null or an http or https URL") }
+            if let text = value.textValue { try within(url, text) }
+        case (.article, .author), (.article, .siteName):
+            guard value == .null || value.textValue.map({ !$0.isEmpty && isNFC($0) && !$0.contains(where: \.isNewline) }) == true
+            else { throw fail("null or non-empty NFC text on one line") }
+            if let text = value.textValue { try within(field == .author ? author : siteName, text) }
+        case (.article, .language):
+            guard value == .null || value.textValue.map(isLanguageTag) == true else {
+                throw fail("null or a language tag (letters, digits and hyphens, at most 35)")
+            }
         case (.article, .contentHash):
             guard let text = value.textValue, ContentHash.isValid(text) else {
                 throw fail("64 lowercase hexadecimal digits (SHA-256)")
@@ -176,7 +191,7 @@ public enum RecordRules {
             try check(record: fields.mapValues(\.new), of: entity)
         case .update:
             guard entity != .conflict else { throw MarginError(.invalidInput, "conflict records can only be created or deleted") }
-            if let unknown = Set(fields.keys).subtracting(entity.fields).sorted().first {
+            if let unknown = Set(fields.keys).subtracting(entity.allFields).sorted().first {
                 throw MarginError(.invalidInput, "'\(unknown.rawValue)' is not a field of \(entity.rawValue) records")
             }
             if let fixed = Set(fields.keys).subtracting(entity.mutableFields).sorted().first {
@@ -215,6 +230,19 @@ public enum RecordRules {
         let scale = limit.unit == .bytes ? " (\(limit.maximum >> 20) MiB)" : ""
         throw MarginError(
             .invalidInput, "\(what) has \(size) \(unit)\(inAll ? " in all" : ""); at most \(limit.maximum)\(scale) are allowed")
+    }
+
+    /// Whether `text` is an absolute http(s) address, without spaces or control characters.
+    public static func isWebAddress(_ text: String) -> Bool {
+        let lower = text.prefix(8).lowercased()
+        return (lower.hasPrefix("http://") || lower.hasPrefix("https://")) && text.count > 8
+            && !text.unicodeScalars.contains { $0.properties.isWhitespace || $0.properties.generalCategory == .control }
+    }
+
+    /// Whether `text` has the form of a BCP 47 language tag (`vi`, `en-US`, `zh-Hant-TW`).
+    static func isLanguageTag(_ text: String) -> Bool {
+        (2...35).contains(text.utf8.count) && text.utf8.first.map { (0x41...0x5A).contains($0) || (0x61...0x7A).contains($0) } == true
+            && text.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x41...0x5A).contains($0) || (0x61...0x7A).contains($0) || $0 == 0x2D }
     }
 
     /// Whether `text` holds U+0000, which no record or body may contain.

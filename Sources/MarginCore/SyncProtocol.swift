@@ -1,19 +1,21 @@
-/// The sync protocol's messages (version 2), shared by `margin` and `margin-server`.
+/// The sync protocol's messages (version 3), shared by `margin` and `margin-server`.
 /// `Schema/openapi.json` describes the same shapes; a test keeps the two in step.
 ///
-/// Version 2 adds what survives a server restored from a backup: pull pages name the
+/// Version 2 added what survives a server restored from a backup: pull pages name the
 /// history their cursor belongs to (`PullResponse.history`), devices send it back with
 /// what they believe the server applied of theirs, and a server that lost either answers
-/// with where the histories part (`RestorePoint`). Version 1 clients are still served.
+/// with where the histories part (`RestorePoint`). Version 3 adds the web fields of
+/// articles (`url`, `author`, `siteName`, `language`), which an older client cannot read:
+/// it is answered 426 and told to upgrade.
 ///
-/// Every request carries `Margin-Protocol: 1`, `Margin-Device: <device id>` and
+/// Every request carries `Margin-Protocol: 3`, `Margin-Device: <device id>` and
 /// `Authorization: Bearer <token>`. Records travel as maps of field values, the same
 /// values the change log records.
 public enum SyncProtocol {
     /// The protocol version this build speaks.
-    public static let version = 2
-    /// The versions a server answers (older clients lack only what version 2 added).
-    public static let supportedVersions: ClosedRange<Int> = 1...2
+    public static let version = 3
+    /// The versions a server answers.
+    public static let supportedVersions: ClosedRange<Int> = 3...3
     public static let versionHeader = "Margin-Protocol"
     public static let deviceHeader = "Margin-Device"
     /// The most changes one push may carry, and the most records one pull page may hold.

@@ -1,7 +1,9 @@
 /// Annotations as a W3C Web Annotation Data Model `AnnotationCollection` (JSON-LD), with
 /// `TextQuoteSelector` and `TextPositionSelector` counted in code points of the NFC body.
 public enum W3CExport {
-    /// The JSON-LD document for `annotations`; `articles` gives each target's title.
+    /// The JSON-LD document for `annotations`; `articles` gives each target's title, and its
+    /// address when the article came from the web (the target's `source` is then that
+    /// address; otherwise the article's `urn:uuid:`).
     public static func document(annotations: [Annotation], articles: [String: Article]) -> JSONValue {
         .object([
             "@context": .string("http://www.w3.org/ns/anno.jsonld"),
@@ -27,8 +29,11 @@ public enum W3CExport {
         for tag in annotation.tags {
             bodies.append(.object(["type": .string("TextualBody"), "purpose": .string("tagging"), "value": .string(tag)]))
         }
-        var source: [String: JSONValue] = ["id": .string("urn:uuid:\(annotation.articleId)"), "type": .string("Text")]
+        var source: [String: JSONValue] = [
+            "id": .string(article?.url ?? "urn:uuid:\(annotation.articleId)"), "type": .string("Text"),
+        ]
         if let article { source["title"] = .string(article.title) }
+        if let language = article?.language { source["language"] = .string(language) }
         var object: [String: JSONValue] = [
             "id": .string("urn:uuid:\(annotation.id)"),
             "type": .string("Annotation"),

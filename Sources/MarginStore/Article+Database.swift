@@ -7,6 +7,7 @@ import MarginCore
 extension Article {
     static let selection = """
         SELECT a.id, a.title, a.published, a.source, a.body_hash, a.captions, a.created_at, a.updated_at, \
+        a.url, a.author, a.site_name, a.language, \
         (SELECT group_concat(tag, char(31)) FROM article_tags WHERE article_id = a.id) AS tags \
         FROM articles a
         """
@@ -22,7 +23,8 @@ extension Article {
             captions: try JSONDecoder().decode([String].self, from: Data(captions.utf8)),
             tags: splitTags(row["tags"]),
             createdAt: Timestamp(milliseconds: row["created_at"]),
-            updatedAt: Timestamp(milliseconds: row["updated_at"])
+            updatedAt: Timestamp(milliseconds: row["updated_at"]),
+            url: row["url"], author: row["author"], siteName: row["site_name"], language: row["language"]
         )
     }
 
@@ -59,6 +61,11 @@ extension Article {
         try localIdAndBody(db, id: id).map { ArticleText($0.1) }
     }
 
+    /// The article whose canonical address is `url`, if there is one.
+    static func id(_ db: Database, url: String) throws -> String? {
+        try String.fetchOne(db.cachedStatement(sql: "SELECT id FROM articles WHERE url = ? ORDER BY created_at LIMIT 1"), arguments: [url])
+    }
+
     /// Whether an article with this body already exists, and its id.
     static func id(_ db: Database, contentHash: String) throws -> String? {
         try String.fetchOne(
@@ -72,12 +79,12 @@ extension Article {
             .execute(arguments: [contentHash, body])
         try db.cachedStatement(
             sql: """
-                INSERT INTO articles (id, title, published, source, body_hash, captions, created_at, updated_at) \
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO articles (id, title, published, source, body_hash, captions, created_at, updated_at, \
+                url, author, site_name, language) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """
         ).execute(arguments: [
             id, title, published?.description, source, contentHash, JSONText.array(captions),
-            createdAt.milliseconds, updatedAt.milliseconds,
+            createdAt.milliseconds, updatedAt.milliseconds, url, author, siteName, language,
         ])
         let localId = db.lastInsertedRowID
         try db.cachedStatement(sql: "UPDATE library_counts SET articles = articles + 1 WHERE id = 1").execute()
@@ -90,12 +97,12 @@ extension Article {
     func update(_ db: Database, old: Article) throws {
         try db.execute(
             sql: """
-                UPDATE articles SET title = ?, published = ?, source = ?, captions = ?, created_at = ?, updated_at = ? \
-                WHERE id = ?
+                UPDATE articles SET title = ?, published = ?, source = ?, captions = ?, created_at = ?, updated_at = ?, \
+                url = ?, author = ?, site_name = ?, language = ? WHERE id = ?
                 """,
             arguments: [
                 title, published?.description, source, JSONText.array(captions), createdAt.milliseconds,
-                updatedAt.milliseconds, id,
+                updatedAt.milliseconds, url, author, siteName, language, id,
             ])
         try db.execute(sql: "DELETE FROM article_tags WHERE article_id = ?", arguments: [id])
         try insertTags(db)

@@ -1,5 +1,6 @@
 import Foundation
 import MarginCore
+import MarginExtract
 
 /// What `importFiles` did with a batch of files and folders. It keeps a few strings per
 /// file, not the articles, so that importing many files needs little memory.
@@ -8,10 +9,32 @@ public struct FileImportReport: Sendable {
     public var imported: [(path: String, id: String, title: String)] = []
     /// Files whose body the library already held, with that article's id.
     public var skipped: [(path: String, existingId: String)] = []
+    /// Pages from an address the library holds an article from, whose text changed since.
+    public var changed: [(path: String, existingId: String)] = []
     /// Files that could not be imported, each with a one-line reason naming the file.
     public var failures: [(path: String, message: String)] = []
     /// Totals over the margin exports among the files.
     public var exports = ExportImportReport()
+
+    public init() {}
+
+    /// Adds the counts of another import to these.
+    public mutating func merge(_ other: FileImportReport) {
+        imported += other.imported
+        skipped += other.skipped
+        changed += other.changed
+        failures += other.failures
+        exports.add(other.exports)
+    }
+
+    /// Counts what importing the article read from `path` (a file or an address) did.
+    public mutating func record(_ outcome: ImportOutcome, path: String) {
+        switch outcome {
+        case .imported(let article): imported.append((path, article.id, article.title))
+        case .skipped(let existingId): skipped.append((path, existingId))
+        case .changed(let existingId): changed.append((path, existingId))
+        }
+    }
 }
 
 extension LibraryStore {
@@ -22,7 +45,8 @@ extension LibraryStore {
     static let batchesPerTransaction = 4
 
     /// Imports files and folders (recursively, skipping hidden entries): seed files, plain
-    /// `.txt`/`.md` text and margin JSON exports. A file that fails is reported and the
+    /// `.txt`/`.md` text, saved web pages (`.html`, `.htm`, `.xhtml`: their article, as
+    /// `WebPage` reads it) and margin JSON exports. A file that fails is reported and the
     /// rest still import.
     ///
     /// - Parameter progress: called after each batch with (files done, files in all).
@@ -68,12 +92,7 @@ extension LibraryStore {
                 }
             }
             // Counted only once committed.
-            for (path, outcome) in outcomes {
-                switch outcome {
-                case .imported(let article): report.imported.append((path, article.id, article.title))
-                case .skipped(let existingId): report.skipped.append((path, existingId))
-                }
-            }
+            for (path, outcome) in outcomes { report.record(outcome, path: path) }
             report.failures += failures
             for (path, export) in exports {
                 do {
@@ -114,7 +133,17 @@ extension LibraryStore {
             if name.lowercased().hasSuffix(".json") || LibraryExport.isJSONObject(bytes) {
                 return .success(.export(try LibraryExport.decode(bytes, fileName: path)))
             }
-            let document = try DocumentParser.parse(bytes, fileName: path)
+            let fileExtension = (name as NSString).pathExtension.lowercased()
+            let document: ParsedDocument
+            if WebPage.fileExtensions.contains(fileExtension) {
+                do {
+                    document = try WebPage.read(bytes, contentType: nil, url: nil)
+                } catch {
+                    throw MarginError(error.code, "\(path): \(error.message)")
+                }
+            } else {
+                document = try DocumentParser.parse(bytes, fileName: path)
+            }
             do {
                 return .success(.document(try SourcedDocument(document: document, source: name)))
             } catch {

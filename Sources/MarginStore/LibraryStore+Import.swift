@@ -15,7 +15,11 @@ public struct SourcedDocument: Sendable {
     /// or explains why the article it makes would break the rulebook (`RecordRules`).
     public init(document: ParsedDocument, source: String) throws(MarginError) {
         try RecordRules.check(body: document.body)
-        let fields: [RecordField: FieldValue] = [.title: .text(document.title), .source: .text(source), .captions: .list(document.captions)]
+        let fields: [RecordField: FieldValue] = [
+            .title: .text(document.title), .source: .text(source), .captions: .list(document.captions),
+            .url: document.url.map(FieldValue.text) ?? .null, .author: document.author.map(FieldValue.text) ?? .null,
+            .siteName: document.siteName.map(FieldValue.text) ?? .null, .language: document.language.map(FieldValue.text) ?? .null,
+        ]
         for (field, value) in fields { try RecordRules.check(value, field, of: .article) }
         self.document = document
         self.source = source
@@ -27,8 +31,12 @@ public struct SourcedDocument: Sendable {
 /// What importing one document did.
 public enum ImportOutcome: Sendable, Hashable {
     case imported(Article)
-    /// The library already holds an article with the same body (its id is given).
+    /// The library already holds an article with the same body, or from the same address
+    /// with the same text (its id is given).
     case skipped(existingId: String)
+    /// The library holds an article from the same address whose text has changed since; it
+    /// is left as it is (its id is given).
+    case changed(existingId: String)
 }
 
 /// What importing a library export did.
@@ -48,8 +56,9 @@ public struct ExportImportReport: Sendable, Hashable {
 }
 
 extension LibraryStore {
-    /// Adds each document as a new article unless the library already has its body
-    /// (same SHA-256), all in one transaction with its change-log entries.
+    /// Adds each document as a new article unless the library already has it — an article
+    /// from the same address (`ParsedDocument.url`), or with the same body (same SHA-256) —
+    /// all in one transaction with its change-log entries.
     public func importDocuments(_ documents: [SourcedDocument]) throws(MarginError) -> [ImportOutcome] {
         let time = now()
         return try mutate { db, recorder in try Self.insert(documents, db, &recorder, time: time) }
@@ -61,11 +70,16 @@ extension LibraryStore {
     ) throws -> [ImportOutcome] {
         try documents.map { sourced in
             let document = sourced.document
+            if let url = document.url, let existing = try Article.id(db, url: url) {
+                let sameText = try Article.fetchOne(db, id: existing)?.contentHash == sourced.contentHash
+                return sameText ? .skipped(existingId: existing) : .changed(existingId: existing)
+            }
             if let existing = try Article.id(db, contentHash: sourced.contentHash) { return .skipped(existingId: existing) }
             let article = Article(
                 id: Identifier.make(at: time), title: document.title, published: document.published,
                 source: sourced.source, contentHash: sourced.contentHash, captions: document.captions, tags: [],
-                createdAt: time, updatedAt: time)
+                createdAt: time, updatedAt: time, url: document.url, author: document.author, siteName: document.siteName,
+                language: document.language)
             try article.insert(db, body: document.body, searchableBody: sourced.searchableBody)
             try recorder.record(db, .article, id: article.id, .create, old: nil, new: article.fieldValues, baseVersion: 0)
             return .imported(article)

@@ -20,10 +20,13 @@ public struct CurlError: Error, Sendable, CustomStringConvertible {
     }
 }
 
-/// An HTTP response: status and (decompressed) body.
+/// An HTTP response: status and (decompressed) body; for a GET, the address it ended up
+/// at after redirects and its `Content-Type`.
 public struct HTTPReply: Sendable {
     public var status: Int
     public var body: [UInt8]
+    public var url: String = ""
+    public var contentType: String?
 }
 
 /// HTTP over one libcurl easy handle (libcurl is loaded on first use, see `CCurl`), reused for every request of a sync so that the
@@ -80,6 +83,11 @@ public final class CurlTransport {
             guard let data, let context else { return 0 }
             let buffer = Unmanaged<ResponseBuffer>.fromOpaque(context).takeUnretainedValue()
             let length = size * count
+            // Over the caller's cap: stop the transfer (libcurl reports a write error).
+            guard buffer.bytes.count + length <= buffer.limit else {
+                buffer.exceeded = true
+                return 0
+            }
             data.withMemoryRebound(to: UInt8.self, capacity: length) { bytes in
                 buffer.bytes.append(contentsOf: UnsafeBufferPointer(start: bytes, count: length))
             }
@@ -94,8 +102,39 @@ public final class CurlTransport {
     }
 
     /// POSTs `body` to `url` with `headers` ("Name: value"), waiting at most `timeout`.
+    /// Redirects are not followed.
     public func post(url: String, headers: [String], body: [UInt8], timeout: Duration) throws(CurlError) -> HTTPReply {
+        ccurl_setopt_long(api, handle, CURLOPT_FOLLOWLOCATION, 0)
+        ccurl_setopt_long(api, handle, CURLOPT_POSTFIELDSIZE, body.count)
+        body.withUnsafeBytes { bytes in
+            _ = ccurl_setopt_pointer(api, handle, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: bytes.baseAddress))
+        }
+        return try perform(url: url, headers: headers, timeout: timeout, maximumBytes: .max)
+    }
+
+    /// GETs `url` with `headers`, following at most `maximumRedirects` redirects (http and
+    /// https only), waiting at most `timeout` in all; a body over `maximumBytes` stops the
+    /// transfer with `CURLE_WRITE_ERROR` (`isTooLarge`).
+    public func get(
+        url: String, headers: [String], timeout: Duration, maximumBytes: Int, maximumRedirects: Int = 10
+    ) throws(CurlError) -> HTTPReply {
+        ccurl_setopt_long(api, handle, CURLOPT_HTTPGET, 1)
+        ccurl_setopt_long(api, handle, CURLOPT_FOLLOWLOCATION, 1)
+        ccurl_setopt_long(api, handle, CURLOPT_MAXREDIRS, maximumRedirects)
+        ccurl_setopt_string(api, handle, CURLOPT_REDIR_PROTOCOLS_STR, "http,https")
+        ccurl_setopt_off_t(api, handle, CURLOPT_MAXFILESIZE_LARGE, curl_off_t(maximumBytes))
+        var reply = try perform(url: url, headers: headers, timeout: timeout, maximumBytes: maximumBytes)
+        var text: UnsafePointer<CChar>?
+        if ccurl_getinfo_string(api, handle, CURLINFO_EFFECTIVE_URL, &text) == CURLE_OK, let text { reply.url = String(cString: text) }
+        text = nil
+        if ccurl_getinfo_string(api, handle, CURLINFO_CONTENT_TYPE, &text) == CURLE_OK, let text { reply.contentType = String(cString: text) }
+        return reply
+    }
+
+    private func perform(url: String, headers: [String], timeout: Duration, maximumBytes: Int) throws(CurlError) -> HTTPReply {
         response.bytes.removeAll(keepingCapacity: true)
+        response.limit = maximumBytes
+        response.exceeded = false
         errorBuffer[0] = 0
         var list: UnsafeMutablePointer<curl_slist>?
         for header in headers { list = api.pointee.slist_append(list, header) }
@@ -103,14 +142,14 @@ public final class CurlTransport {
         ccurl_setopt_string(api, handle, CURLOPT_URL, url)
         ccurl_setopt_slist(api, handle, CURLOPT_HTTPHEADER, list)
         ccurl_setopt_long(api, handle, CURLOPT_TIMEOUT_MS, max(1, Int(timeout / .milliseconds(1))))
-        ccurl_setopt_long(api, handle, CURLOPT_POSTFIELDSIZE, body.count)
-        body.withUnsafeBytes { bytes in
-            _ = ccurl_setopt_pointer(api, handle, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: bytes.baseAddress))
-        }
         let code = api.pointee.easy_perform(handle)
         guard code == CURLE_OK else {
+            let tooLarge = response.exceeded || code == CURLE_FILESIZE_EXCEEDED
             throw CurlError(
-                code: code.rawValue, message: api.pointee.easy_strerror(code).map { String(cString: $0) } ?? "error \(code.rawValue)", detail: String(cString: errorBuffer))
+                code: tooLarge ? CURLE_FILESIZE_EXCEEDED.rawValue : code.rawValue,
+                message: api.pointee.easy_strerror(tooLarge ? CURLE_FILESIZE_EXCEEDED : code).map { String(cString: $0) }
+                    ?? "error \(code.rawValue)",
+                detail: String(cString: errorBuffer))
         }
         var status = 0
         ccurl_getinfo_long(api, handle, CURLINFO_RESPONSE_CODE, &status)
@@ -128,7 +167,10 @@ private final class CurlLibrary: @unchecked Sendable {
     }
 }
 
-/// Where the write callback collects a response body.
+/// Where the write callback collects a response body, up to `limit` bytes.
 private final class ResponseBuffer {
     var bytes: [UInt8] = []
+    var limit = Int.max
+    /// Whether the body went over `limit` (the transfer was stopped).
+    var exceeded = false
 }

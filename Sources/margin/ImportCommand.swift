@@ -1,30 +1,58 @@
 import ArgumentParser
+import Foundation
+import MarginCore
+import MarginExtract
 import MarginStore
+import MarginSync
 
 struct ImportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "import",
-        abstract: "Import article files, folders (recursively) and margin JSON exports.",
-        discussion: "Articles whose text is already in the library are skipped. Exits 1 if any file failed.")
+        abstract: "Import web pages by address, saved pages, article files, folders (recursively) and margin JSON exports.",
+        discussion: """
+            A web page's article is its readable text, without the site around it. Articles whose text is already \
+            in the library are skipped; a page whose address is in the library with other text is reported as \
+            changed and left as it is. Exits 1 if anything failed to import.
+            """)
 
     @OptionGroup var library: LibraryOptions
-    @Argument(help: "Files or folders to import.") var paths: [String] = []
+    @Argument(help: "Addresses (http, https), files or folders to import; - reads one HTML page from standard input.")
+    var sources: [String] = []
+    @Option(name: .customLong("urls-from"), help: "A file of addresses to import, one per line (# starts a comment).")
+    var urlsFrom: String?
+    @Option(help: "The address of the page read from standard input (-).") var url: String?
+    @Option(help: "Give up on a page after this many seconds.") var timeout: Int = 30
+    @Flag(help: "Skip TLS certificate checks when fetching pages (only for a site you trust).") var insecure = false
     @Flag(help: "Print the result as JSON.") var json = false
 
     func validate() throws {
-        guard !paths.isEmpty else { throw ValidationError("give at least one file or folder to import") }
+        guard !sources.isEmpty || urlsFrom != nil else {
+            throw ValidationError("give at least one address, file or folder to import (or --urls-from FILE)")
+        }
+        guard (1...3_600).contains(timeout) else { throw ValidationError("--timeout must be 1 to 3600 seconds") }
+        if url != nil, !sources.contains("-") { throw ValidationError("--url names the page read from standard input; add -") }
+        if let url, RecordRules.isWebAddress(url) == false { throw ValidationError("--url must be an http or https address") }
     }
 
     func run() throws {
         let store = try library.open()
-        let report = try store.importFiles(paths) { done, total in
-            Terminal.progress("importing", done: done, total: total)
+        var addresses = sources.filter(Self.isAddress)
+        if let urlsFrom { addresses += try Self.addresses(in: urlsFrom) }
+        let files = sources.filter { !Self.isAddress($0) && $0 != "-" }
+        var report = try store.importFiles(files) { done, total in Terminal.progress("importing", done: done, total: total) }
+        if sources.contains("-") { report.merge(try importStandardInput(into: store)) }
+        if !addresses.isEmpty {
+            let web = try WebImporter(insecure: insecure, timeout: .seconds(timeout)).importPages(addresses, into: store) { done, total in
+                Terminal.progress("fetching", done: done, total: total)
+            }
+            report.merge(web)
         }
         for failure in report.failures { Terminal.printError(failure.message) }
         if json {
             try Terminal.printJSON(ImportResult(report))
         } else {
             var summary = "imported \(report.imported.count), skipped \(report.skipped.count) (already in the library)"
+            if !report.changed.isEmpty { summary += ", changed \(report.changed.count) (changed since import; left as it is)" }
             if !report.failures.isEmpty { summary += ", failed \(report.failures.count)" }
             print(summary)
             let exports = report.exports
@@ -34,6 +62,42 @@ struct ImportCommand: ParsableCommand {
             }
         }
         if !report.failures.isEmpty { throw ExitCode(1) }
+    }
+
+    /// One HTML page from standard input, at `--url` when given.
+    private func importStandardInput(into store: LibraryStore) throws -> FileImportReport {
+        let name = url ?? "standard input"
+        var report = FileImportReport()
+        var bytes = [UInt8]()
+        while let chunk = try FileHandle.standardInput.read(upToCount: 65_536), !chunk.isEmpty {
+            bytes += chunk
+            guard bytes.count <= WebPageFetcher.maximumBytes else {
+                report.failures.append((name, "\(name): the page is larger than \(WebPageFetcher.maximumBytes >> 20) MiB"))
+                return report
+            }
+        }
+        let document: SourcedDocument
+        do {
+            document = try WebImporter.document(FetchedPage(url: url ?? "", contentType: nil, body: bytes), requested: name)
+        } catch {
+            report.failures.append((name, error.message))
+            return report
+        }
+        for outcome in try store.importDocuments([document]) { report.record(outcome, path: name) }
+        return report
+    }
+
+    static func isAddress(_ source: String) -> Bool {
+        let lower = source.prefix(8).lowercased()
+        return lower.hasPrefix("http://") || lower.hasPrefix("https://")
+    }
+
+    /// The addresses in a list file: one per line, blank lines and `#` comments skipped.
+    static func addresses(in file: String) throws -> [String] {
+        guard let data = FileManager.default.contents(atPath: file), let text = String(data: data, encoding: .utf8) else {
+            throw MarginError(.io, "\(file): cannot be read as UTF-8 text")
+        }
+        return text.split(whereSeparator: \.isNewline).map { $0.trimmingWhitespace() }.filter { !$0.isEmpty && !$0.hasPrefix("#") }
     }
 }
 
@@ -45,7 +109,7 @@ struct ImportResult: Encodable {
         var title: String
     }
 
-    struct Skipped: Encodable {
+    struct Existing: Encodable {
         var path: String
         var existingId: String
     }
@@ -56,7 +120,9 @@ struct ImportResult: Encodable {
     }
 
     var imported: [Imported]
-    var skipped: [Skipped]
+    var skipped: [Existing]
+    /// Pages whose address the library holds with other text.
+    var changed: [Existing]
     var failed: [Failed]
     var exports: ExportCounts
 
@@ -69,7 +135,8 @@ struct ImportResult: Encodable {
 
     init(_ report: FileImportReport) {
         imported = report.imported.map { Imported(path: $0.path, id: $0.id, title: $0.title) }
-        skipped = report.skipped.map { Skipped(path: $0.path, existingId: $0.existingId) }
+        skipped = report.skipped.map { Existing(path: $0.path, existingId: $0.existingId) }
+        changed = report.changed.map { Existing(path: $0.path, existingId: $0.existingId) }
         failed = report.failures.map { Failed(path: $0.path, error: $0.message) }
         exports = ExportCounts(
             importedArticles: report.exports.importedArticles, skippedArticles: report.exports.skippedArticles,

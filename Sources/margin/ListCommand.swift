@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import MarginCore
 
 struct ListCommand: ParsableCommand {
@@ -20,9 +21,10 @@ struct ListCommand: ParsableCommand {
         let width = Terminal.idWidth(shortIds)
         for article in articles {
             let tags = article.tags.isEmpty ? "" : "  " + Terminal.dim(article.tags.map { "#\($0)" }.joined(separator: " "))
+            let site = (article.siteName ?? article.url.flatMap { URL(string: $0)?.host }).map { "  " + Terminal.dim($0) } ?? ""
             print(
                 Terminal.pad(shortIds[article.id]!, width) + (article.published?.description ?? "          ") + "  "
-                    + Terminal.pad(String(counts[article.id] ?? 0), 4) + Terminal.bold(article.title) + tags)
+                    + Terminal.pad(String(counts[article.id] ?? 0), 4) + Terminal.bold(article.title) + site + tags)
         }
     }
 }

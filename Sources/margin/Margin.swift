@@ -13,7 +13,7 @@ struct Margin: ParsableCommand {
             The library is --store, else $MARGIN_STORE, else $XDG_DATA_HOME/marginalia/library.sqlite.
             Exit codes: 0 success, 1 failure, 2 usage error; margin sync adds 3 to 8 (see margin sync --help).
             """,
-        version: "0.1.0",
+        version: Release.version,
         subcommands: [
             ImportCommand.self, ListCommand.self, ShowCommand.self, SearchCommand.self, AnnotateCommand.self,
             AnnotationsCommand.self, EditCommand.self, DeleteCommand.self, ExportCommand.self, LogCommand.self,

@@ -25,7 +25,9 @@ struct ShowCommand: ParsableCommand {
                 HighlightRenderer.Mark(range: $0, color: listing.annotation.color, label: labels[listing.annotation.id]!)
             }
         }
-        var facts = [article.published?.description, article.source, article.id].compactMap { $0 }
+        var facts = [
+            article.author.map { "by \($0)" }, article.siteName, article.published?.description, article.url ?? article.source, article.id,
+        ].compactMap { $0 }
         if !article.tags.isEmpty { facts.append(article.tags.map { "#\($0)" }.joined(separator: " ")) }
         print(Terminal.bold(article.title))
         print(Terminal.dim(facts.joined(separator: " · ")))

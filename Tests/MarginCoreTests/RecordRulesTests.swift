@@ -20,6 +20,9 @@ import Testing
         switch limit {
         case RecordRules.title: try RecordRules.check(.text(text(size)), .title, of: .article)
         case RecordRules.source: try RecordRules.check(.text(text(size)), .source, of: .article)
+        case RecordRules.url: try RecordRules.check(.text("https://example.org/" + text(size - 20)), .url, of: .article)
+        case RecordRules.author: try RecordRules.check(.text(text(size)), .author, of: .article)
+        case RecordRules.siteName: try RecordRules.check(.text(text(size)), .siteName, of: .article)
         case RecordRules.caption: try RecordRules.check(.list([text(size)]), .captions, of: .article)
         case RecordRules.captions:
             let whole = RecordRules.caption.maximum

@@ -61,6 +61,34 @@ import Testing
         #expect(bodies.map { $0["purpose"] as? String } == ["commenting", "tagging", "tagging"])
     }
 
+    @Test func aWebArticleIsTargetedByItsAddress() throws {
+        var web = article
+        web.url = "https://vnexpress.net/hoi-nghi-4812345.html"
+        web.language = "vi"
+        let document = W3CExport.document(annotations: [annotation], articles: [web.id: web])
+        let json = try JSONSerialization.jsonObject(with: try JSONEncoder().encode(document)) as! [String: Any]
+        let item = ((json["first"] as! [String: Any])["items"] as! [[String: Any]])[0]
+        let source = (item["target"] as! [String: Any])["source"] as! [String: Any]
+        #expect(source["id"] as? String == "https://vnexpress.net/hoi-nghi-4812345.html")
+        #expect(source["title"] as? String == "Tiêu đề")
+        #expect(source["language"] as? String == "vi")
+
+        let plain = W3CExport.document(annotations: [annotation], articles: [article.id: article])
+        let plainJSON = try JSONSerialization.jsonObject(with: try JSONEncoder().encode(plain)) as! [String: Any]
+        let plainItem = ((plainJSON["first"] as! [String: Any])["items"] as! [[String: Any]])[0]
+        #expect(((plainItem["target"] as! [String: Any])["source"] as! [String: Any])["id"] as? String == "urn:uuid:\(article.id)")
+    }
+
+    @Test func aWebArticleInMarkdownLinksToItsAddressAndNamesItsAuthor() {
+        var web = article
+        web.url = "https://vnexpress.net/hoi-nghi-4812345.html"
+        web.author = "Như Quỳnh"
+        web.siteName = "VnExpress"
+        let markdown = MarkdownExport.document(articles: [web], annotations: [web.id: [annotation]])
+        #expect(markdown.contains("## [Tiêu đề](<https://vnexpress.net/hoi-nghi-4812345.html>)"))
+        #expect(markdown.contains("by Như Quỳnh · VnExpress · Published 2025-10-23"))
+    }
+
     @Test func markdownHasOneSectionPerArticleWithQuotesAndNotes() {
         let markdown = MarkdownExport.document(articles: [article], annotations: [article.id: [annotation]])
         #expect(markdown.contains("## Tiêu đề"))

@@ -71,8 +71,10 @@ import Testing
         let rules = try #require(Self.document["x-record-rules"] as? [String: Any])
         let fields = try #require(rules["fields"] as? [String: [String]])
         let mutable = try #require(rules["mutable"] as? [String: [String]])
+        let optional = try #require(rules["optional"] as? [String: [String]])
         for entity in RecordEntity.allCases {
             #expect(Set(fields[entity.rawValue] ?? []) == Set(entity.fields.map(\.rawValue)), "\(entity)")
+            #expect(Set(optional[entity.rawValue] ?? []) == Set(entity.optionalFields.map(\.rawValue)), "\(entity)")
             #expect(Set(mutable[entity.rawValue] ?? []) == Set(entity.mutableFields.map(\.rawValue)), "\(entity)")
         }
         let limits = try #require(rules["limits"] as? [[String: Any]])

@@ -3,7 +3,7 @@ import Testing
 
 @testable import MarginServer
 
-/// The resolution rules of SPEC "Sync", rule 5, on the planner alone.
+/// The resolution rules (README, "Conflicts"), on the planner alone.
 @Suite struct PushPlannerTests {
     static let deviceA = "01900000-0000-7000-8000-00000000000a"
     static let deviceB = "01900000-0000-7000-8000-00000000000b"

@@ -161,8 +161,8 @@ import Testing
 
         let article = articles.first { $0["id"] as? String == id }!
         #expect(Set(article.keys) == [
-            "id", "title", "published", "source", "contentHash", "captions", "tags", "createdAt", "updatedAt",
-            "annotationCount",
+            "id", "title", "published", "source", "url", "author", "siteName", "language", "contentHash", "captions",
+            "tags", "createdAt", "updatedAt", "annotationCount",
         ])
         let shown = try margin.run(["show", id, "--json"]).json() as! [String: Any]
         #expect(Set(shown.keys) == ["article", "body", "annotations"])

@@ -8,7 +8,7 @@ import Testing
 
 /// Randomized: several devices edit one library offline and sync in random order through a
 /// real server; afterwards every store must equal the server's library, and nothing any
-/// device typed may be lost (SPEC "Sync", rules 4–6). Each seed is one run of
+/// device typed may be lost (merges as in the README, "Conflicts"). Each seed is one run of
 /// `roundsPerSeed` rounds on 3–5 devices; `MARGIN_FUZZ_ROUNDS` sets the total per backend.
 @Suite struct ConvergenceTests {
     static let roundsPerSeed = 60
@@ -19,7 +19,8 @@ import Testing
     }
 
     /// The same with tombstones purged a second or two after a delete: a device that has not
-    /// synced for longer is reset (SPEC "Sync", rule 7) and must keep its unpushed changes.
+    /// synced for longer is reset (README, "How sync keeps its promises", compaction) and
+    /// must keep its unpushed changes.
     @Test(arguments: ServerProcess.Backend.allCases)
     func devicesResetByCompactionConvergeAndLoseNothing(_ backend: ServerProcess.Backend) throws {
         let server = try ServerProcess.start(backend, arguments: ["--tombstone-retention", "1"])

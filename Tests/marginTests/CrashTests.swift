@@ -5,7 +5,7 @@ import MarginStore
 import MarginTestSupport
 import Testing
 
-/// `margin` and `margin-server` killed with SIGKILL at random moments (SPEC "Sync", rules 1–3):
+/// `margin` and `margin-server` killed with SIGKILL at random moments (README, "How sync keeps its promises"):
 /// stores stay intact, nothing acknowledged is lost, no half of a transaction ever shows,
 /// and the next run completes. Each test kills `kills` times (8 in CI; one per 50
 /// `MARGIN_FUZZ_ROUNDS`).

@@ -42,7 +42,7 @@ struct LibraryState: Equatable {
 
 /// Everything the users of a randomized run typed, learnt by comparing a device's library
 /// before and after each of its local edits, and the check that a final library lost none
-/// of it (SPEC "Sync": nothing a user typed is silently lost).
+/// of it (nothing a user typed is ever silently lost).
 ///
 /// Notes are made of unique words ("markers") and tags are unique, so each can be traced:
 /// a marker or tag someone added must be in the final record, in a conflict record, or

@@ -5,7 +5,7 @@ import MarginSync
 import MarginTestSupport
 import Testing
 
-/// Hostile and malformed input (SPEC "Sync", rule 10): the HTTP API fuzzed from its OpenAPI
+/// Hostile and malformed input (README, "How sync keeps its promises", bad input): the HTTP API fuzzed from its OpenAPI
 /// document by schemathesis, hand-made hostile requests, and a client facing broken stores,
 /// servers that answer wrongly, and files that are not text. Each gets a clear error, and
 /// nothing changes.
@@ -43,7 +43,7 @@ import Testing
             [
                 "--config-file", MarginProcess.repositoryRoot.appendingPathComponent("Tests/schemathesis.toml").path, "--no-color",
                 "run", MarginProcess.repositoryRoot.appendingPathComponent("Schema/openapi.json").path, "--url", server.url,
-                "-H", "Authorization: Bearer \(token)", "-H", "Margin-Protocol: 1", "-H", "Margin-Device: \(Self.device)",
+                "-H", "Authorization: Bearer \(token)", "-H", "Margin-Protocol: \(SyncProtocol.version)", "-H", "Margin-Device: \(Self.device)",
                 "--max-examples", "\(Fuzz.rounds(ci: 100))", "--seed", "\(seed)", "--workers", "2",
             ],
             environment: ["MARGIN_METRICS_TOKEN": try String(contentsOf: metricsToken, encoding: .utf8)],
@@ -63,7 +63,7 @@ import Testing
         let server = try ServerProcess.start(backend)
         let token = try server.addUser("target")
         let json = "Content-Type: application/json"
-        let standard = [json, "Authorization: Bearer \(token)", "Margin-Protocol: 1", "Margin-Device: \(Self.device)"]
+        let standard = [json, "Authorization: Bearer \(token)", "Margin-Protocol: \(SyncProtocol.version)", "Margin-Device: \(Self.device)"]
         func post(_ endpoint: String, _ body: String, headers: [String]? = nil) throws -> HTTPReply {
             try server.post(endpoint, body: Array(body.utf8), token: token, deviceId: Self.device, headers: headers ?? standard)
         }
@@ -99,9 +99,9 @@ import Testing
             ("push", #"{"changes": [{"seq": 9223372036854775807, "entity": "article", "id": "\#(article.id)", "op": "delete", "baseVersion": 0, "hlc": 0, "fields": {}}]}"#, nil, 409, "sequence_gap"),
             ("push", #"{"changes": [{"seq": 2, "entity": "article", "id": "\#(article.id)", "op": "delete", "baseVersion": -5, "hlc": 0, "fields": {}}]}"#, nil, 400, "bad_request"),
             // Another device's id with this token, and an id that is not one.
-            ("pull", #"{"cursor": 0}"#, [json, "Authorization: Bearer \(token)", "Margin-Protocol: 1", "Margin-Device: 01900000-0000-7000-8000-0000000000d2"], 403, "forbidden"),
-            ("pull", #"{"cursor": 0}"#, [json, "Authorization: Bearer \(token)", "Margin-Protocol: 1", "Margin-Device: ../../etc"], 400, "bad_request"),
-            ("pull", #"{"cursor": 0}"#, [json, "Authorization: Bearer mgn_\(String(repeating: "0", count: 64))", "Margin-Protocol: 1", "Margin-Device: \(Self.device)"], 401, "unauthorized"),
+            ("pull", #"{"cursor": 0}"#, [json, "Authorization: Bearer \(token)", "Margin-Protocol: \(SyncProtocol.version)", "Margin-Device: 01900000-0000-7000-8000-0000000000d2"], 403, "forbidden"),
+            ("pull", #"{"cursor": 0}"#, [json, "Authorization: Bearer \(token)", "Margin-Protocol: \(SyncProtocol.version)", "Margin-Device: ../../etc"], 400, "bad_request"),
+            ("pull", #"{"cursor": 0}"#, [json, "Authorization: Bearer mgn_\(String(repeating: "0", count: 64))", "Margin-Protocol: \(SyncProtocol.version)", "Margin-Device: \(Self.device)"], 401, "unauthorized"),
         ]
         for (endpoint, body, headers, status, code) in cases {
             let reply = try post(endpoint, body, headers: headers)

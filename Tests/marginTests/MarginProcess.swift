@@ -35,10 +35,14 @@ final class MarginProcess: Sendable {
         try? FileManager.default.removeItem(at: directory)
     }
 
-    /// Runs `margin --store STORE ARGUMENTS…` (no `--store` when `useStoreOption` is false).
+    /// Runs `margin --store STORE ARGUMENTS…` (no `--store` when `useStoreOption` is false),
+    /// with `input` on its standard input.
     @discardableResult
-    func run(_ arguments: [String], environment: [String: String] = [:], useStoreOption: Bool = true) throws -> Result {
-        try Self.launch(Self.executable.path, (useStoreOption ? ["--store", store] : []) + arguments, environment: environment)
+    func run(
+        _ arguments: [String], environment: [String: String] = [:], useStoreOption: Bool = true, input: [UInt8]? = nil
+    ) throws -> Result {
+        try Self.launch(
+            Self.executable.path, (useStoreOption ? ["--store", store] : []) + arguments, environment: environment, input: input)
     }
 
     /// Starts `margin --store STORE ARGUMENTS…` without waiting for it (its output is
@@ -61,7 +65,8 @@ final class MarginProcess: Sendable {
     }
 
     static func launch(
-        _ path: String, _ arguments: [String], environment: [String: String] = [:], in directory: URL? = nil
+        _ path: String, _ arguments: [String], environment: [String: String] = [:], in directory: URL? = nil,
+        input: [UInt8]? = nil
     ) throws -> Result {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: path)
@@ -69,13 +74,23 @@ final class MarginProcess: Sendable {
         if let directory { process.currentDirectoryURL = directory }
         var base = ProcessInfo.processInfo.environment
         for key in ["NO_COLOR", "MARGIN_STORE", "XDG_DATA_HOME", "MARGIN_TOKEN"] { base[key] = nil }
+        // Tests talk to servers on 127.0.0.1 directly, unless a test names a proxy.
+        for key in ["http_proxy", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"] { base[key] = nil }
         process.environment = base.merging(environment) { $1 }
         let output = Pipe()
         let errors = Pipe()
         process.standardOutput = output
         process.standardError = errors
-        process.standardInput = FileHandle.nullDevice
+        let inputPipe = input.map { _ in Pipe() }
+        process.standardInput = inputPipe ?? FileHandle.nullDevice
         try process.run()
+        if let input, let inputPipe {
+            // Written on a thread of its own: the child may not read it all before it answers.
+            Thread.detachNewThread {
+                try? inputPipe.fileHandleForWriting.write(contentsOf: input)
+                try? inputPipe.fileHandleForWriting.close()
+            }
+        }
         // Read both pipes to the end before waiting, so a large output cannot block the child.
         let errorData = ErrorCollector(errors.fileHandleForReading)
         let outputData = output.fileHandleForReading.readDataToEndOfFile()

@@ -2,8 +2,8 @@ import MarginTestSupport
 import Testing
 
 /// Randomized edits and syncs, as in `ConvergenceTests`, with every request going through a
-/// `FaultProxy` that refuses, delays, cuts and garbles a third of the connections (SPEC
-/// "Sync", rules 2 and 9). Every sync must succeed or fail with a network or server error
+/// `FaultProxy` that refuses, delays, cuts and garbles a third of the connections (a
+/// retried push applies once; a failed sync changes nothing). Every sync must succeed or fail with a network or server error
 /// in one line; once the faults stop, every store must equal the server's library with
 /// nothing lost and nothing applied twice.
 @Suite struct NetworkFaultTests {

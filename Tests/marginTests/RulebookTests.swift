@@ -108,6 +108,9 @@ import Testing
         switch limit {
         case RecordRules.title: article["title"] = text(size)
         case RecordRules.source: article["source"] = text(size)
+        case RecordRules.url: article["url"] = "https://example.org/" + text(size - 20)
+        case RecordRules.author: article["author"] = text(size)
+        case RecordRules.siteName: article["siteName"] = text(size)
         case RecordRules.caption: article["captions"] = [text(size)]
         case RecordRules.captions:
             let whole = RecordRules.caption.maximum
@@ -136,8 +139,8 @@ import Testing
         #expect(result.status == 1)
         #expect(result.stderr.split(separator: "\n").count == 1, "\(result.stderr)")
         #expect(result.stderr.contains("\(limit.maximum + 1)") && result.stderr.contains("at most \(limit.maximum)"), "\(result.stderr)")
-        #expect(result.stderr.contains(limit == RecordRules.body || limit == RecordRules.title || limit == RecordRules.source
-            || limit == RecordRules.caption || limit == RecordRules.captions ? "articles[0]" : "annotations[0]"))
+        #expect(result.stderr.contains([RecordRules.body, RecordRules.title, RecordRules.source, RecordRules.url, RecordRules.author,
+            RecordRules.siteName, RecordRules.caption, RecordRules.captions].contains(limit) ? "articles[0]" : "annotations[0]"))
         #expect((try refused.run(["log", "--json"]).json() as! [Any]).isEmpty)
         #expect((try refused.run(["list", "--json"]).json() as! [Any]).isEmpty)
     }

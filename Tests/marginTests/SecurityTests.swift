@@ -4,7 +4,7 @@ import MarginStore
 import MarginTestSupport
 import Testing
 
-/// SPEC "Sync", rule 10: every endpoint but `/healthz` needs a token, stores and token files
+/// README, "How sync keeps its promises", secrets: every endpoint but `/healthz` needs a token, stores and token files
 /// are the owner's alone, and no token or note text reaches a log or an error.
 @Suite struct SecurityTests {
     static let device = "01900000-0000-7000-8000-0000000000d1"
@@ -24,7 +24,7 @@ import Testing
         try "metrics-secret".write(to: metricsToken, atomically: true, encoding: .utf8)
         let server = try ServerProcess.start(backend, arguments: ["--metrics-token-file", metricsToken.path])
         let token = try server.addUser("guarded")
-        let protocolHeaders = ["Content-Type: application/json", "Margin-Protocol: 1", "Margin-Device: \(Self.device)"]
+        let protocolHeaders = ["Content-Type: application/json", "Margin-Protocol: \(SyncProtocol.version)", "Margin-Device: \(Self.device)"]
         let bodies = ["/v1/push": #"{"changes": []}"#, "/v1/pull": #"{"cursor": 0}"#, "/v1/bodies": #"{"hashes": []}"#]
         let operations = try Self.operations()
         #expect(operations.count == 6)

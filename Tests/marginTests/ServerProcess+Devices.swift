@@ -1,4 +1,5 @@
 import Foundation
+import MarginCore
 import MarginSync
 import MarginTestSupport
 import Testing
@@ -50,7 +51,7 @@ extension ServerProcess {
     ) throws -> HTTPReply {
         let transport = try CurlTransport(insecure: false)
         let standard = [
-            "Content-Type: application/json", "Authorization: Bearer \(token)", "Margin-Protocol: 1", "Margin-Device: \(deviceId)",
+            "Content-Type: application/json", "Authorization: Bearer \(token)", "Margin-Protocol: \(SyncProtocol.version)", "Margin-Device: \(deviceId)",
         ]
         return try transport.post(url: url + "/v1/" + endpoint, headers: headers ?? standard, body: body, timeout: .seconds(10))
     }

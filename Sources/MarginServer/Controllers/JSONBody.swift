@@ -46,7 +46,8 @@ enum JSONBody {
             bytes = Gzip.compress(bytes, level: 1)
             headers[.contentEncoding] = "gzip"
         }
-        // One buffer, written at once (see DESIGN-NOTES on Nagle and delayed ACKs).
+        // One buffer, written at once: a reply split over two writes can wait out the
+        // client's delayed ACK (Nagle's algorithm) before its second part leaves.
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 }

@@ -41,7 +41,7 @@ public final class SQLiteSyncRepository: SyncRepository {
     /// that the file alone is the whole store (what a backup of a stopped server copies).
     func close(logger: Logger) {
         do {
-            try pool.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
+            _ = try pool.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
             try pool.close()
         } catch {
             logger.error("the server store did not close cleanly", metadata: ["error": "\(error)"])
