@@ -35,6 +35,7 @@ let package = Package(
                 .embedInCode("client-002-sync.sql"),
                 .embedInCode("client-003-rejected.sql"),
                 .embedInCode("client-004-web.sql"),
+                .embedInCode("client-005-anchors.sql"),
                 .embedInCode("server-001-sync.sql"),
                 .embedInCode("server-002-commits.sql"),
                 .embedInCode("postgres-001-sync.sql"),
@@ -135,7 +136,7 @@ let package = Package(
             ],
             path: "Tests/MarginTestSupport"
         ),
-        .testTarget(name: "MarginCoreTests", dependencies: ["MarginCore"]),
+        .testTarget(name: "MarginCoreTests", dependencies: ["MarginCore", "MarginTestSupport"]),
         .testTarget(name: "MarginExtractTests", dependencies: ["MarginExtract", "MarginCore", "MarginTestSupport"]),
         .testTarget(
             name: "MarginStoreTests",

@@ -19,6 +19,7 @@ public enum EmbeddedSchema {
         Migration("client-002-sync", PackageResources.client_002_sync_sql),
         Migration("client-003-rejected", PackageResources.client_003_rejected_sql),
         Migration("client-004-web", PackageResources.client_004_web_sql),
+        Migration("client-005-anchors", PackageResources.client_005_anchors_sql),
     ]
 
     /// The SQLite sync server's migrations (`server-*.sql`), oldest first.

@@ -6,11 +6,11 @@ import MarginSQLite
 public struct AnnotationListing: Sendable, Hashable {
     public var annotation: Annotation
     public var articleTitle: String
-    /// The range it is shown at in the current body; `nil` for an orphan.
-    public var anchor: Range<Int>?
+    /// Where it stands in the current body, and the range it is shown at (none for an orphan).
+    public var anchor: Anchor
 
-    /// A listing entry; `anchor` is `nil` for an orphan.
-    public init(annotation: Annotation, articleTitle: String, anchor: Range<Int>?) {
+    /// A listing entry.
+    public init(annotation: Annotation, articleTitle: String, anchor: Anchor) {
         self.annotation = annotation
         self.articleTitle = articleTitle
         self.anchor = anchor
@@ -22,7 +22,7 @@ public struct AnnotationListing: Sendable, Hashable {
 extension Annotation {
     static let selection = """
         SELECT n.id, n.article_id, n.start, n."end", n.exact, n.prefix, n.suffix, n.note, n.color, \
-        n.created_at, n.updated_at, n.anchor_start, n.anchor_end, a.title AS article_title, \
+        n.created_at, n.updated_at, n.anchor_start, n.anchor_end, n.anchor_state, a.title AS article_title, \
         (SELECT group_concat(tag, char(31)) FROM annotation_tags WHERE annotation_id = n.id) AS tags \
         FROM annotations n JOIN articles a ON a.id = n.article_id
         """
@@ -60,9 +60,13 @@ extension Annotation {
         ).map { row in
             let start: Int? = row["anchor_start"]
             let end: Int? = row["anchor_end"]
+            let stateName: String = row["anchor_state"]
+            guard let state = AnchorState(rawValue: stateName) else {
+                throw MarginError(.corruptStore, "an annotation has the unknown anchor state '\(stateName)'")
+            }
             return AnnotationListing(
                 annotation: try Annotation(row: row), articleTitle: row["article_title"],
-                anchor: start.flatMap { start in end.map { start..<$0 } })
+                anchor: Anchor(state: state, range: start.flatMap { start in end.map { start..<$0 } }))
         }
     }
 
@@ -70,19 +74,20 @@ extension Annotation {
         try Int64.fetchOne(db, sql: "SELECT version FROM annotations WHERE id = ?", arguments: [id]) ?? 0
     }
 
-    /// Inserts the annotation, shown at `anchor` (`nil`: an orphan), at server `version`
-    /// (0: never synchronized).
-    func insert(_ db: Database, anchor: Range<Int>?, version: Int64 = 0) throws {
+    /// Inserts the annotation, anchored as `anchor` says, at server `version` (0: never
+    /// synchronized).
+    func insert(_ db: Database, anchor: Anchor, version: Int64 = 0) throws {
         try db.cachedStatement(
             sql: """
                 INSERT INTO annotations (id, article_id, start, "end", exact, prefix, suffix, note, color, \
-                created_at, updated_at, anchor_start, anchor_end, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                created_at, updated_at, anchor_start, anchor_end, anchor_state, version) \
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """
         ).execute(bound: [
             .text(id), .text(articleId), .integer(Int64(selectors.start)), .integer(Int64(selectors.end)), .text(selectors.exact),
             .text(selectors.prefix), .text(selectors.suffix), .text(note), .text(color.rawValue), .integer(createdAt.milliseconds),
-            .integer(updatedAt.milliseconds), BoundValue(anchor.map { Int64($0.lowerBound) }),
-            BoundValue(anchor.map { Int64($0.upperBound) }), .integer(version),
+            .integer(updatedAt.milliseconds), BoundValue(anchor.range.map { Int64($0.lowerBound) }),
+            BoundValue(anchor.range.map { Int64($0.upperBound) }), .text(anchor.state.rawValue), .integer(version),
         ])
         let localId = db.lastInsertedRowID
         try db.cachedStatement(sql: "UPDATE library_counts SET annotations = annotations + 1 WHERE id = 1").execute(bound: [])

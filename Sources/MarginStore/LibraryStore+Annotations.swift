@@ -56,7 +56,7 @@ extension LibraryStore {
             let annotation = Annotation(
                 id: Identifier.make(at: time), articleId: articleId, selectors: text.selectors(for: range),
                 note: note, tags: tags, color: color, createdAt: time, updatedAt: time)
-            try annotation.insert(db, anchor: range)
+            try annotation.insert(db, anchor: Anchor(state: .anchored, range: range))
             try recorder.record(db, .annotation, id: annotation.id, .create, old: nil, new: annotation.fieldValues, baseVersion: 0)
             return annotation
         }

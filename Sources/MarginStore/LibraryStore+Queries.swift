@@ -58,9 +58,9 @@ extension LibraryStore {
         }
     }
 
-    /// Annotations, filtered by article, tag and orphan state.
+    /// Annotations, filtered by article, tag and anchor state (any of `states`; all when empty).
     public func annotations(
-        articleId: String? = nil, tag: String? = nil, orphansOnly: Bool = false
+        articleId: String? = nil, tag: String? = nil, states: Set<AnchorState> = []
     ) throws(MarginError) -> [AnnotationListing] {
         let tag = try tag.map { tag throws(MarginError) in try Tags.normalize(tag) }
         var conditions: [String] = []
@@ -73,7 +73,10 @@ extension LibraryStore {
             conditions.append("n.id IN (SELECT annotation_id FROM annotation_tags WHERE tag = ?)")
             arguments += [tag]
         }
-        if orphansOnly { conditions.append("n.anchor_start IS NULL") }
+        if !states.isEmpty {
+            conditions.append("n.anchor_state IN (\(states.map { _ in "?" }.joined(separator: ", ")))")
+            arguments += StatementArguments(states.map(\.rawValue).sorted())
+        }
         let condition = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
         return try read { db in try Annotation.fetchListings(db, where: condition, arguments: arguments) }
     }

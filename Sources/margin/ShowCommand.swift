@@ -21,7 +21,7 @@ struct ShowCommand: ParsableCommand {
         let article = detail.article
         let labels = Dictionary(uniqueKeysWithValues: detail.annotations.enumerated().map { ($1.annotation.id, String($0 + 1)) })
         let marks = detail.annotations.compactMap { listing in
-            listing.anchor.map {
+            listing.anchor.range.map {
                 HighlightRenderer.Mark(range: $0, color: listing.annotation.color, label: labels[listing.annotation.id]!)
             }
         }
@@ -41,8 +41,9 @@ struct ShowCommand: ParsableCommand {
         print("\n" + Terminal.bold("Notes"))
         for listing in detail.annotations {
             let annotation = listing.annotation
-            let state = listing.anchor == nil ? "  (orphan: its passage is no longer in the text)" : ""
-            print("[\(labels[annotation.id]!)] \(annotation.id)  \(annotation.color.rawValue)\(state)")
+            let state = listing.anchor.state
+            print("[\(labels[annotation.id]!)] \(annotation.id)  \(annotation.color.rawValue)"
+                + (state == .anchored ? "" : "  (\(state.explanation))"))
             print("    “\(annotation.selectors.exact.excerpt(100))”")
             if !annotation.note.isEmpty {
                 for line in annotation.note.split(separator: "\n", omittingEmptySubsequences: false) { print("    \(line)") }
@@ -65,8 +66,8 @@ struct ArticleDetailItem: Encodable {
     }
 }
 
-/// An annotation in JSON listings: its fields, its article's title and where it is shown
-/// now (`anchor` is null and `orphan` true when its passage is gone).
+/// An annotation in JSON listings: its fields, its article's title, its anchor state and where
+/// it is shown now (`anchor` is null and `orphan` true for an orphan).
 typealias AnnotationItem = Merged<Annotation, AnnotationPlacement>
 
 extension AnnotationItem {
@@ -77,19 +78,42 @@ extension AnnotationItem {
 
 struct AnnotationPlacement: Encodable {
     var articleTitle: String
-    var anchor: Range<Int>?
+    var anchor: MarginCore.Anchor
 
-    private struct Anchor: Encodable {
+    private struct Position: Encodable {
         var start: Int
         var end: Int
     }
 
-    private enum CodingKeys: String, CodingKey { case articleTitle, anchor, orphan }
+    private enum CodingKeys: String, CodingKey { case articleTitle, anchor, state, orphan }
 
     func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(articleTitle, forKey: .articleTitle)
-        try container.encode(anchor.map { Anchor(start: $0.lowerBound, end: $0.upperBound) }, forKey: .anchor)
-        try container.encode(anchor == nil, forKey: .orphan)
+        try container.encode(anchor.range.map { Position(start: $0.lowerBound, end: $0.upperBound) }, forKey: .anchor)
+        try container.encode(anchor.state, forKey: .state)
+        try container.encode(anchor.state == .orphaned, forKey: .orphan)
+    }
+}
+
+extension AnchorState {
+    /// A word or two for listings.
+    var label: String {
+        switch self {
+        case .anchored: "anchored"
+        case .moved: "moved"
+        case .changed: "text changed"
+        case .orphaned: "orphan"
+        }
+    }
+
+    /// What it means, for `show`.
+    var explanation: String {
+        switch self {
+        case .anchored: "anchored"
+        case .moved: "moved: its passage is elsewhere in the text now"
+        case .changed: "text changed: its passage was edited; the quote below is the one highlighted"
+        case .orphaned: "orphan: its passage is no longer in the text, or no longer in one place"
+        }
     }
 }

@@ -99,7 +99,7 @@ import Testing
 
         let listings = try other.annotations(articleId: ownCopy.id)
         #expect(listings.map(\.annotation.id) == [annotation.id])
-        #expect(listings[0].anchor == annotation.selectors.start..<annotation.selectors.end)
+        #expect(listings[0].anchor == Anchor(state: .anchored, range: annotation.selectors.start..<annotation.selectors.end))
     }
 
     @Test func brokenExportChangesNothing() throws {
@@ -146,9 +146,9 @@ import Testing
 
         _ = try fixture.store.importFiles([file])
 
-        let orphans = try fixture.store.annotations(orphansOnly: true)
+        let orphans = try fixture.store.annotations(states: [.orphaned])
         #expect(orphans.count == 1)
-        #expect(orphans[0].anchor == nil)
+        #expect(orphans[0].anchor == .orphan)
         #expect(try fixture.store.statistics().orphans == 1)
     }
 }

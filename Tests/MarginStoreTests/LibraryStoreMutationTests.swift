@@ -21,7 +21,7 @@ import Testing
         #expect(annotation.tags == ["Nga", "nga"])
         let listing = try fixture.store.annotations(articleId: article.id)
         #expect(listing.map(\.annotation) == [annotation])
-        #expect(listing[0].anchor == range)
+        #expect(listing[0].anchor == Anchor(state: .anchored, range: range))
     }
 
     @Test func aRepeatedQuoteIsRefusedWithItsCountUnlessAnOccurrenceIsChosen() throws {

@@ -169,10 +169,11 @@ import Testing
         let listed = try margin.run(["annotations", id, "--json"]).json() as! [[String: Any]]
         #expect(Set(listed[0].keys) == [
             "id", "articleId", "position", "quote", "note", "tags", "color", "createdAt", "updatedAt", "articleTitle",
-            "anchor", "orphan",
+            "anchor", "state", "orphan",
         ])
         #expect(listed[0]["position"] as? [String: Int] == ["start": 0, "end": 3])
         #expect(listed[0]["anchor"] as? [String: Int] == ["start": 0, "end": 3])
+        #expect(listed[0]["state"] as? String == "anchored")
         let found = try margin.run(["search", "ghi", "chu", "--json"]).json() as! [[String: Any]]
         #expect(found.contains { $0["id"] as? String == annotationId && $0["kind"] as? String == "annotation" })
         #expect(Set(found[0].keys) == ["kind", "id", "articleId", "articleTitle", "snippet", "rank"])
@@ -230,9 +231,49 @@ import Testing
         #expect(orphans.count == 1)
         #expect(orphans.first?["orphan"] as? Bool == true)
         #expect(orphans.first?["anchor"] is NSNull)
-        #expect(shown.contains("[1] 019a1005-f6cb-7000-8000-0000000000aa  pink  (orphan: its passage is no longer in the text)"))
+        #expect(orphans.first?["state"] as? String == "orphaned")
+        #expect(shown.contains("[1] 019a1005-f6cb-7000-8000-0000000000aa  pink  (orphan: its passage is no longer in the text, or no longer in one place)"))
         #expect(!shown.contains("[["))
         #expect(try margin.run(["status", "--json"]).json() as? [String: Any] != nil)
+    }
+
+    /// Annotations whose selectors no longer fit their text where they stand are listed by
+    /// `--changed` with their state, and `show` says what happened to each.
+    @Test func movedAndChangedAnnotationsAreListedAndMarked() throws {
+        let margin = try MarginProcess()
+        let id = try article(try importedSeeds(margin), published: "2025-10-20")
+        let body = try #require((try margin.run(["show", id, "--json"]).json() as! [String: Any])["body"] as? String)
+        let scalars = Array(body.unicodeScalars)
+        func text(_ range: Range<Int>) -> String { String(String.UnicodeScalarView(scalars[range])) }
+        // Moved: the right quote and context, at a stale position. Changed: one word of the
+        // quote differs, its context is the text's.
+        let quote = 200..<260
+        var edited = Array(text(quote).unicodeScalars)
+        edited[edited.count / 2] = "X"
+        var export = try margin.run(["export"]).json() as! [String: Any]
+        export["annotations"] = [
+            ["id": "019a1005-f6cb-7000-8000-0000000000a1", "articleId": id, "position": ["start": 0, "end": 60],
+             "quote": ["exact": text(quote), "prefix": text(168..<200), "suffix": text(260..<292)]],
+            ["id": "019a1005-f6cb-7000-8000-0000000000a2", "articleId": id, "position": ["start": 200, "end": 260],
+             "quote": ["exact": String(String.UnicodeScalarView(edited)), "prefix": text(168..<200), "suffix": text(260..<292)]],
+        ].map { fields in
+            fields.merging(["note": "", "tags": [String](), "color": "yellow", "createdAt": "2025-10-20T08:00:00.000Z",
+                            "updatedAt": "2025-10-20T08:00:00.000Z"]) { old, _ in old }
+        }
+        let file = margin.directory.appendingPathComponent("stale.json")
+        try JSONSerialization.data(withJSONObject: export).write(to: file)
+
+        #expect(try margin.run(["import", file.path]).status == 0)
+        let changed = try margin.run(["annotations", "--changed", "--json"]).json() as! [[String: Any]]
+        let shown = try margin.run(["show", id]).stdout
+
+        #expect(changed.map { $0["state"] as? String } == ["moved", "changed"])
+        #expect(changed.map { $0["anchor"] as? [String: Int] } == [["start": 200, "end": 260], ["start": 200, "end": 260]])
+        #expect(shown.contains("019a1005-f6cb-7000-8000-0000000000a1  yellow  (moved: its passage is elsewhere in the text now)"))
+        #expect(shown.contains("019a1005-f6cb-7000-8000-0000000000a2  yellow  (text changed: its passage was edited;"))
+        #expect(try margin.run(["annotations", "--orphans", "--json"]).json() as? [Any] != nil)
+        let listed = try margin.run(["annotations", id]).stdout
+        #expect(listed.contains("(moved)") && listed.contains("(text changed)"))
     }
 
     @Test func importShowsProgressOnlyOnATerminal() throws {

@@ -8,21 +8,21 @@ import Foundation
 /// MARGIN_FUZZ_ROUNDS=5000 swift test --filter ConvergenceTests
 /// MARGIN_FUZZ_SEED=1234567 swift test --filter ConvergenceTests
 /// ```
-enum Fuzz {
+public enum Fuzz {
     /// `MARGIN_FUZZ_ROUNDS`, else `ciRounds`.
-    static func rounds(ci ciRounds: Int) -> Int {
+    public static func rounds(ci ciRounds: Int) -> Int {
         ProcessInfo.processInfo.environment["MARGIN_FUZZ_ROUNDS"].flatMap(Int.init).map { max($0, 1) } ?? ciRounds
     }
 
     /// The seeds of `count` runs: `MARGIN_FUZZ_SEED` alone when it is set, else fresh ones.
-    static func seeds(count: Int) -> [UInt64] {
+    public static func seeds(count: Int) -> [UInt64] {
         if let replay = ProcessInfo.processInfo.environment["MARGIN_FUZZ_SEED"].flatMap(UInt64.init) { return [replay] }
         var system = SystemRandomNumberGenerator()
         return (0..<max(count, 1)).map { _ in system.next() % 1_000_000_000 }
     }
 
     /// How to run `seed` again, for a failure message.
-    static func replay(_ seed: UInt64, suite: String) -> String {
+    public static func replay(_ seed: UInt64, suite: String) -> String {
         "seed \(seed); replay with MARGIN_FUZZ_SEED=\(seed) swift test --filter \(suite)"
     }
 }
