@@ -47,6 +47,26 @@ public enum Identifier {
         return format(bytes)
     }
 
+    /// The id of a record brought in from elsewhere under `key`: a UUIDv7 with the time
+    /// `time` and the rest from the SHA-256 of `key`, so that importing the same thing again,
+    /// on any machine, names the same record.
+    public static func derived(from key: String, at time: Timestamp) -> String {
+        let digest = Array(ContentHash.of(key).utf8)
+        func byte(_ index: Int) -> UInt8 {
+            func value(_ digit: UInt8) -> UInt8 { digit <= UInt8(ascii: "9") ? digit - UInt8(ascii: "0") : digit - UInt8(ascii: "a") + 10 }
+            return value(digest[2 * index]) << 4 | value(digest[2 * index + 1])
+        }
+        var bytes = [UInt8](repeating: 0, count: 16)
+        let milliseconds = max(0, time.milliseconds)
+        for index in 0..<6 {
+            bytes[index] = UInt8(truncatingIfNeeded: milliseconds >> (8 * (5 - index)))
+        }
+        for index in 6..<16 { bytes[index] = byte(index) }
+        bytes[6] = 0x70 | (bytes[6] & 0x0F)
+        bytes[8] = 0x80 | (bytes[8] & 0x3F)
+        return format(bytes)
+    }
+
     /// Whether `text` is a canonical lowercase UUID (any version).
     public static func isValid(_ text: String) -> Bool {
         let utf8 = Array(text.utf8)

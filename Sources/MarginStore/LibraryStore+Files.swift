@@ -15,6 +15,8 @@ public struct FileImportReport: Sendable {
     public var failures: [(path: String, message: String)] = []
     /// Totals over the margin exports among the files.
     public var exports = ExportImportReport()
+    /// Totals over the files of highlights from other tools.
+    public var highlights = HighlightImportReport()
 
     public init() {}
 
@@ -25,6 +27,7 @@ public struct FileImportReport: Sendable {
         changed += other.changed
         failures += other.failures
         exports.add(other.exports)
+        highlights.add(other.highlights)
     }
 
     /// Counts what importing the article read from `path` (a file or an address) did.
@@ -46,8 +49,9 @@ extension LibraryStore {
 
     /// Imports files and folders (recursively, skipping hidden entries): seed files, plain
     /// `.txt`/`.md` text, saved web pages (`.html`, `.htm`, `.xhtml`: their article, as
-    /// `WebPage` reads it) and margin JSON exports. A file that fails is reported and the
-    /// rest still import.
+    /// `WebPage` reads it), margin JSON exports, and highlights from other tools
+    /// (`ForeignHighlights`: Hypothesis and W3C JSON, Readwise CSV), added after the articles.
+    /// A file that fails is reported and the rest still import.
     ///
     /// - Parameter progress: called after each batch with (files done, files in all).
     public func importFiles(
@@ -67,6 +71,7 @@ extension LibraryStore {
             Array(files[$0..<min($0 + Self.importBatchSize, files.count)])
         }
         var done = 0
+        var highlightFiles: [(path: String, highlights: ForeignHighlights)] = []
         var next = batches.first.map(Self.parseInBackground)
         for group in stride(from: 0, to: batches.count, by: Self.batchesPerTransaction) {
             var exports: [(path: String, export: LibraryExport)] = []
@@ -82,6 +87,7 @@ extension LibraryStore {
                         switch result {
                         case .success(.document(let document)): documents.append((path, document))
                         case .success(.export(let export)): exports.append((path, export))
+                        case .success(.highlights(let highlights)): highlightFiles.append((path, highlights))
                         case .failure(let error): failures.append((path, error.message))
                         }
                     }
@@ -102,12 +108,22 @@ extension LibraryStore {
                 }
             }
         }
+        // After every article, so that highlights find those imported with them.
+        for (path, file) in highlightFiles {
+            do {
+                report.highlights.add(try importHighlights(file.byDocument))
+                report.highlights.unquoted += file.unquoted
+            } catch {
+                report.failures.append((path, "\(path): \(error.message)"))
+            }
+        }
         return report
     }
 
     private enum ParsedFile: Sendable {
         case document(SourcedDocument)
         case export(LibraryExport)
+        case highlights(ForeignHighlights)
     }
 
     /// Starts reading and parsing `paths` on every core; `wait()` gives the results in
@@ -130,6 +146,7 @@ extension LibraryStore {
         let bytes = [UInt8](data)
         let name = (path as NSString).lastPathComponent
         do throws(MarginError) {
+            if let highlights = try ForeignHighlights.read(bytes, fileName: path) { return .success(.highlights(highlights)) }
             if name.lowercased().hasSuffix(".json") || LibraryExport.isJSONObject(bytes) {
                 return .success(.export(try LibraryExport.decode(bytes, fileName: path)))
             }

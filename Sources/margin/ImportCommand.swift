@@ -8,11 +8,13 @@ import MarginSync
 struct ImportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "import",
-        abstract: "Import web pages by address, saved pages, article files, folders (recursively) and margin JSON exports.",
+        abstract: "Import web pages by address, saved pages, article files, folders (recursively), margin JSON exports and highlights from other tools.",
         discussion: """
             A web page's article is its readable text, without the site around it. Articles whose text is already \
             in the library are skipped; a page whose address is in the library with other text is reported as \
-            changed and left as it is. Exits 1 if anything failed to import.
+            changed and left as it is. Highlights exported by Hypothesis (JSON), any Web Annotation producer (W3C \
+            JSON-LD) or Readwise (CSV) are added to their articles, found by address (fetched when missing) or, for \
+            Readwise, by title. Exits 1 if anything failed to import.
             """)
 
     @OptionGroup var library: LibraryOptions
@@ -47,6 +49,7 @@ struct ImportCommand: ParsableCommand {
             }
             report.merge(web)
         }
+        try placeUnmatchedHighlights(&report, into: store)
         for failure in report.failures { Terminal.printError(failure.message) }
         if json {
             try Terminal.printJSON(ImportResult(report))
@@ -55,6 +58,13 @@ struct ImportCommand: ParsableCommand {
             if !report.changed.isEmpty { summary += ", changed \(report.changed.count) (changed since import; left as it is)" }
             if !report.failures.isEmpty { summary += ", failed \(report.failures.count)" }
             print(summary)
+            let highlights = report.highlights
+            if !highlights.isEmpty {
+                var line = "highlights from other tools: \(highlights.anchored) anchored, \(highlights.changed) changed, "
+                    + "\(highlights.orphaned) orphaned, \(highlights.skipped) already present"
+                if highlights.unquoted > 0 { line += "; \(highlights.unquoted) without a quote (page notes, replies) not imported" }
+                print(line)
+            }
             let exports = report.exports
             if exports.importedAnnotations + exports.skippedAnnotations + exports.importedArticles + exports.skippedArticles > 0 {
                 print("from exports: \(exports.importedArticles) articles and \(exports.importedAnnotations) annotations imported, "
@@ -62,6 +72,43 @@ struct ImportCommand: ParsableCommand {
             }
         }
         if !report.failures.isEmpty { throw ExitCode(1) }
+    }
+
+    /// Fetches the pages of highlights whose article is not in the library (by address),
+    /// adds the highlights to them, and reports those still without an article, one line
+    /// per document.
+    private func placeUnmatchedHighlights(_ report: inout FileImportReport, into store: LibraryStore) throws {
+        let unmatched = report.highlights.unmatched
+        guard !unmatched.isEmpty else { return }
+        report.highlights.unmatched = [:]
+        let addresses = unmatched.keys.compactMap { document -> String? in
+            if case .url(let url) = document, Self.isAddress(url) { return url }
+            return nil
+        }.sorted()
+        var fetchFailures: [String: String] = [:]
+        if !addresses.isEmpty {
+            let web = try WebImporter(insecure: insecure, timeout: .seconds(timeout)).importPages(addresses, into: store) { done, total in
+                Terminal.progress("fetching", done: done, total: total)
+            }
+            for failure in web.failures { fetchFailures[failure.path] = failure.message }
+            report.imported += web.imported
+            report.skipped += web.skipped
+            report.changed += web.changed
+        }
+        report.highlights.add(try store.importHighlights(unmatched))
+        for (document, highlights) in report.highlights.unmatched.sorted(by: { "\($0.key)" < "\($1.key)" }) {
+            let count = "\(highlights.count) highlight\(highlights.count == 1 ? "" : "s")"
+            switch document {
+            case .url(let url):
+                let why = fetchFailures[url].map { "; fetching it failed: \($0.dropFirst(url.count + 2))" }
+                    ?? (Self.isAddress(url) ? "" : " (not a web address to fetch)")
+                report.failures.append((url, "\(count) of \(url): no article with this address in the library\(why)"))
+            case .title(let title) where title.isEmpty:
+                report.failures.append(("", "\(count) without an address or a title: no article to put them on"))
+            case .title(let title):
+                report.failures.append((title, "\(count) of “\(title)”: no single article with this title in the library"))
+            }
+        }
     }
 
     /// One HTML page from standard input, at `--url` when given.
@@ -125,6 +172,15 @@ struct ImportResult: Encodable {
     var changed: [Existing]
     var failed: [Failed]
     var exports: ExportCounts
+    var highlights: HighlightCounts
+
+    struct HighlightCounts: Encodable {
+        var anchored: Int
+        var changed: Int
+        var orphaned: Int
+        var skipped: Int
+        var unquoted: Int
+    }
 
     struct ExportCounts: Encodable {
         var importedArticles: Int
@@ -141,5 +197,8 @@ struct ImportResult: Encodable {
         exports = ExportCounts(
             importedArticles: report.exports.importedArticles, skippedArticles: report.exports.skippedArticles,
             importedAnnotations: report.exports.importedAnnotations, skippedAnnotations: report.exports.skippedAnnotations)
+        highlights = HighlightCounts(
+            anchored: report.highlights.anchored, changed: report.highlights.changed, orphaned: report.highlights.orphaned,
+            skipped: report.highlights.skipped, unquoted: report.highlights.unquoted)
     }
 }

@@ -120,3 +120,15 @@ private final class ErrorCollector: @unchecked Sendable {
         return data
     }
 }
+
+extension MarginProcess {
+    /// `run`, waited for away from the test's own thread pool, so that a server running in
+    /// the test process (such as `WebServer`) keeps answering while the test waits.
+    func runDetached(_ arguments: [String], environment: [String: String] = [:], input: [UInt8]? = nil) async throws -> Result {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread {
+                continuation.resume(with: Swift.Result { try self.run(arguments, environment: environment, input: input) })
+            }
+        }
+    }
+}

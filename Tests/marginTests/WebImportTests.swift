@@ -24,16 +24,10 @@ import Testing
         "The librarian said the building would stay open late on Thursdays, when the evening classes and the chess club meet.",
     ]
 
-    /// `margin ARGUMENTS…`, waited for away from the test's own thread pool, so that the
-    /// in-process web server keeps answering while the test waits.
     private func margin(_ margin: MarginProcess, _ arguments: [String], environment: [String: String] = [:], input: [UInt8]? = nil)
         async throws -> MarginProcess.Result
     {
-        try await withCheckedThrowingContinuation { continuation in
-            Thread.detachNewThread {
-                continuation.resume(with: Result { try margin.run(arguments, environment: environment, input: input) })
-            }
-        }
+        try await margin.runDetached(arguments, environment: environment, input: input)
     }
 
     private func articles(_ margin: MarginProcess) async throws -> [[String: Any]] {
