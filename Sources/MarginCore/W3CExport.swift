@@ -1,17 +1,22 @@
 /// Annotations as a W3C Web Annotation Data Model `AnnotationCollection` (JSON-LD), with
 /// `TextQuoteSelector` and `TextPositionSelector` counted in code points of the NFC body.
 public enum W3CExport {
-    /// The JSON-LD document for `annotations`; `articles` gives each target's title, and its
+    /// The JSON-LD document for `annotations`, a collection identified by `urn:uuid:id` with
+    /// one page (`…#page-1`, part of it); `articles` gives each target's title, and its
     /// address when the article came from the web (the target's `source` is then that
     /// address; otherwise the article's `urn:uuid:`).
-    public static func document(annotations: [Annotation], articles: [String: Article]) -> JSONValue {
-        .object([
+    public static func document(annotations: [Annotation], articles: [String: Article], id: String) -> JSONValue {
+        let collection = "urn:uuid:\(id)"
+        return .object([
             "@context": .string("http://www.w3.org/ns/anno.jsonld"),
+            "id": .string(collection),
             "type": .string("AnnotationCollection"),
             "label": .string("Marginalia annotations"),
             "total": .number(Double(annotations.count)),
             "first": .object([
+                "id": .string(collection + "#page-1"),
                 "type": .string("AnnotationPage"),
+                "partOf": .string(collection),
                 "startIndex": .number(0),
                 "items": .array(annotations.map { item($0, article: articles[$0.articleId]) }),
             ]),

@@ -23,7 +23,8 @@ struct ExportCommand: ParsableCommand {
             data = try export.encoded()
         case .w3c:
             let articles = Dictionary(uniqueKeysWithValues: export.articles.map { ($0.article.id, $0.article) })
-            data = try JSONEncoder.marginOutput.encode(W3CExport.document(annotations: export.annotations, articles: articles))
+            let document = W3CExport.document(annotations: export.annotations, articles: articles, id: Identifier.make())
+            data = try JSONEncoder.marginOutput.encode(document)
         case .markdown:
             let grouped = Dictionary(grouping: export.annotations, by: \.articleId)
             data = Data(MarkdownExport.document(articles: export.articles.map(\.article), annotations: grouped).utf8)

@@ -28,6 +28,7 @@ import Testing
 }
 
 @Suite struct ExportFormatTests {
+    static let collectionId = "019a1005-f6cb-7000-8000-00000000c011"
     let article = Article(
         id: "019a1005-f6cb-7000-8000-000000000001", title: "Tiêu đề", published: CalendarDate("2025-10-23"),
         source: "000.txt", contentHash: String(repeating: "a", count: 64), captions: [], tags: ["nga"],
@@ -42,10 +43,16 @@ import Testing
     }
 
     @Test func w3cDocumentHasBothSelectorsInCodePoints() throws {
-        let document = W3CExport.document(annotations: [annotation], articles: [article.id: article])
+        let document = W3CExport.document(annotations: [annotation], articles: [article.id: article], id: Self.collectionId)
         let json = try JSONSerialization.jsonObject(with: try JSONEncoder().encode(document)) as! [String: Any]
         #expect(json["@context"] as? String == "http://www.w3.org/ns/anno.jsonld")
         #expect(json["type"] as? String == "AnnotationCollection")
+        // Every collection and page has an IRI (Web Annotation Data Model, 5.1 and 5.2).
+        #expect(json["id"] as? String == "urn:uuid:\(Self.collectionId)")
+        let page = try #require(json["first"] as? [String: Any])
+        #expect(page["id"] as? String == "urn:uuid:\(Self.collectionId)#page-1")
+        #expect(page["type"] as? String == "AnnotationPage")
+        #expect(page["partOf"] as? String == "urn:uuid:\(Self.collectionId)")
         let items = (json["first"] as! [String: Any])["items"] as! [[String: Any]]
         let item = items[0]
         #expect(item["type"] as? String == "Annotation")
@@ -65,7 +72,7 @@ import Testing
         var web = article
         web.url = "https://vnexpress.net/hoi-nghi-4812345.html"
         web.language = "vi"
-        let document = W3CExport.document(annotations: [annotation], articles: [web.id: web])
+        let document = W3CExport.document(annotations: [annotation], articles: [web.id: web], id: Self.collectionId)
         let json = try JSONSerialization.jsonObject(with: try JSONEncoder().encode(document)) as! [String: Any]
         let item = ((json["first"] as! [String: Any])["items"] as! [[String: Any]])[0]
         let source = (item["target"] as! [String: Any])["source"] as! [String: Any]
@@ -73,7 +80,7 @@ import Testing
         #expect(source["title"] as? String == "Tiêu đề")
         #expect(source["language"] as? String == "vi")
 
-        let plain = W3CExport.document(annotations: [annotation], articles: [article.id: article])
+        let plain = W3CExport.document(annotations: [annotation], articles: [article.id: article], id: Self.collectionId)
         let plainJSON = try JSONSerialization.jsonObject(with: try JSONEncoder().encode(plain)) as! [String: Any]
         let plainItem = ((plainJSON["first"] as! [String: Any])["items"] as! [[String: Any]])[0]
         #expect(((plainItem["target"] as! [String: Any])["source"] as! [String: Any])["id"] as? String == "urn:uuid:\(article.id)")
