@@ -276,6 +276,18 @@ import Testing
         #expect(listed.contains("(moved)") && listed.contains("(text changed)"))
     }
 
+    @Test func completionScriptsNameEveryCommand() throws {
+        let margin = try MarginProcess()
+        for shell in ["bash", "zsh", "fish"] {
+            let result = try margin.run(["--generate-completion-script", shell], useStoreOption: false)
+            #expect(result.status == 0, "\(shell)")
+            for command in ["import", "list", "show", "search", "annotate", "annotations", "edit", "delete", "export", "log",
+                            "discard", "status", "remote", "sync", "conflicts"] {
+                #expect(result.stdout.contains(command), "\(shell): \(command)")
+            }
+        }
+    }
+
     @Test func importShowsProgressOnlyOnATerminal() throws {
         let margin = try MarginProcess()
         let onTerminal = try margin.runInTerminal(["import", MarginProcess.seeds])
