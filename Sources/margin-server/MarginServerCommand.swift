@@ -8,7 +8,7 @@ struct MarginServerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "margin-server",
         abstract: "The Marginalia sync server.",
-        subcommands: [Serve.self, User.self, Migrate.self])
+        subcommands: [Serve.self, User.self, Migrate.self, Backup.self, Restore.self])
 
     /// Runs `body`, turning a server error into one line on stderr and exit status 1.
     static func report<T>(_ body: () async throws -> T) async throws -> T {
@@ -128,6 +128,12 @@ struct Serve: AsyncParsableCommand {
             return handler
         }
         let (host, port) = address!
+        // Held while serving, so that no restore replaces the store under this process.
+        let lock = try await MarginServerCommand.report { () throws(ServerError) -> StoreLock? in
+            guard case .sqlite(let path) = try? database.serverDatabase() else { return nil }
+            return try StoreLock(store: path, exclusive: false)
+        }
+        defer { withExtendedLifetime(lock) {} }
         try await database.withRepository(logger: Logger(label: "margin-server")) { repository in
             let app = buildApplication(
                 ServerConfiguration(

@@ -27,6 +27,17 @@ import Testing
             return device
         }
 
+        /// A laptop and a desktop of a new user, the seeds imported on the laptop and synced to
+        /// both, with the seeds' article ids.
+        func twoDevicesWithTheSeeds() throws -> (laptop: MarginProcess, desktop: MarginProcess, articles: [String]) {
+            let laptop = try device("ana", newUser: true)
+            let desktop = try device("ana")
+            try laptop.run(["import", MarginProcess.seeds])
+            try laptop.syncQuietly()
+            try desktop.syncQuietly()
+            return (laptop, desktop, try laptop.articleIds())
+        }
+
         /// Stops the server, runs `body` on its stopped store, and starts it again.
         func whileStopped(_ body: (String) throws -> Void) throws {
             current.stop()
@@ -61,12 +72,7 @@ import Testing
     @Test(arguments: ServerProcess.Backend.allCases)
     func aRestoredBackupLosesNothingTheDevicesMadeAfterIt(_ backend: ServerProcess.Backend) throws {
         let server = try RestorableServer(backend)
-        let laptop = try server.device("ana", newUser: true)
-        let desktop = try server.device("ana")
-        try laptop.run(["import", MarginProcess.seeds])
-        try laptop.syncQuietly()
-        try desktop.syncQuietly()
-        let articles = try laptop.articleIds()
+        let (laptop, desktop, articles) = try server.twoDevicesWithTheSeeds()
         let early = try laptop.annotate(articles[0], range: "0:10", note: "before the backup")
         let shared = try laptop.annotate(articles[1], range: "0:10", note: "before the backup too")
         try laptop.syncQuietly()
@@ -114,6 +120,70 @@ import Testing
             #expect(status["pendingChanges"] as? Int == 0)
             #expect(status["rejected"] as? Int == 0)
         }
+    }
+
+    /// The drill a self-hoster runs, with the server's own commands: a backup of the running
+    /// server, changes synced after it, the server stopped and the backup restored, every
+    /// device synced: nothing made after the backup is lost, and the replaced store is kept.
+    @Test func theBackupAndRestoreCommandsLoseNothing() throws {
+        let server = try RestorableServer(.sqlite)
+        let (laptop, desktop, articles) = try server.twoDevicesWithTheSeeds()
+        let backup = laptop.directory.appendingPathComponent("nightly.sqlite").path
+
+        let made = try server.current.administer(["backup", "--to", backup])
+        #expect(made.status == 0, "\(made.stderr)")
+        #expect(made.stdout.hasPrefix("backed up \(server.current.database) to \(backup) ("), "\(made.stdout)")
+        let attributes = try FileManager.default.attributesOfItem(atPath: backup)
+        #expect(attributes[.posixPermissions] as? Int == 0o600)
+        let again = try server.current.administer(["backup", "--to", backup])
+        #expect(again.status == 1)
+        #expect(again.stderr == "error: \(backup) exists already; name a new file for the backup\n")
+        let underRunningServer = try server.current.administer(["restore", "--from", backup])
+        #expect(underRunningServer.status == 1)
+        #expect(underRunningServer.stderr.hasSuffix("is serving \(server.current.database.dropFirst("sqlite:".count)); stop it first\n"))
+
+        let laptopNew = try laptop.annotate(articles[0], range: "0:10", note: "made after the backup")
+        try laptop.syncQuietly()
+        let desktopNew = try desktop.annotate(articles[1], range: "3:12", note: "the desktop's, after the backup")
+        try desktop.syncQuietly()
+        try laptop.syncQuietly()
+        let before = try laptop.state()
+
+        var restored: (status: Int32, stdout: String, stderr: String) = (0, "", "")
+        try server.whileStopped { _ in restored = try server.current.administer(["restore", "--from", backup]) }
+        #expect(restored.status == 0, "\(restored.stderr)")
+        let kept = try #require(restored.stdout.components(separatedBy: "the store it replaced is kept at ").last?
+            .trimmingCharacters(in: .whitespacesAndNewlines))
+        #expect(FileManager.default.fileExists(atPath: kept))
+
+        for device in [desktop, laptop, desktop] { try device.syncQuietly() }
+        let newcomer = try server.device("ana")
+        try newcomer.syncQuietly()
+        for device in [laptop, desktop, newcomer] {
+            #expect(try device.state().library == before.library, "every record as it was before the restore")
+        }
+        #expect(try newcomer.annotation(laptopNew)["note"] as? String == "made after the backup")
+        #expect(try newcomer.annotation(desktopNew)["note"] as? String == "the desktop's, after the backup")
+    }
+
+    @Test func aBackupThatIsNotAServerStoreIsRefusedAndChangesNothing() throws {
+        let server = try ServerProcess.start(.sqlite)
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("margin-restore-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let notAStore = folder.appendingPathComponent("notes.txt")
+        try "not a database".write(to: notAStore, atomically: true, encoding: .utf8)
+        let clientStore = try MarginProcess()
+        try clientStore.run(["import", MarginProcess.seeds])
+        server.stop()
+
+        for file in [notAStore.path, clientStore.store, folder.appendingPathComponent("missing.sqlite").path] {
+            let result = try server.administer(["restore", "--from", file])
+            #expect(result.status == 1, "\(file)")
+            #expect(result.stderr.hasPrefix("error: "), "\(result.stderr)")
+        }
+        let restarted = try ServerProcess.start(database: server.database)
+        #expect(try restarted.administer(["user", "list"]).status == 0)
     }
 
     @Test(arguments: ServerProcess.Backend.allCases)
