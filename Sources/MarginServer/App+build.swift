@@ -60,7 +60,7 @@ func buildRouter(
 ) -> Router<SyncRequestContext> {
     let router = Router(context: SyncRequestContext.self)
     router.add(middleware: ResponseMiddleware(metrics: metrics))
-    StatusController(metrics: metrics, metricsToken: configuration.metricsToken).addRoutes(to: router)
+    StatusController(repository: repository, metrics: metrics, metricsToken: configuration.metricsToken).addRoutes(to: router)
     let limiter = FailedAuthenticationLimiter(limit: configuration.failedAuthenticationLimit)
     let v1 = router.group("v1").add(middleware: AuthenticationMiddleware(repository: repository, limiter: limiter, metrics: metrics))
     SyncController(repository: repository, metrics: metrics).addRoutes(to: v1)

@@ -4,8 +4,9 @@ import MarginStore
 import MarginTestSupport
 import Testing
 
-/// README, "How sync keeps its promises", secrets: every endpoint but `/healthz` needs a token, stores and token files
-/// are the owner's alone, and no token or note text reaches a log or an error.
+/// README, "How sync keeps its promises", secrets: every endpoint but `/healthz` and
+/// `/readyz` needs a token, stores and token files are the owner's alone, and no token or
+/// note text reaches a log or an error.
 @Suite struct SecurityTests {
     static let device = "01900000-0000-7000-8000-0000000000d1"
 
@@ -27,13 +28,13 @@ import Testing
         let protocolHeaders = ["Content-Type: application/json", "Margin-Protocol: \(SyncProtocol.version)", "Margin-Device: \(Self.device)"]
         let bodies = ["/v1/push": #"{"changes": []}"#, "/v1/pull": #"{"cursor": 0}"#, "/v1/bodies": #"{"hashes": []}"#]
         let operations = try Self.operations()
-        #expect(operations.count == 6)
+        #expect(operations.count == 7)
 
         for (method, path) in operations {
             let anonymous = try RawHTTP.send(method, path, port: server.port, headers: protocolHeaders, body: [])
             let forged = try RawHTTP.send(
                 method, path, port: server.port, headers: protocolHeaders + ["Authorization: Bearer mgn_\(String(repeating: "1", count: 64))"])
-            if path == "/healthz" {
+            if path == "/healthz" || path == "/readyz" {
                 #expect(anonymous.status == 200)
                 continue
             }

@@ -1,8 +1,9 @@
 import Hummingbird
 
-/// Endpoints outside the sync protocol: liveness (open to all) and metrics (behind the
-/// metrics token; off without one).
+/// Endpoints outside the sync protocol: liveness and readiness (open to all) and metrics
+/// (behind the metrics token; off without one).
 struct StatusController {
+    let repository: any SyncRepository
     let metrics: ServerMetrics
     /// The token `/metrics` requires as a bearer token; `nil` turns metrics off.
     let metricsToken: String?
@@ -12,6 +13,17 @@ struct StatusController {
             Response(
                 status: .ok, headers: [.contentType: "application/json"],
                 body: .init(byteBuffer: ByteBuffer(string: #"{"status":"ok"}"#)))
+        }
+        // Ready: the database answers. A load balancer or orchestrator sends no traffic until then.
+        router.get("readyz") { _, _ in
+            do {
+                try await repository.checkReady()
+            } catch {
+                throw ServerError(.unavailable, "the database cannot be reached", cause: error)
+            }
+            return Response(
+                status: .ok, headers: [.contentType: "application/json"],
+                body: .init(byteBuffer: ByteBuffer(string: #"{"status":"ready"}"#)))
         }
         router.get("metrics") { request, _ in
             guard let metricsToken else {

@@ -389,6 +389,12 @@ public final class PostgresSyncRepository: SyncRepository {
 
     // MARK: - Compaction
 
+    public func checkReady() async throws {
+        try await bounded { connection in
+            for try await _ in try await connection.query("SELECT 1", logger: self.logger) {}
+        }
+    }
+
     public func compact(deletedBefore cutoff: Int64) async throws -> Int {
         let libraries = try await bounded { connection in
             var libraries: [Int64] = []

@@ -325,6 +325,10 @@ public final class SQLiteSyncRepository: SyncRepository {
 
     // MARK: - Compaction
 
+    public func checkReady() async throws {
+        _ = try await pool.read { db in try Int.fetchOne(db, sql: "SELECT 1") }
+    }
+
     public func compact(deletedBefore cutoff: Int64) async throws -> Int {
         try await pool.write { db in
             var purged = 0

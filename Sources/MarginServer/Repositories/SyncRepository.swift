@@ -307,4 +307,7 @@ public protocol SyncRepository: Sendable {
     /// Purges tombstones deleted before `cutoff` and moves each library's horizon past
     /// them; returns how many were purged.
     func compact(deletedBefore cutoff: Int64) async throws -> Int
+
+    /// Returns once the database answers a query; throws when it cannot be reached in time.
+    func checkReady() async throws
 }
