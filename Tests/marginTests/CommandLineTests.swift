@@ -1,4 +1,5 @@
 import Foundation
+import MarginCore
 import Testing
 
 @Suite struct CommandLineTests {
@@ -274,6 +275,32 @@ import Testing
         #expect(try margin.run(["annotations", "--orphans", "--json"]).json() as? [Any] != nil)
         let listed = try margin.run(["annotations", id]).stdout
         #expect(listed.contains("(moved)") && listed.contains("(text changed)"))
+    }
+
+    @Test func csvExportIsOneSafeRowPerAnnotationAndFiltersNarrowIt() throws {
+        let margin = try MarginProcess()
+        let articles = try importedSeeds(margin)
+        let first = try article(articles, published: "2025-10-20")
+        let second = try #require(articles.first { $0["id"] as? String != first }?["id"] as? String)
+        let risky = try margin.run(["annotate", first, "--range", "0:12", "--note", "=HYPERLINK(\"http://evil.example\"), \"quoted\"",
+                                    "--tag", "a", "--tag", "b"])
+        #expect(risky.status == 0, "\(risky.stderr)")
+        #expect(try margin.run(["annotate", second, "--range", "0:5", "--note=-1 plain"]).status == 0)
+
+        let csv = try margin.run(["export", "--format", "csv"]).stdout
+        let lines = csv.components(separatedBy: "\r\n")
+        #expect(lines.first == "id,article_id,article_title,article_url,quote,note,tags,color,state,start,end,created_at,updated_at")
+        #expect(lines.count == 4 && lines.last == "", "two rows, each ending in CRLF: \(lines)")
+        #expect(csv.contains(#","'=HYPERLINK(""http://evil.example""), ""quoted""","a, b",yellow,anchored,0,12,"#), "\(csv)")
+        #expect(csv.contains(",'-1 plain,"))
+
+        let one = try margin.run(["export", "--format", "csv", "--article", first]).stdout
+        #expect(one.components(separatedBy: "\r\n").count == 3)
+        let future = try margin.run(["export", "--since", "2999-01-01"]).json() as! [String: Any]
+        #expect((future["articles"] as? [Any])?.isEmpty == true && (future["annotations"] as? [Any])?.isEmpty == true)
+        let today = try margin.run(["export", "--since", String(Timestamp.now().iso8601.prefix(10))]).json() as! [String: Any]
+        #expect((today["annotations"] as? [Any])?.count == 2)
+        #expect(try margin.run(["export", "--since", "yesterday"]).status == 2)
     }
 
     @Test func completionScriptsNameEveryCommand() throws {
