@@ -74,6 +74,10 @@ static inline CURLcode ccurl_getinfo_long(const ccurl_api *api, CURL *handle, CU
     return api->easy_getinfo(handle, info, value);
 }
 
+static inline CURLcode ccurl_getinfo_off_t(const ccurl_api *api, CURL *handle, CURLINFO info, curl_off_t *value) {
+    return api->easy_getinfo(handle, info, value);
+}
+
 /* The string is libcurl's, valid until the next transfer on the handle. */
 static inline CURLcode ccurl_getinfo_string(const ccurl_api *api, CURL *handle, CURLINFO info, const char **value) {
     return api->easy_getinfo(handle, info, value);

@@ -27,6 +27,9 @@ public struct HTTPReply: Sendable {
     public var body: [UInt8]
     public var url: String = ""
     public var contentType: String?
+    /// How long the server asked to wait before trying again (`Retry-After`, in seconds or
+    /// as a date), when it said.
+    public var retryAfter: Duration?
 }
 
 /// HTTP over one libcurl easy handle (libcurl is loaded on first use, see `CCurl`), reused for every request of a sync so that the
@@ -153,7 +156,12 @@ public final class CurlTransport {
         }
         var status = 0
         ccurl_getinfo_long(api, handle, CURLINFO_RESPONSE_CODE, &status)
-        return HTTPReply(status: status, body: response.bytes)
+        var reply = HTTPReply(status: status, body: response.bytes)
+        var retryAfter: curl_off_t = 0
+        if ccurl_getinfo_off_t(api, handle, CURLINFO_RETRY_AFTER, &retryAfter) == CURLE_OK, retryAfter > 0 {
+            reply.retryAfter = .seconds(retryAfter)
+        }
+        return reply
     }
 }
 

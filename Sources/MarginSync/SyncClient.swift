@@ -4,7 +4,8 @@ import MarginStore
 
 /// Sends sync protocol requests to a remote over one `CurlTransport` (one kept-alive
 /// connection), retrying transient failures — connection errors, timeouts, 429, 502,
-/// 503, 504 — with exponential backoff and full jitter until the sync's deadline.
+/// 503, 504 — after the `Retry-After` a 429 or 503 gives, else with exponential backoff and
+/// full jitter, until the sync's deadline.
 ///
 /// Owned by one thread at a time; not `Sendable` (its transport is not).
 final class SyncClient {
@@ -50,6 +51,8 @@ final class SyncClient {
         // The last transient answer the server gave: what a final attempt cut short by the
         // deadline reports, rather than its own time-out.
         var lastAnswer: SyncError?
+        // How long the server last asked to wait (`Retry-After` on 429 or 503).
+        var serverAsked: Duration?
         while true {
             let remaining = settings.deadline - ContinuousClock.now
             requests += 1
@@ -74,6 +77,7 @@ final class SyncClient {
                 failure = Self.error(for: reply, endpoint: endpoint)
                 guard [429, 502, 503, 504].contains(reply.status) else { throw failure }
                 lastAnswer = failure
+                serverAsked = [429, 503].contains(reply.status) ? reply.retryAfter : nil
             case .failure(let error):
                 let unreachable = SyncError(
                     .network, "cannot reach \(base): \(error.message)\(error.detail.isEmpty ? "" : " (\(error.detail))"); check the address and your connection",
@@ -82,12 +86,16 @@ final class SyncClient {
                 // An attempt cut short by the deadline: the server's last answer says more.
                 failure = remaining < settings.requestTimeout ? lastAnswer ?? unreachable : unreachable
             }
-            // Transient: back off exponentially with full jitter, within the deadline.
+            // Transient: wait as long as the server asked, else back off exponentially with
+            // full jitter; within the deadline either way.
             attempt += 1
             let ceiling = min(0.25 * pow(2, Double(attempt - 1)), 8)
-            let delay = Duration.milliseconds(Int(Double.random(in: 0...ceiling) * 1_000))
+            let delay = serverAsked ?? Duration.milliseconds(Int(Double.random(in: 0...ceiling) * 1_000))
+            serverAsked = nil
             guard ContinuousClock.now + delay < settings.deadline else {
-                throw SyncError(failure.code, failure.message + " (gave up after \(attempt) attempts within --timeout)", cause: failure.cause)
+                let asked = delay > .seconds(8) ? "; the server asked to wait \(delay.components.seconds) s" : ""
+                throw SyncError(
+                    failure.code, failure.message + " (gave up after \(attempt) attempts within --timeout\(asked))", cause: failure.cause)
             }
             Thread.sleep(forTimeInterval: Double(delay / .milliseconds(1)) / 1_000)
         }

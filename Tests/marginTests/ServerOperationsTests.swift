@@ -1,4 +1,5 @@
 import Foundation
+import MarginCore
 import MarginTestSupport
 import Testing
 
@@ -71,5 +72,24 @@ import Testing
         #expect(closed.stderr.split(separator: "\n").count == 1)
         let usage = try Self.healthcheck(["--url", "https://example.org/readyz"])
         #expect(usage.status == 64)
+    }
+
+    /// A server that says how long to wait (429 with `Retry-After: 60` once an address has
+    /// failed to authenticate too often) is taken at its word: one attempt, no retries
+    /// hammering it, and the sync says why it stopped.
+    @Test func syncHonoursRetryAfter() throws {
+        let server = try ServerProcess.start(.sqlite, arguments: ["--failed-auth-limit", "1"])
+        let device = try server.device(token: try server.addUser("patient"))
+        let forged = ["Authorization: Bearer mgn_\(String(repeating: "2", count: 64))", "Margin-Protocol: \(SyncProtocol.version)",
+                      "Margin-Device: 01900000-0000-7000-8000-0000000000e1", "Content-Type: application/json"]
+        #expect(try RawHTTP.send("POST", "/v1/pull", port: server.port, headers: forged, body: Array(#"{"cursor": 0}"#.utf8)).status == 401)
+        let limited = try RawHTTP.send("POST", "/v1/pull", port: server.port, headers: forged, body: Array(#"{"cursor": 0}"#.utf8))
+        #expect(limited.status == 429)
+        #expect(limited.headers["retry-after"] == "60")
+
+        let result = try device.run(["sync", "--timeout", "20"])
+
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("(gave up after 1 attempts within --timeout; the server asked to wait 60 s)"), "\(result.stderr)")
     }
 }
