@@ -102,7 +102,7 @@ extension LibraryStore {
                 return try Article.fetchOne(db, id: id)?.id
             }
             let withoutFragment = url.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? url
-            for candidate in [url, withoutFragment] {
+            for candidate in withoutFragment == url ? [url] : [url, withoutFragment] {
                 if let id = try Article.id(db, url: candidate) { return id }
                 if let id = try String.fetchOne(db, sql: "SELECT id FROM articles WHERE source = ? ORDER BY created_at LIMIT 1", arguments: [candidate]) {
                     return id
@@ -122,28 +122,26 @@ extension LibraryStore {
     private static func annotation(
         _ highlight: ForeignHighlights.Highlight, id: String, articleId: String, in text: ArticleText, time: Timestamp
     ) throws(MarginError) -> (Annotation, Anchor) {
-        let context = TextSelectors.contextLength
-        let exact = ArticleText.normalize(highlight.exact)
-        let hint = highlight.position.flatMap { $0.upperBound <= text.count ? $0 : nil } ?? 0..<max(1, exact.unicodeScalars.count)
-        var selectors = TextSelectors(
-            start: hint.lowerBound, end: hint.upperBound, exact: exact,
-            prefix: String(String.UnicodeScalarView(ArticleText.normalize(highlight.prefix).unicodeScalars.suffix(context))),
-            suffix: String(String.UnicodeScalarView(ArticleText.normalize(highlight.suffix).unicodeScalars.prefix(context))))
-        let found = Anchoring.anchor(selectors, in: text)
+        let created = highlight.created ?? time
+        var annotation = try canonical(Annotation(
+            id: id, articleId: articleId,
+            selectors: TextSelectors(start: 0, end: 1, exact: highlight.exact, prefix: highlight.prefix, suffix: highlight.suffix),
+            note: highlight.note, tags: highlight.tags, color: highlight.color ?? .yellow, createdAt: created,
+            updatedAt: max(highlight.modified ?? created, created)))
+        let hint = highlight.position.flatMap { $0.upperBound <= text.count ? $0 : nil }
+            ?? 0..<max(1, annotation.selectors.exact.unicodeScalars.count)
+        annotation.selectors.start = hint.lowerBound
+        annotation.selectors.end = hint.upperBound
+        let found = Anchoring.anchor(annotation.selectors, in: text)
         switch (found.state, found.range) {
         case (.anchored, let range?), (.moved, let range?):
-            selectors = text.selectors(for: range)
+            annotation.selectors = text.selectors(for: range)
         case (.changed, let range?):
-            selectors.start = range.lowerBound
-            selectors.end = range.upperBound
+            annotation.selectors.start = range.lowerBound
+            annotation.selectors.end = range.upperBound
         default:
             break
         }
-        let created = highlight.created ?? time
-        let annotation = Annotation(
-            id: id, articleId: articleId, selectors: selectors, note: ArticleText.normalize(highlight.note),
-            tags: try Tags.set(highlight.tags), color: highlight.color ?? .yellow, createdAt: created,
-            updatedAt: max(highlight.modified ?? created, created))
-        return (annotation, Anchoring.anchor(selectors, in: text))
+        return (annotation, Anchoring.anchor(annotation.selectors, in: text))
     }
 }

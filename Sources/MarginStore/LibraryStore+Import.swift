@@ -163,10 +163,10 @@ extension LibraryStore {
         return (article, body)
     }
 
-    /// The exported annotation in canonical form: NFC selectors with at most
-    /// `TextSelectors.contextLength` scalars of context on each side (other tools keep
-    /// more), NFC note, tags as a set.
-    private static func canonical(_ original: Annotation) throws(MarginError) -> Annotation {
+    /// An imported annotation (from an export, or a highlight from another tool) in
+    /// canonical form: NFC selectors with at most `TextSelectors.contextLength` scalars of
+    /// context on each side (other tools keep more), NFC note, tags as a set.
+    static func canonical(_ original: Annotation) throws(MarginError) -> Annotation {
         var annotation = original
         let selectors = annotation.selectors
         let context = TextSelectors.contextLength

@@ -43,12 +43,7 @@ struct ImportCommand: ParsableCommand {
         let files = sources.filter { !Self.isAddress($0) && $0 != "-" }
         var report = try store.importFiles(files) { done, total in Terminal.progress("importing", done: done, total: total) }
         if sources.contains("-") { report.merge(try importStandardInput(into: store)) }
-        if !addresses.isEmpty {
-            let web = try WebImporter(insecure: insecure, timeout: .seconds(timeout)).importPages(addresses, into: store) { done, total in
-                Terminal.progress("fetching", done: done, total: total)
-            }
-            report.merge(web)
-        }
+        if !addresses.isEmpty { report.merge(try fetch(addresses, into: store)) }
         try placeUnmatchedHighlights(&report, into: store)
         for failure in report.failures { Terminal.printError(failure.message) }
         if json {
@@ -87,13 +82,11 @@ struct ImportCommand: ParsableCommand {
         }.sorted()
         var fetchFailures: [String: String] = [:]
         if !addresses.isEmpty {
-            let web = try WebImporter(insecure: insecure, timeout: .seconds(timeout)).importPages(addresses, into: store) { done, total in
-                Terminal.progress("fetching", done: done, total: total)
-            }
+            var web = try fetch(addresses, into: store)
+            // Reported below, with the highlights that needed the page.
             for failure in web.failures { fetchFailures[failure.path] = failure.message }
-            report.imported += web.imported
-            report.skipped += web.skipped
-            report.changed += web.changed
+            web.failures = []
+            report.merge(web)
         }
         report.highlights.add(try store.importHighlights(unmatched))
         for (document, highlights) in report.highlights.unmatched.sorted(by: { "\($0.key)" < "\($1.key)" }) {
@@ -108,6 +101,13 @@ struct ImportCommand: ParsableCommand {
             case .title(let title):
                 report.failures.append((title, "\(count) of “\(title)”: no single article with this title in the library"))
             }
+        }
+    }
+
+    /// Fetches and imports the pages at `addresses`, with progress on a terminal.
+    private func fetch(_ addresses: [String], into store: LibraryStore) throws -> FileImportReport {
+        try WebImporter(insecure: insecure, timeout: .seconds(timeout)).importPages(addresses, into: store) { done, total in
+            Terminal.progress("fetching", done: done, total: total)
         }
     }
 
