@@ -20,18 +20,22 @@ public enum EmbeddedSchema {
         Migration("client-003-rejected", PackageResources.client_003_rejected_sql),
         Migration("client-004-web", PackageResources.client_004_web_sql),
         Migration("client-005-anchors", PackageResources.client_005_anchors_sql),
+        Migration("client-006-article-updates", PackageResources.client_006_article_updates_sql),
+        Migration("client-007-handles", PackageResources.client_007_handles_sql),
     ]
 
     /// The SQLite sync server's migrations (`server-*.sql`), oldest first.
     public static let server: [Migration] = [
         Migration("server-001-sync", PackageResources.server_001_sync_sql),
         Migration("server-002-commits", PackageResources.server_002_commits_sql),
+        Migration("server-003-basis", PackageResources.server_003_basis_sql),
     ]
 
     /// The PostgreSQL sync server's migrations (`postgres-*.sql`), oldest first.
     public static let postgres: [Migration] = [
         Migration("postgres-001-sync", PackageResources.postgres_001_sync_sql),
         Migration("postgres-002-commits", PackageResources.postgres_002_commits_sql),
+        Migration("postgres-003-basis", PackageResources.postgres_003_basis_sql),
     ]
 
     /// The sync protocol's OpenAPI 3 description, served at `/v1/openapi.json`.

@@ -3,7 +3,7 @@
 //
 //   swift build -c release --static-swift-stdlib --product margin
 //   swift build -c release --static-swift-stdlib --product MarginBenchmarks
-//   .build/release/MarginBenchmarks [--runs N] [--articles N] [--only import|local|extract|server|sync|backends]
+//   .build/release/MarginBenchmarks [--runs N] [--articles N] [--only import|local|handles|extract|server|sync|backends]
 //                                   [--rounds N] [--pages FOLDER]
 //   (MARGIN_BENCH_KEEP=1 keeps the generated files and libraries for inspection)
 //
@@ -11,6 +11,8 @@
 //   import      10,000 synthetic seed-like articles into an empty library (target ≥ 5,000/s)
 //   local       annotate, show and status on libraries of 100 and 100,000 annotations
 //               (target: median ≤ 15 ms, and no slower on the large library)
+//   handles     the length of the handles listings show, at 1,000, 10,000 and 100,000
+//               records (target: 3–5 characters for thousands, at most 7 at 100,000)
 //   extract     word F1 of the article text found in the pages of Tests/WebPages (or of
 //               --pages FOLDER, laid out the same way), and pages read per second over
 //               --rounds rounds (target F1 ≥ 0.95, ≥ 500 pages/s)
@@ -133,6 +135,26 @@ if enabled("local") {
         print(String(format: "  %@: large/small median ratio %.2f", name, medians[1] / medians[0]))
     }
     print("  [target: median ≤ 15 ms, and no slower on 100,000 annotations than on 100]")
+}
+
+// MARK: - Handles
+
+if enabled("handles") {
+    print("handles: what listings show of each record (its handle's shortest unique prefix):")
+    print("  library                  median  p99  longest  time to list them all")
+    for (articles, perArticle) in [(10, 99), (100, 99), (1_000, 99)] {
+        let library = try makeLibrary(name: "handles-\(articles)", articles: articles, annotationsPerArticle: perArticle)
+        let store = try LibraryStore(path: library.path)
+        let ids = try store.articles().map(\.id) + store.annotations().map(\.annotation.id)
+        let start = ContinuousClock.now
+        let lengths = try store.shortIds(ids).values.map(\.count).sorted()
+        let elapsed = ContinuousClock.now - start
+        let label = "  \(ids.count.formatted()) records".padding(toLength: 25, withPad: " ", startingAt: 0)
+        print(label + String(
+            format: "%6d  %3d  %7d  %.2f s", lengths[lengths.count / 2], lengths[lengths.count * 99 / 100], lengths.last!,
+            Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18))
+    }
+    print("  [target: 3–5 characters for thousands of records, at most 7 at 100,000]\n")
 }
 
 // MARK: - Web pages

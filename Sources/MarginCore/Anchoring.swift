@@ -24,6 +24,28 @@ public struct Anchor: Sendable, Hashable {
     }
 }
 
+/// How many annotations stand in each state: what an article update reports.
+public struct AnchorCounts: Sendable, Hashable, Codable {
+    public var anchored = 0
+    public var moved = 0
+    public var changed = 0
+    public var orphaned = 0
+
+    public init() {}
+
+    /// Counts one more annotation in `state`.
+    public mutating func add(_ state: AnchorState) {
+        switch state {
+        case .anchored: anchored += 1
+        case .moved: moved += 1
+        case .changed: changed += 1
+        case .orphaned: orphaned += 1
+        }
+    }
+
+    public var total: Int { anchored + moved + changed + orphaned }
+}
+
 /// Finds where an annotation belongs in an article's text, and never guesses.
 ///
 /// Comparisons fold what does not change the words: a run of white space is one space,

@@ -122,11 +122,16 @@ public struct Annotation: Sendable, Hashable, Codable {
     public var color: HighlightColor
     public var createdAt: Timestamp
     public var updatedAt: Timestamp
+    /// The content hash of the article text the selectors were made on: every machine
+    /// anchors the annotation from that text into the article's current one, so all agree
+    /// on where it stands. `nil` means the article's current text (records made before
+    /// articles could change carry none; stores fill it in when they upgrade).
+    public var basis: String?
 
     /// An annotation with the given fields; `tags` must already be a sorted set.
     public init(
         id: String, articleId: String, selectors: TextSelectors, note: String, tags: [String],
-        color: HighlightColor, createdAt: Timestamp, updatedAt: Timestamp
+        color: HighlightColor, createdAt: Timestamp, updatedAt: Timestamp, basis: String? = nil
     ) {
         self.id = id
         self.articleId = articleId
@@ -136,6 +141,7 @@ public struct Annotation: Sendable, Hashable, Codable {
         self.color = color
         self.createdAt = createdAt
         self.updatedAt = updatedAt
+        self.basis = basis
     }
 
     /// The synchronized fields, as the change log records them.
@@ -151,6 +157,7 @@ public struct Annotation: Sendable, Hashable, Codable {
             .tags: .list(tags),
             .color: .text(color.rawValue),
             .createdAt: .integer(createdAt.milliseconds),
+            .basis: basis.map(FieldValue.text) ?? .null,
         ]
     }
 
@@ -165,11 +172,12 @@ public struct Annotation: Sendable, Hashable, Codable {
                 suffix: fields[.suffix]?.textValue ?? ""),
             note: fields[.note]?.textValue ?? "", tags: fields[.tags]?.listValue ?? [],
             color: fields[.color]?.textValue.flatMap(HighlightColor.init(rawValue:)) ?? .yellow,
-            createdAt: Timestamp(milliseconds: fields[.createdAt]?.integerValue ?? 0), updatedAt: updatedAt)
+            createdAt: Timestamp(milliseconds: fields[.createdAt]?.integerValue ?? 0), updatedAt: updatedAt,
+            basis: fields[.basis]?.textValue)
     }
 
     private enum CodingKeys: String, CodingKey {
-        case id, articleId, position, quote, note, tags, color, createdAt, updatedAt
+        case id, articleId, position, quote, note, tags, color, createdAt, updatedAt, basis
     }
 
     private struct Position: Codable {
@@ -197,7 +205,8 @@ public struct Annotation: Sendable, Hashable, Codable {
             tags: try container.decode([String].self, forKey: .tags),
             color: try container.decode(HighlightColor.self, forKey: .color),
             createdAt: try container.decode(Timestamp.self, forKey: .createdAt),
-            updatedAt: try container.decode(Timestamp.self, forKey: .updatedAt)
+            updatedAt: try container.decode(Timestamp.self, forKey: .updatedAt),
+            basis: try container.decodeIfPresent(String.self, forKey: .basis)
         )
     }
 
@@ -213,6 +222,7 @@ public struct Annotation: Sendable, Hashable, Codable {
         try container.encode(color, forKey: .color)
         try container.encode(createdAt, forKey: .createdAt)
         try container.encode(updatedAt, forKey: .updatedAt)
+        try container.encodeIfPresent(basis, forKey: .basis)
     }
 }
 

@@ -4,7 +4,7 @@ public enum RecordField: String, Sendable, Hashable, CaseIterable, Comparable, C
     // Articles.
     case title, published, source, contentHash, captions, url, author, siteName, language
     // Annotations.
-    case articleId, start, end, exact, prefix, suffix, note, color
+    case articleId, start, end, exact, prefix, suffix, note, color, basis
     // Articles and annotations.
     case tags, createdAt
     // Conflict records.
@@ -29,7 +29,8 @@ extension RecordEntity {
     public var optionalFields: Set<RecordField> {
         switch self {
         case .article: [.url, .author, .siteName, .language]
-        case .annotation, .conflict: []
+        case .annotation: [.basis]
+        case .conflict: []
         }
     }
 
@@ -39,7 +40,9 @@ extension RecordEntity {
     /// The fields an update may change; the others are fixed when the record is created.
     public var mutableFields: Set<RecordField> {
         switch self {
-        case .article: [.title, .tags]
+        // An article's text and what comes with it change when it is updated from the web;
+        // its address and where it came from do not.
+        case .article: [.title, .tags, .contentHash, .captions, .published, .author, .siteName, .language]
         case .annotation: [.note, .tags, .color]
         case .conflict: []
         }

@@ -127,6 +127,10 @@ public enum RecordRules {
         case (.annotation, .prefix), (.annotation, .suffix):
             guard let text = value.textValue, isNFC(text) else { throw fail("NFC text") }
             try within(context, text)
+        case (.annotation, .basis):
+            guard value == .null || value.textValue.map(ContentHash.isValid) == true else {
+                throw fail("null or 64 lowercase hexadecimal digits (SHA-256)")
+            }
         case (.annotation, .note):
             guard let text = value.textValue, isNFC(text) else { throw fail("NFC text") }
             try within(note, text)

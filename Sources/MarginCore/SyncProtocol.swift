@@ -1,4 +1,4 @@
-/// The sync protocol's messages (version 3), shared by `margin` and `margin-server`.
+/// The sync protocol's messages (version 4), shared by `margin` and `margin-server`.
 /// `Schema/openapi.json` describes the same shapes; a test keeps the two in step.
 ///
 /// Version 2 added what survives a server restored from a backup: pull pages name the
@@ -6,16 +6,20 @@
 /// what they believe the server applied of theirs, and a server that lost either answers
 /// with where the histories part (`RestorePoint`). Version 3 adds the web fields of
 /// articles (`url`, `author`, `siteName`, `language`), which an older client cannot read:
-/// it is answered 426 and told to upgrade.
+/// it is answered 426 and told to upgrade. Version 4 lets an article's text change (an
+/// update may set `contentHash`, with the new body sent beside it, and the fields that come
+/// with the text) and gives annotations their `basis`, the text their selectors were made
+/// on; an older client would keep highlights on a text it no longer shows, so it is
+/// answered 426 as well.
 ///
-/// Every request carries `Margin-Protocol: 3`, `Margin-Device: <device id>` and
+/// Every request carries `Margin-Protocol: 4`, `Margin-Device: <device id>` and
 /// `Authorization: Bearer <token>`. Records travel as maps of field values, the same
 /// values the change log records.
 public enum SyncProtocol {
     /// The protocol version this build speaks.
-    public static let version = 3
+    public static let version = 4
     /// The versions a server answers.
-    public static let supportedVersions: ClosedRange<Int> = 3...3
+    public static let supportedVersions: ClosedRange<Int> = 4...4
     public static let versionHeader = "Margin-Protocol"
     public static let deviceHeader = "Margin-Device"
     /// The most changes one push may carry, and the most records one pull page may hold.
@@ -57,6 +61,13 @@ public struct WireChange: Sendable, Hashable {
         self.fields = fields
     }
 
+    /// The body the change needs the server to hold: that of an article it creates, or
+    /// the new text of an article it updates (sent in the push's `bodies` when the server
+    /// may lack it).
+    public var bodyHash: String? {
+        guard entity == .article, op != .delete else { return nil }
+        return fields[.contentHash]?.new.textValue
+    }
 }
 
 /// An article body, addressed by the SHA-256 of its NFC text.
@@ -71,7 +82,7 @@ public struct WireBody: Sendable, Hashable {
 
 }
 
-/// `POST /v1/push`: changes in sequence order, with the bodies of the articles they create.
+/// `POST /v1/push`: changes in sequence order, with the bodies they need (`WireChange.bodyHash`).
 public struct PushRequest: Sendable, Hashable {
     public var changes: [WireChange]
     public var bodies: [WireBody]

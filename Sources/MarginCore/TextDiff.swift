@@ -207,3 +207,30 @@ struct TextDiff {
         }
     }
 }
+
+/// One stretch of what changed between two versions of a text.
+public enum TextEdit: Sendable, Hashable {
+    case kept(String)
+    case removed(String)
+    case added(String)
+
+    /// The stretches that turn `old` into `new`, in order, by the word diff anchoring uses
+    /// (so what is shown as changed is what anchoring treats as changed).
+    public static func between(_ old: ArticleText, _ new: ArticleText) -> [TextEdit] {
+        var edits: [TextEdit] = []
+        var oldPosition = 0
+        var newPosition = 0
+        func emit(upToOld oldEnd: Int, new newEnd: Int) {
+            if oldEnd > oldPosition { edits.append(.removed(old.text(in: oldPosition..<oldEnd))) }
+            if newEnd > newPosition { edits.append(.added(new.text(in: newPosition..<newEnd))) }
+        }
+        for run in TextDiff(old: old.scalars, new: new.scalars).runs {
+            emit(upToOld: run.old, new: run.new)
+            edits.append(.kept(new.text(in: run.new..<run.new + run.count)))
+            oldPosition = run.old + run.count
+            newPosition = run.new + run.count
+        }
+        emit(upToOld: old.count, new: new.count)
+        return edits
+    }
+}

@@ -37,10 +37,10 @@ struct PushSnapshot: Sendable {
     }
 
     /// The body hashes to find live articles by, once the records are read: those of the
-    /// articles the changes create, and those of deleted articles read (an edit that would
+    /// articles the changes create or give a new text, and those of deleted articles read (an edit that would
     /// bring one back goes to a live article with the same body, if there is one).
     func bodyHashes(_ changes: [WireChange]) -> [String] {
-        let created = changes.filter { $0.entity == .article && $0.op == .create }.compactMap { $0.fields[.contentHash]?.new.textValue }
+        let created = changes.compactMap(\.bodyHash)
         let deleted = records.values.filter(\.deleted).compactMap(\.contentHash)
         return Array(Set(created).union(deleted))
     }
@@ -139,6 +139,12 @@ struct PushPlanner {
                     ChangeResult(
                         seq: change.seq, outcome: .alreadyApplied, version: snapshot.records[id]?.version,
                         canonicalId: id == change.id ? nil : id))
+                // The lost reply may have carried the annotation's article too (the change
+                // brought it back): the reply carries it again, ahead of the annotation.
+                if let articleId = snapshot.records[id]?.articleId, snapshot.records[articleId] != nil {
+                    touch(articleId)
+                    replied.insert(articleId)
+                }
                 touch(id)
                 replied.insert(id)
                 continue
@@ -167,7 +173,7 @@ struct PushPlanner {
         case (.create, .article): createArticle(change, sentBodies: sentBodies)
         case (.create, .annotation): createAnnotation(change)
         case (.create, .conflict): createConflict(change)
-        case (.update, _): update(change)
+        case (.update, _): update(change, sentBodies: sentBodies)
         case (.delete, _): delete(change)
         }
     }
@@ -223,10 +229,18 @@ struct PushPlanner {
         guard tombstone.map({ $0.deleted && $0.entity == .annotation }) ?? true else {
             return rejected(change, "a record with this id exists")
         }
-        let articleId = resolve(change.fields[.articleId]!.new.textValue!, .article)
+        let sentArticleId = change.fields[.articleId]!.new.textValue!
+        let articleId = resolve(sentArticleId, .article)
         guard let article = snapshot.records[articleId] else { return missing(change) }
         guard article.entity == .article else { return rejected(change, "its article \(articleId) is not an article") }
         var outcome = ChangeResult.Outcome.applied
+        if articleId != sentArticleId {
+            // Its article goes by another article's id now (the same text, imported on another
+            // device): the reply carries that article, which the device's copy is renamed to,
+            // ahead of the annotation.
+            touch(articleId)
+            outcome = .merged
+        }
         var liveArticleId = articleId
         if article.deleted {
             liveArticleId = bringBack(articleId, hlc: change.hlc)
@@ -265,10 +279,25 @@ struct PushPlanner {
         return .conflict
     }
 
-    private mutating func update(_ change: WireChange) -> ChangeResult {
+    private mutating func update(_ change: WireChange, sentBodies: [String: WireBody]) -> ChangeResult {
         var id = resolve(change.id, change.entity)
         guard var record = snapshot.records[id] else { return missing(change) }
         guard record.entity == change.entity else { return rejected(change, "the record is not a \(change.entity.rawValue)") }
+        if let hash = change.bodyHash, hash != record.contentHash {
+            // A new text: the library holds one live article per text, and keeps every
+            // text an annotation may have been made on.
+            if let other = snapshot.liveArticleByHash[hash], other != id, snapshot.records[other]?.deleted == false {
+                return rejected(change, "the library already holds this text as article \(other)")
+            }
+            if !snapshot.storedBodies.contains(hash) {
+                guard let body = sentBodies[hash], ContentHash.of(body.text) == hash else {
+                    return rejected(change, "the article's new body is missing or does not match its contentHash; send it in bodies")
+                }
+                plan.newBodies.append(body)
+                snapshot.storedBodies.insert(hash)
+            }
+        }
+        let previousHash = record.contentHash
         var outcome = ChangeResult.Outcome.applied
         var changed = Set<RecordField>()
         var resurrected = false
@@ -327,6 +356,10 @@ struct PushPlanner {
         // out records whose last writer is the device itself; the reply carries it.
         if record.version != change.baseVersion { replied.insert(id) }
         if !changed.isEmpty || resurrected { self.write(&record, changed: changed, hlc: change.hlc) }
+        if let hash = record.contentHash, hash != previousHash, !record.deleted {
+            if let previousHash, snapshot.liveArticleByHash[previousHash] == id { snapshot.liveArticleByHash[previousHash] = nil }
+            snapshot.liveArticleByHash[hash] = id
+        }
         touch(id)
         return ChangeResult(
             seq: change.seq, outcome: outcome, version: record.version, canonicalId: id == change.id ? nil : id)

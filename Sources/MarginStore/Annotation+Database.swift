@@ -21,7 +21,7 @@ public struct AnnotationListing: Sendable, Hashable {
 /// transaction; these helpers keep the tag and search tables in step with the row.
 extension Annotation {
     static let selection = """
-        SELECT n.id, n.article_id, n.start, n."end", n.exact, n.prefix, n.suffix, n.note, n.color, \
+        SELECT n.id, n.article_id, n.start, n."end", n.exact, n.prefix, n.suffix, n.note, n.color, n.basis, \
         n.created_at, n.updated_at, n.anchor_start, n.anchor_end, n.anchor_state, a.title AS article_title, \
         (SELECT group_concat(tag, char(31)) FROM annotation_tags WHERE annotation_id = n.id) AS tags \
         FROM annotations n JOIN articles a ON a.id = n.article_id
@@ -41,7 +41,8 @@ extension Annotation {
             tags: splitTags(row["tags"]),
             color: color,
             createdAt: Timestamp(milliseconds: row["created_at"]),
-            updatedAt: Timestamp(milliseconds: row["updated_at"])
+            updatedAt: Timestamp(milliseconds: row["updated_at"]),
+            basis: row["basis"]
         )
     }
 
@@ -74,20 +75,54 @@ extension Annotation {
         try Int64.fetchOne(db, sql: "SELECT version FROM annotations WHERE id = ?", arguments: [id]) ?? 0
     }
 
+    /// Where the annotation stands in its article's current text: anchored from the text
+    /// its selectors were made on (`basis`) when that is another one, so that every store
+    /// holding the same texts finds the same place. `texts` caches the earlier texts read.
+    func anchor(_ db: Database, in current: ArticleText, hash: String, texts: inout [String: ArticleText]) throws -> Anchor {
+        guard let basis, basis != hash else { return Anchoring.anchor(selectors, in: current) }
+        if texts[basis] == nil, let body = try Article.body(db, hash: basis) { texts[basis] = ArticleText(body) }
+        return Anchoring.anchor(selectors, in: current, previous: texts[basis])
+    }
+
+    /// Moves the annotation to its article `articleId` (another one than the row names),
+    /// anchored in that article's current text `current` (hash `hash`).
+    func move(_ db: Database, in current: ArticleText, hash: String, texts: inout [String: ArticleText]) throws {
+        let anchor = try anchor(db, in: current, hash: hash, texts: &texts)
+        try db.execute(
+            sql: "UPDATE annotations SET article_id = ?, anchor_start = ?, anchor_end = ?, anchor_state = ? WHERE id = ?",
+            arguments: [articleId, anchor.range?.lowerBound, anchor.range?.upperBound, anchor.state.rawValue, id])
+    }
+
+    /// Anchors every annotation of the article `articleId` in its current text `current`
+    /// (hash `hash`), after the text changed.
+    static func reanchor(_ db: Database, articleId: String, in current: ArticleText, hash: String) throws {
+        var texts: [String: ArticleText] = [:]
+        let update = try db.cachedStatement(sql: "UPDATE annotations SET anchor_start = ?, anchor_end = ?, anchor_state = ? WHERE id = ?")
+        for annotation in try Row.fetchAll(db, sql: selection + " WHERE n.article_id = ?", arguments: [articleId]).map(Annotation.init(row:)) {
+            let anchor = try annotation.anchor(db, in: current, hash: hash, texts: &texts)
+            try update.execute(bound: [
+                BoundValue(anchor.range.map { Int64($0.lowerBound) }), BoundValue(anchor.range.map { Int64($0.upperBound) }),
+                .text(anchor.state.rawValue), .text(annotation.id),
+            ])
+        }
+    }
+
     /// Inserts the annotation, anchored as `anchor` says, at server `version` (0: never
     /// synchronized).
     func insert(_ db: Database, anchor: Anchor, version: Int64 = 0) throws {
         try db.cachedStatement(
             sql: """
-                INSERT INTO annotations (id, article_id, start, "end", exact, prefix, suffix, note, color, \
-                created_at, updated_at, anchor_start, anchor_end, anchor_state, version) \
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO annotations (id, article_id, start, "end", exact, prefix, suffix, note, color, basis, \
+                created_at, updated_at, anchor_start, anchor_end, anchor_state, version, handle) \
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """
         ).execute(bound: [
             .text(id), .text(articleId), .integer(Int64(selectors.start)), .integer(Int64(selectors.end)), .text(selectors.exact),
-            .text(selectors.prefix), .text(selectors.suffix), .text(note), .text(color.rawValue), .integer(createdAt.milliseconds),
+            .text(selectors.prefix), .text(selectors.suffix), .text(note), .text(color.rawValue), BoundValue(basis),
+            .integer(createdAt.milliseconds),
             .integer(updatedAt.milliseconds), BoundValue(anchor.range.map { Int64($0.lowerBound) }),
             BoundValue(anchor.range.map { Int64($0.upperBound) }), .text(anchor.state.rawValue), .integer(version),
+            .text(Handle.of(id)),
         ])
         let localId = db.lastInsertedRowID
         try db.cachedStatement(sql: "UPDATE library_counts SET annotations = annotations + 1 WHERE id = 1").execute(bound: [])

@@ -61,6 +61,21 @@ extension Article {
         try localIdAndBody(db, id: id).map { ArticleText($0.1) }
     }
 
+    /// The current text of the article `id` with its hash, or `nil` if there is no such article.
+    static func hashedText(_ db: Database, id: String) throws -> (hash: String, text: ArticleText)? {
+        try Row.fetchOne(
+            db.cachedStatement(sql: "SELECT a.body_hash, b.text FROM articles a JOIN bodies b ON b.hash = a.body_hash WHERE a.id = ?"),
+            arguments: [id]
+        ).map { ($0[0], ArticleText($0[1])) }
+    }
+
+    /// The text the article `id` had before its last update, if it was updated.
+    static func previousText(_ db: Database, id: String) throws -> ArticleText? {
+        try String.fetchOne(
+            db, sql: "SELECT b.text FROM articles a JOIN bodies b ON b.hash = a.previous_hash WHERE a.id = ?", arguments: [id]
+        ).map(ArticleText.init)
+    }
+
     /// The article whose canonical address is `url`, if there is one.
     static func id(_ db: Database, url: String) throws -> String? {
         try String.fetchOne(db.cachedStatement(sql: "SELECT id FROM articles WHERE url = ? ORDER BY created_at LIMIT 1"), arguments: [url])
@@ -80,11 +95,11 @@ extension Article {
         try db.cachedStatement(
             sql: """
                 INSERT INTO articles (id, title, published, source, body_hash, captions, created_at, updated_at, \
-                url, author, site_name, language) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                url, author, site_name, language, handle) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """
         ).execute(arguments: [
             id, title, published?.description, source, contentHash, JSONText.array(captions),
-            createdAt.milliseconds, updatedAt.milliseconds, url, author, siteName, language,
+            createdAt.milliseconds, updatedAt.milliseconds, url, author, siteName, language, Handle.of(id),
         ])
         let localId = db.lastInsertedRowID
         try db.cachedStatement(sql: "UPDATE library_counts SET articles = articles + 1 WHERE id = 1").execute()
@@ -92,41 +107,58 @@ extension Article {
         try SearchIndex.articles.insert(db, rowid: localId, folded: [SearchText.searchable(title), searchableBody])
     }
 
-    /// Writes the fields of an existing article, previously `old`, except its body
-    /// (see `replaceBody`).
-    func update(_ db: Database, old: Article) throws {
+    /// Writes the fields of an existing article, previously `old`. A new text
+    /// (`contentHash`) is stored from `body`, or from the bodies the store holds; the
+    /// earlier one is kept as the article's previous text, and every annotation of the
+    /// article is anchored anew.
+    func update(_ db: Database, old: Article, body newBody: String? = nil) throws {
+        var text: String?
+        if contentHash != old.contentHash {
+            guard let body = try newBody ?? Self.body(db, hash: contentHash) else {
+                throw MarginError(.invalidInput, "the new text of article \(id) is missing")
+            }
+            try db.cachedStatement(sql: "INSERT OR IGNORE INTO bodies (hash, text) VALUES (?, ?)").execute(arguments: [contentHash, body])
+            text = body
+        }
+        let (localId, oldBody) = try Self.localIdAndBody(db, id: id) ?? { throw MarginError(.notFound, "no article \(id)") }()
         try db.execute(
             sql: """
-                UPDATE articles SET title = ?, published = ?, source = ?, captions = ?, created_at = ?, updated_at = ?, \
-                url = ?, author = ?, site_name = ?, language = ? WHERE id = ?
+                UPDATE articles SET title = ?, published = ?, source = ?, body_hash = ?, captions = ?, created_at = ?, \
+                updated_at = ?, url = ?, author = ?, site_name = ?, language = ?, \
+                previous_hash = CASE WHEN body_hash = ? THEN previous_hash ELSE body_hash END WHERE id = ?
                 """,
             arguments: [
-                title, published?.description, source, JSONText.array(captions), createdAt.milliseconds,
-                updatedAt.milliseconds, url, author, siteName, language, id,
+                title, published?.description, source, contentHash, JSONText.array(captions), createdAt.milliseconds,
+                updatedAt.milliseconds, url, author, siteName, language, contentHash, id,
             ])
         try db.execute(sql: "DELETE FROM article_tags WHERE article_id = ?", arguments: [id])
         try insertTags(db)
-        if title != old.title, let (localId, body) = try Self.localIdAndBody(db, id: id) {
-            let folded = SearchText.searchable(body)
+        if title != old.title || text != nil {
+            let folded = SearchText.searchable(oldBody)
             try SearchIndex.articles.replace(
                 db, rowid: localId, old: [SearchText.searchable(old.title), folded],
-                new: [SearchText.searchable(title), folded])
+                new: [SearchText.searchable(title), text.map(SearchText.searchable) ?? folded])
         }
+        if let text { try Annotation.reanchor(db, articleId: id, in: ArticleText(text), hash: contentHash) }
     }
 
-    /// Removes the article row with its tags, search entry and (if unshared) body.
-    /// Its annotations must be gone already.
+    /// Removes the article row with its tags, search entry and (if no other article holds
+    /// them) its current and previous texts. Its annotations must be gone already.
     func delete(_ db: Database) throws {
         if let (localId, body) = try Self.localIdAndBody(db, id: id) {
             try SearchIndex.articles.delete(
                 db, rowid: localId, folded: [SearchText.searchable(title), SearchText.searchable(body)])
         }
+        let previousHash = try String.fetchOne(db, sql: "SELECT previous_hash FROM articles WHERE id = ?", arguments: [id])
         try db.execute(sql: "DELETE FROM article_tags WHERE article_id = ?", arguments: [id])
         try db.execute(sql: "DELETE FROM articles WHERE id = ?", arguments: [id])
         try db.execute(sql: "UPDATE library_counts SET articles = articles - 1 WHERE id = 1")
         try db.execute(
-            sql: "DELETE FROM bodies WHERE hash = ? AND NOT EXISTS (SELECT 1 FROM articles WHERE body_hash = ?)",
-            arguments: [contentHash, contentHash])
+            sql: """
+                DELETE FROM bodies WHERE hash IN (?, ?) AND NOT EXISTS (SELECT 1 FROM articles WHERE body_hash = hash) \
+                AND NOT EXISTS (SELECT 1 FROM articles WHERE previous_hash = hash)
+                """,
+            arguments: [contentHash, previousHash])
     }
 
     private func insertTags(_ db: Database) throws {

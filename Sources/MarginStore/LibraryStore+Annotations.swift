@@ -55,7 +55,7 @@ extension LibraryStore {
             let range = try Self.locate(target, in: text, title: article.title)
             let annotation = Annotation(
                 id: Identifier.make(at: time), articleId: articleId, selectors: text.selectors(for: range),
-                note: note, tags: tags, color: color, createdAt: time, updatedAt: time)
+                note: note, tags: tags, color: color, createdAt: time, updatedAt: time, basis: article.contentHash)
             try annotation.insert(db, anchor: Anchor(state: .anchored, range: range))
             try recorder.record(db, .annotation, id: annotation.id, .create, old: nil, new: annotation.fieldValues, baseVersion: 0)
             return annotation

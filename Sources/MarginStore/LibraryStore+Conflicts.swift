@@ -8,17 +8,16 @@ extension LibraryStore {
         try read { db in try Self.fetchConflicts(db, where: "", arguments: []) }
     }
 
-    /// The conflict whose id starts with `prefix` (at least four characters).
+    /// The conflict whose handle (at least three characters) or id (at least four) starts
+    /// with `prefix`.
     public func conflict(_ prefix: String) throws(MarginError) -> ConflictRecord {
-        let canonical = try Self.canonicalPrefix(prefix, naming: "a conflict id")
-        let matches = try read { db in
-            try Self.fetchConflicts(db, where: "WHERE id >= ? AND id < ?", arguments: [canonical, canonical + "~"])
-        }
+        let reference = try TypedReference(prefix, naming: "a conflict's handle or id")
+        let matches = try read { db in try Self.fetchConflicts(db, where: "", arguments: []) }.filter { reference.matches($0.id) }
         guard let first = matches.first else {
-            throw MarginError(.notFound, "no conflict has an id starting with '\(prefix)'; see margin conflicts")
+            throw MarginError(.notFound, "no conflict has a handle or id starting with '\(prefix)'; see margin conflicts")
         }
         guard matches.count == 1 else {
-            throw MarginError(.ambiguous, "the conflict id '\(prefix)' matches \(matches.count) conflicts; give more characters")
+            throw MarginError(.ambiguous, "the conflict '\(prefix)' matches \(matches.count) conflicts; give more characters")
         }
         return first
     }
@@ -45,16 +44,39 @@ extension LibraryStore {
                 }
                 _ = try Self.editAnnotation(db, &recorder, id: conflict.recordId, changes, time: time)
             case (.value, .article):
-                guard conflict.field == .title, case .text(let title) = conflict.value else {
+                switch (conflict.field, conflict.value) {
+                case (.title, .text(let title)):
+                    _ = try Self.editArticle(db, &recorder, id: conflict.recordId, ArticleChanges(title: title), time: time)
+                case (.contentHash, .text(let hash)):
+                    try Self.restoreText(db, &recorder, articleId: conflict.recordId, hash: hash, time: time)
+                default:
                     throw MarginError(.invalidInput, "this conflict's value cannot be restored; edit the article by hand")
                 }
-                _ = try Self.editArticle(db, &recorder, id: conflict.recordId, ArticleChanges(title: title), time: time)
             default:
                 throw MarginError(.invalidInput, "this conflict cannot be restored")
             }
             try Self.dismissConflict(db, &recorder, conflict)
             return conflict
         }
+    }
+
+    /// Gives the article back a text it had (one that lost a conflict), if this store holds it.
+    private static func restoreText(
+        _ db: Database, _ recorder: inout ChangeRecorder, articleId: String, hash: String, time: Timestamp
+    ) throws {
+        guard let old = try Article.fetchOne(db, id: articleId) else { throw MarginError(.notFound, "no article \(articleId)") }
+        guard try Article.body(db, hash: hash) != nil else {
+            throw MarginError(.invalidInput, "this library does not hold that text; sync, then restore again")
+        }
+        if let other = try Article.id(db, contentHash: hash), other != articleId {
+            throw MarginError(.invalidInput, "that text is article \(other) now")
+        }
+        var new = old
+        new.contentHash = hash
+        new.updatedAt = max(time, old.updatedAt)
+        try new.update(db, old: old)
+        try recorder.record(
+            db, .article, id: articleId, .update, old: old.fieldValues, new: new.fieldValues, baseVersion: try Article.version(db, id: articleId))
     }
 
     /// Forgets a conflict (on every device, after the next sync), keeping the record as it is.

@@ -9,8 +9,9 @@ public struct FileImportReport: Sendable {
     public var imported: [(path: String, id: String, title: String)] = []
     /// Files whose body the library already held, with that article's id.
     public var skipped: [(path: String, existingId: String)] = []
-    /// Pages from an address the library holds an article from, whose text changed since.
-    public var changed: [(path: String, existingId: String)] = []
+    /// Pages from an address the library held with another text: the articles updated,
+    /// with how their annotations stand in the new text.
+    public var updated: [(path: String, id: String, title: String, annotations: AnchorCounts)] = []
     /// Files that could not be imported, each with a one-line reason naming the file.
     public var failures: [(path: String, message: String)] = []
     /// Totals over the margin exports among the files.
@@ -24,7 +25,7 @@ public struct FileImportReport: Sendable {
     public mutating func merge(_ other: FileImportReport) {
         imported += other.imported
         skipped += other.skipped
-        changed += other.changed
+        updated += other.updated
         failures += other.failures
         exports.add(other.exports)
         highlights.add(other.highlights)
@@ -35,7 +36,7 @@ public struct FileImportReport: Sendable {
         switch outcome {
         case .imported(let article): imported.append((path, article.id, article.title))
         case .skipped(let existingId): skipped.append((path, existingId))
-        case .changed(let existingId): changed.append((path, existingId))
+        case .updated(let article, let annotations): updated.append((path, article.id, article.title, annotations))
         }
     }
 }

@@ -58,7 +58,7 @@ extension LibraryStore {
         return try mutate { db, recorder in
             var report = HighlightImportReport()
             for (document, highlights) in documents.sorted(by: { "\($0.key)" < "\($1.key)" }) {
-                guard let articleId = try Self.article(db, for: document), let text = try Article.text(db, id: articleId) else {
+                guard let articleId = try Self.article(db, for: document), let (hash, text) = try Article.hashedText(db, id: articleId) else {
                     report.unmatched[document, default: []] += highlights
                     continue
                 }
@@ -68,7 +68,7 @@ extension LibraryStore {
                         report.skipped += 1
                         continue
                     }
-                    let (annotation, anchor) = try Self.annotation(highlight, id: id, articleId: articleId, in: text, time: time)
+                    let (annotation, anchor) = try Self.annotation(highlight, id: id, articleId: articleId, in: text, hash: hash, time: time)
                     try annotation.insert(db, anchor: anchor)
                     try recorder.record(db, .annotation, id: annotation.id, .create, old: nil, new: annotation.fieldValues, baseVersion: 0)
                     switch anchor.state {
@@ -116,18 +116,19 @@ extension LibraryStore {
         }
     }
 
-    /// The annotation a highlight becomes in `text`, with where it stands. Placed ones take
+    /// The annotation a highlight becomes in `text` (whose hash is `hash`, the annotation's
+    /// basis), with where it stands. Placed ones take
     /// their quote and context from `text`; changed and orphaned ones keep the tool's quote.
     /// The state is what anchoring the stored selectors gives, as on every other machine.
     private static func annotation(
-        _ highlight: ForeignHighlights.Highlight, id: String, articleId: String, in text: ArticleText, time: Timestamp
+        _ highlight: ForeignHighlights.Highlight, id: String, articleId: String, in text: ArticleText, hash: String, time: Timestamp
     ) throws(MarginError) -> (Annotation, Anchor) {
         let created = highlight.created ?? time
         var annotation = try canonical(Annotation(
             id: id, articleId: articleId,
             selectors: TextSelectors(start: 0, end: 1, exact: highlight.exact, prefix: highlight.prefix, suffix: highlight.suffix),
             note: highlight.note, tags: highlight.tags, color: highlight.color ?? .yellow, createdAt: created,
-            updatedAt: max(highlight.modified ?? created, created)))
+            updatedAt: max(highlight.modified ?? created, created), basis: hash))
         let hint = highlight.position.flatMap { $0.upperBound <= text.count ? $0 : nil }
             ?? 0..<max(1, annotation.selectors.exact.unicodeScalars.count)
         annotation.selectors.start = hint.lowerBound

@@ -34,9 +34,10 @@ public enum ImportOutcome: Sendable, Hashable {
     /// The library already holds an article with the same body, or from the same address
     /// with the same text (its id is given).
     case skipped(existingId: String)
-    /// The library holds an article from the same address whose text has changed since; it
-    /// is left as it is (its id is given).
-    case changed(existingId: String)
+    /// The library held an article from the same address with another text: the article
+    /// now has the new text (and the title, date, captions and byline that came with it),
+    /// and its annotations were anchored anew, standing as `annotations` counts.
+    case updated(Article, annotations: AnchorCounts)
 }
 
 /// What importing a library export did.
@@ -58,7 +59,8 @@ public struct ExportImportReport: Sendable, Hashable {
 extension LibraryStore {
     /// Adds each document as a new article unless the library already has it — an article
     /// from the same address (`ParsedDocument.url`), or with the same body (same SHA-256) —
-    /// all in one transaction with its change-log entries.
+    /// all in one transaction with its change-log entries. A document from an address the
+    /// library holds with another text updates that article (`updateText`).
     public func importDocuments(_ documents: [SourcedDocument]) throws(MarginError) -> [ImportOutcome] {
         let time = now()
         return try mutate { db, recorder in try Self.insert(documents, db, &recorder, time: time) }
@@ -70,11 +72,10 @@ extension LibraryStore {
     ) throws -> [ImportOutcome] {
         try documents.map { sourced in
             let document = sourced.document
-            if let url = document.url, let existing = try Article.id(db, url: url) {
-                let sameText = try Article.fetchOne(db, id: existing)?.contentHash == sourced.contentHash
-                return sameText ? .skipped(existingId: existing) : .changed(existingId: existing)
+            if let other = try Article.id(db, contentHash: sourced.contentHash) { return .skipped(existingId: other) }
+            if let url = document.url, let id = try Article.id(db, url: url), let existing = try Article.fetchOne(db, id: id) {
+                return try updateText(of: existing, to: sourced, db, &recorder, time: time)
             }
-            if let existing = try Article.id(db, contentHash: sourced.contentHash) { return .skipped(existingId: existing) }
             let article = Article(
                 id: Identifier.make(at: time), title: document.title, published: document.published,
                 source: sourced.source, contentHash: sourced.contentHash, captions: document.captions, tags: [],
@@ -86,6 +87,47 @@ extension LibraryStore {
         }
     }
 
+    /// Gives each article the text of its page fetched again: `.skipped` when the text is
+    /// the same, or another article's (named); `.updated` otherwise. One transaction.
+    public func refresh(_ pages: [(articleId: String, document: SourcedDocument)]) throws(MarginError) -> [ImportOutcome] {
+        let time = now()
+        return try mutate { db, recorder in
+            try pages.map { articleId, sourced in
+                guard let article = try Article.fetchOne(db, id: articleId) else { throw MarginError(.notFound, "no article \(articleId)") }
+                if article.contentHash == sourced.contentHash { return .skipped(existingId: articleId) }
+                if let other = try Article.id(db, contentHash: sourced.contentHash) { return .skipped(existingId: other) }
+                return try Self.updateText(of: article, to: sourced, db, &recorder, time: time)
+            }
+        }
+    }
+
+    /// Gives the article `old` the text of `sourced`, a newer copy of the same page, with
+    /// the fields that come with the text; the article keeps its address, tags and
+    /// creation time. Its annotations are anchored anew from the text each was made on
+    /// (`Annotation.basis`), which is kept, and the update is logged as one change.
+    static func updateText(
+        of old: Article, to sourced: SourcedDocument, _ db: Database, _ recorder: inout ChangeRecorder, time: Timestamp
+    ) throws -> ImportOutcome {
+        let document = sourced.document
+        var new = old
+        new.contentHash = sourced.contentHash
+        new.title = document.title
+        new.published = document.published ?? old.published
+        new.captions = document.captions
+        new.author = document.author ?? old.author
+        new.siteName = document.siteName ?? old.siteName
+        new.language = document.language ?? old.language
+        new.updatedAt = max(time, old.updatedAt)
+        try new.update(db, old: old, body: document.body)
+        try recorder.record(
+            db, .article, id: old.id, .update, old: old.fieldValues, new: new.fieldValues, baseVersion: try Article.version(db, id: old.id))
+        var counts = AnchorCounts()
+        for state in try String.fetchAll(db, sql: "SELECT anchor_state FROM annotations WHERE article_id = ?", arguments: [old.id]) {
+            if let state = AnchorState(rawValue: state) { counts.add(state) }
+        }
+        return .updated(new, annotations: counts)
+    }
+
     /// Adds the articles and annotations of an export that the library does not have yet,
     /// keeping their ids and times. An exported article whose body the library already
     /// holds under another id is matched to it, and its annotations attach there.
@@ -93,7 +135,7 @@ extension LibraryStore {
     public func importExport(_ export: LibraryExport) throws(MarginError) -> ExportImportReport {
         try mutate { db, recorder in
             var report = ExportImportReport()
-            var bodies: [String: ArticleText] = [:]
+            var bodies: [String: (hash: String, text: ArticleText)] = [:]
             var articleIds: [String: String] = [:]
             for (index, exported) in export.articles.enumerated() {
                 try Self.naming("articles[\(index)]") {
@@ -111,7 +153,7 @@ extension LibraryStore {
                         articleIds[article.id] = article.id
                         report.importedArticles += 1
                     }
-                    bodies[articleIds[article.id]!] = body
+                    bodies[articleIds[article.id]!] = (article.contentHash, body)
                 }
             }
             for (index, original) in export.annotations.enumerated() {
@@ -122,12 +164,18 @@ extension LibraryStore {
                         return
                     }
                     let articleId = articleIds[annotation.articleId] ?? annotation.articleId
-                    guard let body = try bodies[articleId] ?? Article.text(db, id: articleId) else {
+                    guard let current = try bodies[articleId] ?? Article.hashedText(db, id: articleId) else {
                         throw MarginError(
                             .invalidInput, "its article \(annotation.articleId) is neither in the file nor in the library")
                     }
                     annotation.articleId = articleId
-                    try annotation.insert(db, anchor: Anchoring.anchor(annotation.selectors, in: body))
+                    // An export carries articles' current texts only: an annotation made on a
+                    // text this library does not hold is taken as made on the current one.
+                    if try annotation.basis.map({ try Article.body(db, hash: $0) == nil }) ?? true {
+                        annotation.basis = current.hash
+                    }
+                    var texts: [String: ArticleText] = [:]
+                    try annotation.insert(db, anchor: annotation.anchor(db, in: current.text, hash: current.hash, texts: &texts))
                     try Tombstones.remove(db, id: annotation.id)
                     try recorder.record(
                         db, .annotation, id: annotation.id, .create, old: nil, new: annotation.fieldValues, baseVersion: 0)

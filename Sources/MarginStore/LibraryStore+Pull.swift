@@ -25,7 +25,10 @@ public struct PullState: Sendable, Hashable {
 extension LibraryStore {
     /// Where the next pull starts. A store that pulled nothing yet but holds records the
     /// server acknowledged (its first sync pushed, then failed to pull) starts a reset: a pull
-    /// from nothing is a snapshot of what is live, without the deletes of those records.
+    /// from nothing is a snapshot of what is live, without the deletes of those records. A
+    /// reset interrupted after some pages starts over: its pass would go on as an ordinary
+    /// pull, which leaves out this device's own records (they are not in `reset_seen`, and
+    /// `finishReset()` would drop them) and cannot tell what was deleted since its pages.
     public func pullState() throws(MarginError) -> PullState {
         let state = try read { db in
             let row = try Row.fetchOne(
@@ -41,15 +44,29 @@ extension LibraryStore {
                     pushedSeq: row["resume_after"] ?? row["pushed_seq"]),
                 row["unseen"] as Bool)
         }
+        if state.0.resetting, state.0.cursor > 0 {
+            try write { db in
+                try db.execute(sql: "UPDATE sync_state SET cursor = 0, history = NULL WHERE id = 1")
+                try db.execute(sql: "DELETE FROM reset_seen")
+            }
+            return try pullState()
+        }
         guard state.1 else { return state.0 }
         try beginReset()
         return try pullState()
     }
 
-    /// The body hashes of live articles among `records` (pulled or replied) that this
-    /// store does not hold.
+    /// The bodies `records` (pulled or replied) need that this store does not hold: the
+    /// texts of live articles, those live annotations were made on, and texts that lost a
+    /// conflict (so that they can be restored).
     public func missingBodies(of records: [ServerRecord]) throws(MarginError) -> [String] {
-        let hashes = Set(records.filter { $0.entity == .article && !$0.deleted }.compactMap { $0.fields[.contentHash]?.textValue })
+        let hashes = Set(records.filter { !$0.deleted }.compactMap { record in
+            switch record.entity {
+            case .article: record.fields[.contentHash]?.textValue
+            case .annotation: record.fields[.basis]?.textValue
+            case .conflict: record.fields[.field]?.textValue == RecordField.contentHash.rawValue ? record.fields[.value]?.textValue : nil
+            }
+        })
         return try read { db in try hashes.filter { try Article.body(db, hash: $0) == nil }.sorted() }
     }
 
@@ -140,6 +157,9 @@ extension LibraryStore {
             }
             try db.execute(sql: "DELETE FROM conflicts WHERE id NOT IN (SELECT id FROM reset_seen) \(kept)")
             try db.execute(sql: "DELETE FROM reset_seen")
+            // Articles that waited for one of those to give up their text.
+            var applier = try RecordApplier(replying: db)
+            try applier.applyParked()
             try db.execute(sql: "UPDATE sync_state SET resetting = 0, restore_since = NULL WHERE id = 1")
         }
     }

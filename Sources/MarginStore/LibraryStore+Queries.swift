@@ -20,6 +20,9 @@ public struct ArticleDetail: Sendable, Hashable {
     public var article: Article
     public var body: ArticleText
     public var annotations: [AnnotationListing]
+    /// The text the article had before its last update on this machine (`nil` when it was
+    /// never updated here).
+    public var previousBody: ArticleText?
 }
 
 extension LibraryStore {
@@ -54,7 +57,8 @@ extension LibraryStore {
                 throw MarginError(.notFound, "no article \(id)")
             }
             let annotations = try Annotation.fetchListings(db, where: "WHERE n.article_id = ?", arguments: [id])
-            return ArticleDetail(article: article, body: body, annotations: annotations)
+            return ArticleDetail(
+                article: article, body: body, annotations: annotations, previousBody: try Article.previousText(db, id: id))
         }
     }
 
@@ -108,64 +112,87 @@ extension LibraryStore {
         }
     }
 
-    /// The article or annotation whose id starts with `prefix` (at least four characters,
-    /// hyphens optional), restricted to `kinds`.
+    /// What a user typed to name a record, read both ways it may be meant: the start of
+    /// a handle (`Handle`, at least three characters, as listings show it) and the start of
+    /// an id (at least four hexadecimal characters, hyphens optional).
+    struct TypedReference {
+        let id: String?
+        let handle: String?
+
+        /// `text` read both ways; refused, saying what `noun` takes, when it is neither.
+        init(_ text: String, naming noun: String) throws(MarginError) {
+            id = text.filter { $0 != "-" }.count >= LibraryStore.minimumPrefixLength ? Identifier.canonicalPrefix(text) : nil
+            handle = Handle.canonicalPrefix(text)
+            guard id != nil || handle != nil else {
+                throw MarginError(
+                    .invalidInput,
+                    "'\(text)' is not \(noun): give at least \(Handle.minimumLength) characters of the handle listings show, "
+                        + "or \(LibraryStore.minimumPrefixLength) hexadecimal characters of the id")
+            }
+        }
+
+        /// Whether it names the record `id`.
+        func matches(_ recordId: String) -> Bool {
+            id.map { recordId.hasPrefix($0) } == true || handle.map { Handle.of(recordId).hasPrefix($0) } == true
+        }
+    }
+
+    /// The article or annotation `text` names (a `TypedReference`), restricted to `kinds`.
     public func resolve(
-        _ prefix: String, kinds: Set<ChangeEntry.Entity> = [.article, .annotation]
+        _ text: String, kinds: Set<ChangeEntry.Entity> = [.article, .annotation]
     ) throws(MarginError) -> ResolvedRecord {
-        let canonical = try Self.canonicalPrefix(prefix, naming: "an id")
+        let reference = try TypedReference(text, naming: "a handle or an id")
+        let (id, handle) = (reference.id, reference.handle)
         let kindsText = kinds.count == 2 ? "article or annotation" : kinds.first!.rawValue
         return try read { db in
-            var matches: [(ResolvedRecord, String)] = []
-            if kinds.contains(.article) {
+            var matches: [String: (ResolvedRecord, String)] = [:]
+            func find(_ table: String, _ column: String, _ prefix: String, _ describe: (Row) -> (ResolvedRecord, String)) throws {
+                let label = table == "articles" ? "title" : "exact"
                 for row in try Row.fetchAll(
-                    db, sql: "SELECT id, title FROM articles WHERE id >= ? AND id < ? ORDER BY id LIMIT 11",
-                    arguments: [canonical, canonical + "~"])
-                { matches.append((.article(row["id"]), "article: \(row["title"] as String)")) }
+                    db, sql: "SELECT id, \(label) FROM \(table) WHERE \(column) >= ? AND \(column) < ? ORDER BY \(column) LIMIT 11",
+                    arguments: [prefix, prefix + "~"])
+                { matches[row["id"]] = describe(row) }
             }
-            if kinds.contains(.annotation) {
-                for row in try Row.fetchAll(
-                    db, sql: "SELECT id, exact FROM annotations WHERE id >= ? AND id < ? ORDER BY id LIMIT 11",
-                    arguments: [canonical, canonical + "~"])
-                { matches.append((.annotation(row["id"]), "annotation on “\((row["exact"] as String).excerpt(40))”")) }
+            for (column, prefix) in [("id", id), ("handle", handle)] {
+                guard let prefix else { continue }
+                if kinds.contains(.article) {
+                    try find("articles", column, prefix) { (.article($0["id"]), "article: \($0["title"] as String)") }
+                }
+                if kinds.contains(.annotation) {
+                    try find("annotations", column, prefix) {
+                        (.annotation($0["id"]), "annotation on “\(($0["exact"] as String).excerpt(40))”")
+                    }
+                }
             }
-            guard let first = matches.first else {
-                throw MarginError(.notFound, "no \(kindsText) has an id starting with '\(prefix)'; see margin list or margin annotations")
+            guard let first = matches.values.first else {
+                throw MarginError(
+                    .notFound, "no \(kindsText) has a handle or id starting with '\(text)'; see margin list or margin annotations")
             }
             guard matches.count == 1 else {
-                let candidates = matches.prefix(10).map { "\($0.0.id) (\($0.1))" }.joined(separator: "; ")
-                throw MarginError(.ambiguous, "the id '\(prefix)' is ambiguous; it matches \(candidates); give more characters")
+                let candidates = matches.sorted { $0.key < $1.key }.prefix(10).map { "\($0.key) (\($0.value.1))" }.joined(separator: "; ")
+                throw MarginError(.ambiguous, "'\(text)' is ambiguous; it matches \(candidates); give more characters")
             }
             return first.0
         }
     }
 
-    /// The canonical form of an id prefix typed by a user (see `Identifier.canonicalPrefix`),
-    /// refused with an error saying it is not `noun` when it is too short or not hexadecimal.
-    static func canonicalPrefix(_ prefix: String, naming noun: String) throws(MarginError) -> String {
-        guard prefix.filter({ $0 != "-" }).count >= minimumPrefixLength, let canonical = Identifier.canonicalPrefix(prefix) else {
-            throw MarginError(
-                .invalidInput, "'\(prefix)' is not \(noun): give at least \(minimumPrefixLength) hexadecimal characters of one")
-        }
-        return canonical
-    }
-
-    /// For each id, its shortest prefix (at least eight characters) that no other
-    /// article or annotation shares: what listings show.
+    /// For each id, what listings show of it: the shortest prefix of its handle that no
+    /// other article or annotation shares (at least `Handle.minimumLength` characters).
     public func shortIds(_ ids: [String]) throws(MarginError) -> [String: String] {
         try read { db in
             let neighbours = try db.cachedStatement(sql: """
-                SELECT (SELECT max(id) FROM (SELECT max(id) AS id FROM articles WHERE id < ?1 \
-                UNION ALL SELECT max(id) FROM annotations WHERE id < ?1)), \
-                (SELECT min(id) FROM (SELECT min(id) AS id FROM articles WHERE id > ?1 \
-                UNION ALL SELECT min(id) FROM annotations WHERE id > ?1))
+                SELECT (SELECT max(handle) FROM (SELECT max(handle) AS handle FROM articles WHERE handle < ?1 \
+                UNION ALL SELECT max(handle) FROM annotations WHERE handle < ?1)), \
+                (SELECT min(handle) FROM (SELECT min(handle) AS handle FROM articles WHERE handle > ?1 \
+                UNION ALL SELECT min(handle) FROM annotations WHERE handle > ?1))
                 """)
             var result: [String: String] = [:]
             for id in ids {
-                let row = try Row.fetchOne(neighbours, arguments: [id])!
+                let handle = Handle.of(id)
+                let row = try Row.fetchOne(neighbours, arguments: [handle])!
                 let shared = [row[0] as String?, row[1] as String?].compactMap { $0 }
-                    .map { zip($0.utf8, id.utf8).prefix { $0 == $1 }.count }.max() ?? 0
-                result[id] = String(id.prefix(max(8, shared + 1)))
+                    .map { zip($0.utf8, handle.utf8).prefix { $0 == $1 }.count }.max() ?? 0
+                result[id] = String(handle.prefix(max(Handle.minimumLength, shared + 1)))
             }
             return result
         }

@@ -102,7 +102,7 @@ extension LibraryStore {
     // MARK: - Push
 
     /// The oldest pending changes, at most `maxCount` and about `maxBytes` as JSON (one
-    /// change alone may be larger), with the bodies of the articles they create. A body
+    /// change alone may be larger), with the bodies they need (`WireChange.bodyHash`). A body
     /// over `RecordRules.body` cannot travel: its create goes without it, the server
     /// refuses that create alone, and it is parked. Empty when nothing is pending.
     public func pendingPush(maxCount: Int, maxBytes: Int) throws(MarginError) -> PushRequest {
@@ -119,8 +119,7 @@ extension LibraryStore {
                 var size = (row["fields"] as String).utf8.count + 200
                 var body: WireBody?
                 // (Only the size can stop a stored body: import refused the rest.)
-                if change.entity == .article, change.op == .create, let hash = change.fields[.contentHash]?.new.textValue,
-                   let text = try Article.body(db, hash: hash), text.utf8.count <= RecordRules.body.maximum {
+                if let hash = change.bodyHash, let text = try Article.body(db, hash: hash), text.utf8.count <= RecordRules.body.maximum {
                     body = WireBody(hash: hash, text: text)
                     size += JSONWriter.encodedCount(of: text)
                 }
@@ -180,8 +179,10 @@ extension LibraryStore {
                     continue
                 case .missing:
                     // Sent again whole: an annotation create answered `missing` lacks its
-                    // article, which goes first, unless it was already sent whole in this very
-                    // push, or it waits on a refused create itself.
+                    // article, which goes first, unless it was already sent whole ahead of it in
+                    // this very push, or it waits on a refused create itself. (An article create
+                    // later in the push came too late for it: an update answered `missing`
+                    // before the article's own was sent again this way.)
                     guard change.entity != .conflict else { break }
                     let articleId = change.entity == .annotation ? try Annotation.fetchOne(db, id: change.id)?.articleId : nil
                     if let articleId, let reason = try Self.parkedCreateReason(db, id: articleId) {
@@ -191,7 +192,7 @@ extension LibraryStore {
                         continue
                     }
                     let withArticle = change.entity == .annotation && change.op == .create
-                    let articleSent = request.changes.contains {
+                    let articleSent = request.changes.prefix { $0.seq < change.seq }.contains {
                         $0.entity == .article && $0.op == .create && $0.id == change.fields[.articleId]?.new.textValue
                     }
                     if !(withArticle && articleSent) { missing.append((change.entity, change.id, withArticle)) }
@@ -224,8 +225,7 @@ extension LibraryStore {
     /// create whose body it withheld (over `RecordRules.body`) names the body's size.
     private static func refusal(_ db: Database, _ change: WireChange, _ result: ChangeResult) throws -> String {
         let reason = result.reason ?? "refused by the server"
-        guard change.entity == .article, change.op == .create, let hash = change.fields[.contentHash]?.new.textValue,
-              let body = try Article.body(db, hash: hash)
+        guard let hash = change.bodyHash, let body = try Article.body(db, hash: hash)
         else { return reason }
         do {
             try RecordRules.check(body: body)
@@ -303,8 +303,22 @@ extension LibraryStore {
     static func renameArticle(_ db: Database, from old: String, to new: String) throws {
         guard try Article.fetchOne(db, id: old) != nil, try Article.fetchOne(db, id: new) == nil else { return }
         try db.execute(sql: "PRAGMA defer_foreign_keys = ON")
-        try db.execute(sql: "UPDATE articles SET id = ? WHERE id = ?", arguments: [new, old])
+        try db.execute(sql: "UPDATE articles SET id = ?, handle = ? WHERE id = ?", arguments: [new, Handle.of(new), old])
         try db.execute(sql: "UPDATE article_tags SET article_id = ? WHERE article_id = ?", arguments: [new, old])
+        try repoint(db, from: old, to: new)
+    }
+
+    /// Folds the local article `old` into the article `new`, which is taking its text (the
+    /// server merged the two: `old` is an alias of `new` there): its annotations and logged
+    /// changes go to `new`, and the row goes. Nothing is logged: the server did it.
+    static func foldArticle(_ db: Database, from old: String, into new: String) throws {
+        guard let article = try Article.fetchOne(db, id: old) else { return }
+        try repoint(db, from: old, to: new)
+        try article.delete(db)
+    }
+
+    /// Points the annotations and logged changes of the article `old` at `new`.
+    private static func repoint(_ db: Database, from old: String, to new: String) throws {
         try db.execute(sql: "UPDATE annotations SET article_id = ? WHERE article_id = ?", arguments: [new, old])
         try db.execute(sql: "UPDATE changes SET entity_id = ? WHERE entity_id = ?", arguments: [new, old])
         try db.execute(

@@ -134,10 +134,25 @@ public final class LibraryStore: Sendable {
         }
     }
 
+    /// What a migration needs done in Swift, in its transaction, after its SQL.
+    private static let completions: [String: @Sendable (Database) throws -> Void] = [
+        "client-007-handles": { db in
+            for table in ["articles", "annotations"] {
+                let update = try db.makeStatement(sql: "UPDATE \(table) SET handle = ? WHERE id = ?")
+                for id in try String.fetchAll(db, sql: "SELECT id FROM \(table) WHERE handle IS NULL") {
+                    try update.execute(arguments: [Handle.of(id), id])
+                }
+            }
+        },
+    ]
+
     private static func migrate(_ dbQueue: DatabaseQueue, path: String) throws {
         var migrator = DatabaseMigrator()
         for migration in EmbeddedSchema.client {
-            migrator.registerMigration(migration.identifier) { db in try db.execute(sql: migration.sql) }
+            migrator.registerMigration(migration.identifier) { db in
+                try db.execute(sql: migration.sql)
+                try completions[migration.identifier]?(db)
+            }
         }
         // One read transaction on every open: is the store newer, current, and set up?
         let (superseded, ready) = try dbQueue.read { db in

@@ -32,8 +32,11 @@ struct RecordApplier {
     private let hasTombstones: Bool
     /// Bodies fetched for this page, by hash.
     var bodies: [String: String] = [:]
-    /// Article texts already read, by article id, for anchoring their annotations.
-    private var texts: [String: ArticleText] = [:]
+    /// Article texts already read with their hashes, by article id, for anchoring their
+    /// annotations.
+    private var texts: [String: (hash: String, text: ArticleText)] = [:]
+    /// Texts annotations were made on, by hash, for anchoring them.
+    private var basisTexts: [String: ArticleText] = [:]
     /// The local versions of annotations about to be applied, read in one query by
     /// `prefetchVersions(of:)`: `nil` for an annotation this store does not hold. An id
     /// is dropped once used, and all of them when applying may have changed others.
@@ -118,24 +121,37 @@ struct RecordApplier {
             if bodies[local.contentHash] == nil { bodies[local.contentHash] = try Article.body(db, hash: local.contentHash) }
             try local.delete(db)
             try Tombstones.record(db, .article, id: record.id, version: record.version)
-            try db.execute(sql: "DELETE FROM parked_records WHERE article_id = ?", arguments: [record.id])
-            return
+            return try applyParked(onGone: record.id)
         }
         guard let values = Self.rebase(record.fields, on: pending) else { return }
         let article = Article(id: record.id, fields: values, updatedAt: Timestamp(milliseconds: record.updatedAt))
+        // Another article here holding this text: one never synchronized was imported here
+        // too, and the server merged it into this one; a synchronized one holds a text the
+        // server has since given to this article (the library holds one live article per
+        // text), so a later record gives it another text or deletes it: this one waits.
+        let holder = local?.contentHash == article.contentHash ? nil : try Article.id(db, contentHash: article.contentHash)
+        if let holder, holder != article.id, try Article.version(db, id: holder) > 0 {
+            return try park(record, articleId: holder)
+        }
         if let existing = try local ?? adoptDuplicate(of: article) {
-            // Bodies are fixed when an article is created (protocol 1).
-            guard existing.contentHash == article.contentHash else {
-                throw MarginError(.invalidInput, "the server changed the body of article \(article.id), which protocol 1 does not allow")
+            if existing != article {
+                // A new text comes with the bodies fetched for this page; the update anchors
+                // the article's annotations in it.
+                let body = try bodies[article.contentHash] ?? Article.body(db, hash: article.contentHash)
+                if existing.contentHash != article.contentHash, let holder, holder != article.id {
+                    try LibraryStore.foldArticle(db, from: holder, into: article.id)
+                    texts[holder] = nil
+                }
+                try article.update(db, old: existing, body: body)
+                texts[article.id] = nil
             }
-            if existing != article { try article.update(db, old: existing) }
         } else {
             guard let body = try bodies[article.contentHash] ?? Article.body(db, hash: article.contentHash) else {
                 throw MarginError(.invalidInput, "the server did not send the body of article \(article.id)")
             }
             try article.insert(db, body: body, searchableBody: SearchText.searchable(body))
             if hasTombstones { try Tombstones.remove(db, id: article.id) }
-            texts[article.id] = ArticleText(body)
+            texts[article.id] = (article.contentHash, ArticleText(body))
         }
         try setVersion("articles", record)
         try applyParked(articleId: record.id)
@@ -174,17 +190,24 @@ struct RecordApplier {
         guard let values = Self.rebase(record.fields, on: pending) else { return }
         let annotation = Annotation(id: record.id, fields: values, updatedAt: Timestamp(milliseconds: record.updatedAt))
         if let local {
+            if local.articleId != annotation.articleId {
+                // The server put it on another article (one with the same text, under the
+                // id the server knows it by): it moves once that article is here.
+                guard let current = try text(of: annotation.articleId) else { return try park(record, articleId: annotation.articleId) }
+                try annotation.move(db, in: current.text, hash: current.hash, texts: &basisTexts)
+            }
             if local != annotation { try annotation.update(db, old: local) }
         } else {
-            guard let text = try text(of: annotation.articleId) else {
-                let json = String(decoding: record.jsonBytes, as: UTF8.self)
-                try db.execute(
-                    sql: "INSERT OR REPLACE INTO parked_records (id, article_id, record) VALUES (?, ?, ?)",
-                    arguments: [record.id, annotation.articleId, json])
-                return
-            }
+            guard let current = try text(of: annotation.articleId) else { return try park(record, articleId: annotation.articleId) }
             if hasTombstones { try Tombstones.remove(db, id: annotation.id) }
-            return try annotation.insert(db, anchor: Anchoring.anchor(annotation.selectors, in: text), version: record.version)
+            if let basis = annotation.basis, basis != current.hash, basisTexts[basis] == nil,
+               let body = try bodies[basis] ?? Article.body(db, hash: basis) {
+                basisTexts[basis] = ArticleText(body)
+                // Kept: the annotation is anchored from it again when the article changes.
+                try db.cachedStatement(sql: "INSERT OR IGNORE INTO bodies (hash, text) VALUES (?, ?)").execute(arguments: [basis, body])
+            }
+            let anchor = try annotation.anchor(db, in: current.text, hash: current.hash, texts: &basisTexts)
+            return try annotation.insert(db, anchor: anchor, version: record.version)
         }
         try setVersion("annotations", record)
     }
@@ -203,10 +226,17 @@ struct RecordApplier {
         return true
     }
 
-    /// The body of an article, read once per applier.
-    private mutating func text(of articleId: String) throws -> ArticleText? {
+    /// Keeps an annotation whose article is not here yet until it arrives.
+    private func park(_ record: ServerRecord, articleId: String) throws {
+        try db.execute(
+            sql: "INSERT OR REPLACE INTO parked_records (id, article_id, record) VALUES (?, ?, ?)",
+            arguments: [record.id, articleId, String(decoding: record.jsonBytes, as: UTF8.self)])
+    }
+
+    /// The current text of an article with its hash, read once per applier.
+    private mutating func text(of articleId: String) throws -> (hash: String, text: ArticleText)? {
         if let text = texts[articleId] { return text }
-        let text = try Article.text(db, id: articleId)
+        let text = try Article.hashedText(db, id: articleId)
         texts[articleId] = text
         return text
     }
@@ -221,6 +251,26 @@ struct RecordApplier {
     /// Whether the store's copy at `localVersion` needs nothing from `record`.
     private func isCurrent(_ localVersion: Int64, _ record: ServerRecord) -> Bool {
         replacingSameVersion ? localVersion > record.version : localVersion >= record.version
+    }
+
+    /// What waited on an article that is gone here: `articleId`, just deleted (its
+    /// annotations go with it), or any (after a reset dropped articles). Articles that waited
+    /// for it to give up their text apply.
+    mutating func applyParked(onGone articleId: String? = nil) throws {
+        let rows = try Row.fetchAll(
+            db,
+            sql: """
+                SELECT id, record FROM parked_records p WHERE (?1 IS NULL OR article_id = ?1) \
+                AND NOT EXISTS (SELECT 1 FROM articles a WHERE a.id = p.article_id)
+                """,
+            arguments: [articleId])
+        for row in rows {
+            let record = try ServerRecord(jsonBytes: Array((row["record"] as String).utf8))
+            guard record.entity == .article || articleId != nil else { continue }
+            try db.execute(sql: "DELETE FROM parked_records WHERE id = ?", arguments: [row["id"] as String])
+            knownVersions.removeAll()
+            if record.entity == .article { try apply(record) }
+        }
     }
 
     private mutating func applyParked(articleId: String) throws {
@@ -243,6 +293,10 @@ struct RecordApplier {
            try !(Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM conflicts WHERE id = ?)", arguments: [record.id]) ?? false),
            try deleteAgain(.conflict, record) { return }
         let conflict = ConflictRecord(id: record.id, fields: record.fields)
+        if conflict.field == .contentHash, let hash = conflict.value.textValue, let body = bodies[hash] {
+            // A text that lost: kept, so that `restoreConflict` can put it back.
+            try db.cachedStatement(sql: "INSERT OR IGNORE INTO bodies (hash, text) VALUES (?, ?)").execute(arguments: [hash, body])
+        }
         try db.execute(
             sql: """
                 INSERT INTO conflicts (id, record_entity, record_id, kind, field, value, device, hlc, created_at, version) \

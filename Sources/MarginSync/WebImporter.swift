@@ -8,8 +8,8 @@ import Synchronization
 /// its article read (`WebPage`), and the articles added to the store a batch at a time, so
 /// that an interrupted import keeps what it finished. A page that fails is reported with
 /// its address and the cause; the others still import. An address already in the library
-/// (its canonical address) is skipped when its text is the same, and reported as changed
-/// when it is not; the article is left as it is.
+/// (its canonical address) is skipped when its text is the same; when it is not, the
+/// article takes the new text (`LibraryStore.importDocuments`).
 public struct WebImporter: Sendable {
     /// Pages fetched at the same time.
     public static let concurrentFetches = 4
@@ -30,25 +30,45 @@ public struct WebImporter: Sendable {
     public func importPages(
         _ urls: [String], into store: LibraryStore, progress: @escaping @Sendable (Int, Int) -> Void = { _, _ in }
     ) throws(MarginError) -> FileImportReport {
+        try read(urls, progress: progress) { _, documents throws(MarginError) in try store.importDocuments(documents) }
+    }
+
+    /// Fetches each article's page again (`articles` pairs ids with their addresses) and
+    /// gives the article the page's text when it changed (`LibraryStore.refresh`).
+    public func refresh(
+        _ articles: [(id: String, url: String)], in store: LibraryStore,
+        progress: @escaping @Sendable (Int, Int) -> Void = { _, _ in }
+    ) throws(MarginError) -> FileImportReport {
+        try read(articles.map(\.url), progress: progress) { indices, documents throws(MarginError) in
+            try store.refresh(Array(zip(indices.map { articles[$0].id }, documents)))
+        }
+    }
+
+    /// Fetches and reads `urls` a batch at a time, writing each batch's documents with
+    /// `write` (given their indices in `urls`) before the next is fetched.
+    private func read(
+        _ urls: [String], progress: @escaping @Sendable (Int, Int) -> Void,
+        write: ([Int], [SourcedDocument]) throws(MarginError) -> [ImportOutcome]
+    ) throws(MarginError) -> FileImportReport {
         var report = FileImportReport()
         let done = Mutex(0)
         for start in stride(from: 0, to: urls.count, by: Self.batchSize) {
-            let batch = Array(urls[start..<min(start + Self.batchSize, urls.count)])
-            let results = fetchAndRead(batch) {
+            let batch = start..<min(start + Self.batchSize, urls.count)
+            let results = fetchAndRead(Array(urls[batch])) {
                 done.withLock { count in
                     count += 1
                     progress(count, urls.count)
                 }
             }
-            var documents: [(url: String, document: SourcedDocument)] = []
-            for (url, result) in zip(batch, results) {
+            var read: [(index: Int, document: SourcedDocument)] = []
+            for (index, result) in zip(batch, results) {
                 switch result {
-                case .success(let document): documents.append((url, document))
-                case .failure(let error): report.failures.append((url, error.message))
+                case .success(let document): read.append((index, document))
+                case .failure(let error): report.failures.append((urls[index], error.message))
                 }
             }
-            let outcomes = try store.importDocuments(documents.map(\.document))
-            for (url, outcome) in zip(documents.map(\.url), outcomes) { report.record(outcome, path: url) }
+            let outcomes = try write(read.map(\.index), read.map(\.document))
+            for (index, outcome) in zip(read.map(\.index), outcomes) { report.record(outcome, path: urls[index]) }
         }
         return report
     }

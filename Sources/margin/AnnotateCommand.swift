@@ -8,7 +8,7 @@ struct AnnotateCommand: ParsableCommand {
         discussion: "Prints the new annotation's id. Offsets count Unicode scalars of the NFC text.")
 
     @OptionGroup var library: LibraryOptions
-    @Argument(help: "The article's id or a unique prefix of it.") var id: String
+    @Argument(help: "The article's handle (as margin list shows it) or id, or a unique prefix of either.") var id: String
     @Option(help: "The exact passage to highlight.") var quote: String?
     @Option(help: "Which occurrence of the quote, from 1, when it occurs several times.") var occurrence: Int?
     @Option(help: "The passage as START:END scalar offsets, instead of --quote.") var range: String?

@@ -7,7 +7,7 @@ struct AnnotationsCommand: ParsableCommand {
         commandName: "annotations", abstract: "List annotations, of one article or of all.")
 
     @OptionGroup var library: LibraryOptions
-    @Argument(help: "Only this article's (an id or unique prefix).") var article: String?
+    @Argument(help: "Only this article's (a handle or id, or a unique prefix).") var article: String?
     @Option(help: "Only annotations with this tag.") var tag: String?
     @Flag(help: "Only orphans: annotations whose passage is no longer in the text, or not in one place.") var orphans = false
     @Flag(help: "Only annotations whose passage moved or was edited since they were made.") var changed = false

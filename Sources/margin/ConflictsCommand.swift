@@ -13,11 +13,13 @@ struct ConflictsCommand: ParsableCommand {
         @Flag(help: "Print the conflicts as JSON.") var json = false
 
         func run() throws {
-            let conflicts = try library.open().conflicts()
+            let store = try library.open()
+            let conflicts = try store.conflicts()
             if json { return try Terminal.printJSON(conflicts) }
             if conflicts.isEmpty { return print("no conflicts") }
             let ids = conflicts.map(\.id)
-            for conflict in conflicts { print(ConflictsCommand.summary(conflict, among: ids)) }
+            let records = try store.shortIds(conflicts.map(\.recordId))
+            for conflict in conflicts { print(ConflictsCommand.summary(conflict, among: ids, records: records)) }
         }
     }
 
@@ -28,9 +30,9 @@ struct ConflictsCommand: ParsableCommand {
         @Flag(help: "Print the conflict as JSON.") var json = false
 
         func run() throws {
-            let (_, conflict) = try target.resolve()
+            let (store, conflict) = try target.resolve()
             if json { return try Terminal.printJSON(conflict) }
-            print(ConflictsCommand.summary(conflict, among: [conflict.id]))
+            print(ConflictsCommand.summary(conflict, among: [conflict.id], records: try store.shortIds([conflict.recordId])))
             if conflict.kind == .value {
                 print("lost:    \(conflict.value)")
                 print("current: \(conflict.currentValue.map(\.description) ?? "(the record is gone)")")
@@ -65,21 +67,23 @@ struct ConflictsCommand: ParsableCommand {
         }
     }
 
-    /// One line: the conflict's shortest unique id prefix (at least 8) among `ids`, its
-    /// time, and what lost.
-    static func summary(_ conflict: ConflictRecord, among ids: [String]) -> String {
-        let shared = ids.filter { $0 != conflict.id }.map { zip($0, conflict.id).prefix { $0 == $1 }.count }.max() ?? 0
+    /// One line: the shortest prefix of the conflict's handle that no other of `ids` shares
+    /// (at least `Handle.minimumLength`), its time, and what lost, naming the record by what
+    /// listings show of it (`records`).
+    static func summary(_ conflict: ConflictRecord, among ids: [String], records: [String: String]) -> String {
+        let handle = Handle.of(conflict.id)
+        let shared = ids.filter { $0 != conflict.id }.map { zip(Handle.of($0), handle).prefix { $0 == $1 }.count }.max() ?? 0
         let what = conflict.kind == .delete
-            ? "delete of \(conflict.recordEntity.rawValue) \(conflict.recordId.prefix(8)) lost to an edit"
-            : "\(conflict.field?.rawValue ?? "value") of \(conflict.recordEntity.rawValue) \(conflict.recordId.prefix(8)): \(conflict.value.description.excerpt(50)) lost"
-        return "\(conflict.id.prefix(max(8, shared + 1)))  \(conflict.createdAt)  \(what)"
+            ? "delete of \(conflict.recordEntity.rawValue) \(records[conflict.recordId] ?? conflict.recordId) lost to an edit"
+            : "\(conflict.field?.rawValue ?? "value") of \(conflict.recordEntity.rawValue) \(records[conflict.recordId] ?? conflict.recordId): \(conflict.value.description.excerpt(50)) lost"
+        return "\(handle.prefix(max(Handle.minimumLength, shared + 1)))  \(conflict.createdAt)  \(what)"
     }
 }
 
 /// The library and the conflict that `conflicts show`, `restore` and `dismiss` act on.
 struct ConflictArgument: ParsableArguments {
     @OptionGroup var library: LibraryOptions
-    @Argument(help: "The conflict's id or a unique prefix of it.") var id: String
+    @Argument(help: "The conflict's handle (as margin conflicts shows it) or id, or a unique prefix of either.") var id: String
 
     /// The open library and the conflict `id` names in it.
     func resolve() throws -> (LibraryStore, ConflictRecord) {

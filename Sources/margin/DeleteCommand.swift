@@ -6,7 +6,7 @@ struct DeleteCommand: ParsableCommand {
         commandName: "delete", abstract: "Delete an annotation, or an article with its annotations.")
 
     @OptionGroup var library: LibraryOptions
-    @Argument(help: "The annotation's or article's id or a unique prefix of it.") var id: String
+    @Argument(help: "The annotation's or article's handle (as listings show it) or id, or a unique prefix of either.") var id: String
     @Flag(help: "Print what was deleted as JSON.") var json = false
 
     func run() throws {

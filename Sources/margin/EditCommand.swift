@@ -7,7 +7,7 @@ struct EditCommand: ParsableCommand {
         commandName: "edit", abstract: "Change an annotation's note, tags or color, or an article's title or tags.")
 
     @OptionGroup var library: LibraryOptions
-    @Argument(help: "The annotation's or article's id or a unique prefix of it.") var id: String
+    @Argument(help: "The annotation's or article's handle (as listings show it) or id, or a unique prefix of either.") var id: String
     @Option(help: "The new note (annotations); an empty string removes it.") var note: String?
     @Option(name: .customLong("add-tag"), help: "A tag to add; repeat for several.") var addTags: [String] = []
     @Option(name: .customLong("remove-tag"), help: "A tag to remove; repeat for several.") var removeTags: [String] = []

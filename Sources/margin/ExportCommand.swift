@@ -18,7 +18,7 @@ struct ExportCommand: ParsableCommand {
     @OptionGroup var library: LibraryOptions
     @Option(help: "json, w3c, markdown or csv.") var format: Format = .json
     @Option(name: .shortAndLong, help: "Write to this file (mode 0600) instead of standard output.") var output: String?
-    @Option(help: "Only this article and its annotations (an id or unique prefix).") var article: String?
+    @Option(help: "Only this article and its annotations (a handle or id, or a unique prefix).") var article: String?
     @Option(help: "Only what was created or changed on or after this day (YYYY-MM-DD, UTC).") var since: String?
 
     func validate() throws {

@@ -11,8 +11,9 @@ struct ImportCommand: ParsableCommand {
         abstract: "Import web pages by address, saved pages, article files, folders (recursively), margin JSON exports and highlights from other tools.",
         discussion: """
             A web page's article is its readable text, without the site around it. Articles whose text is already \
-            in the library are skipped; a page whose address is in the library with other text is reported as \
-            changed and left as it is. Highlights exported by Hypothesis (JSON), any Web Annotation producer (W3C \
+            in the library are skipped; a page whose address is in the library with other text updates that \
+            article, and its highlights follow their words or become orphans (margin annotations --changed, \
+            --orphans). Highlights exported by Hypothesis (JSON), any Web Annotation producer (W3C \
             JSON-LD) or Readwise (CSV) are added to their articles, found by address (fetched when missing) or, for \
             Readwise, by title. Exits 1 if anything failed to import.
             """)
@@ -50,9 +51,10 @@ struct ImportCommand: ParsableCommand {
             try Terminal.printJSON(ImportResult(report))
         } else {
             var summary = "imported \(report.imported.count), skipped \(report.skipped.count) (already in the library)"
-            if !report.changed.isEmpty { summary += ", changed \(report.changed.count) (changed since import; left as it is)" }
+            if !report.updated.isEmpty { summary += ", updated \(report.updated.count) (new text)" }
             if !report.failures.isEmpty { summary += ", failed \(report.failures.count)" }
             print(summary)
+            Self.printUpdates(report)
             let highlights = report.highlights
             if !highlights.isEmpty {
                 var line = "highlights from other tools: \(highlights.anchored) anchored, \(highlights.changed) changed, "
@@ -139,6 +141,19 @@ struct ImportCommand: ParsableCommand {
         return lower.hasPrefix("http://") || lower.hasPrefix("https://")
     }
 
+    /// One line per article that took a new text, saying where its highlights stand.
+    static func printUpdates(_ report: FileImportReport) {
+        for updated in report.updated {
+            let counts = updated.annotations
+            var line = "updated \(updated.id) “\(updated.title.excerpt(60))”"
+            if counts.total > 0 {
+                line += ": highlights \(counts.anchored) anchored, \(counts.moved) moved, \(counts.changed) changed, "
+                    + "\(counts.orphaned) orphaned"
+            }
+            print(line)
+        }
+    }
+
     /// The addresses in a list file: one per line, blank lines and `#` comments skipped.
     static func addresses(in file: String) throws -> [String] {
         guard let data = FileManager.default.contents(atPath: file), let text = String(data: data, encoding: .utf8) else {
@@ -161,6 +176,14 @@ struct ImportResult: Encodable {
         var existingId: String
     }
 
+    struct Updated: Encodable {
+        var path: String
+        var id: String
+        var title: String
+        /// How the article's annotations stand in the new text.
+        var annotations: AnchorCounts
+    }
+
     struct Failed: Encodable {
         var path: String
         var error: String
@@ -168,8 +191,8 @@ struct ImportResult: Encodable {
 
     var imported: [Imported]
     var skipped: [Existing]
-    /// Pages whose address the library holds with other text.
-    var changed: [Existing]
+    /// Articles that took the new text of their page.
+    var updated: [Updated]
     var failed: [Failed]
     var exports: ExportCounts
     var highlights: HighlightCounts
@@ -192,7 +215,7 @@ struct ImportResult: Encodable {
     init(_ report: FileImportReport) {
         imported = report.imported.map { Imported(path: $0.path, id: $0.id, title: $0.title) }
         skipped = report.skipped.map { Existing(path: $0.path, existingId: $0.existingId) }
-        changed = report.changed.map { Existing(path: $0.path, existingId: $0.existingId) }
+        updated = report.updated.map { Updated(path: $0.path, id: $0.id, title: $0.title, annotations: $0.annotations) }
         failed = report.failures.map { Failed(path: $0.path, error: $0.message) }
         exports = ExportCounts(
             importedArticles: report.exports.importedArticles, skippedArticles: report.exports.skippedArticles,

@@ -15,7 +15,7 @@ struct Margin: ParsableCommand {
             """,
         version: Release.version,
         subcommands: [
-            ImportCommand.self, ListCommand.self, ShowCommand.self, SearchCommand.self, AnnotateCommand.self,
+            ImportCommand.self, RefreshCommand.self, ListCommand.self, ShowCommand.self, SearchCommand.self, AnnotateCommand.self,
             AnnotationsCommand.self, EditCommand.self, DeleteCommand.self, ExportCommand.self, LogCommand.self,
             DiscardCommand.self, StatusCommand.self, RemoteCommand.self, SyncCommand.self, ConflictsCommand.self,
         ]

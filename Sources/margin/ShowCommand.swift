@@ -5,17 +5,32 @@ import MarginStore
 struct ShowCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "show", abstract: "Print an article with its highlights and notes.",
-        discussion: "Highlights are colored on a terminal and marked [[like this]][n] otherwise.")
+        discussion: """
+            Highlights are colored on a terminal and marked [[like this]][n] otherwise. With --previous, the \
+            article's text is shown with what its last update changed: removed words struck out in red and added \
+            ones in green on a terminal, [-removed-] and {+added+} otherwise.
+            """)
 
     @OptionGroup var library: LibraryOptions
-    @Argument(help: "The article's id or a unique prefix of it.") var id: String
-    @Flag(help: "Print the article, its body and its annotations as JSON.") var json = false
+    @Argument(help: "The article's handle (as margin list shows it) or id, or a unique prefix of either.") var id: String
+    @Flag(help: "Show what the article's last update changed in its text.") var previous = false
+    @Flag(help: "Print the article, its body and its annotations as JSON (with --previous, also previousBody).") var json = false
 
     func run() throws {
         let store = try library.open()
         let detail = try store.articleDetail(id: try library.resolve(store, id, kinds: [.article]).id)
+        if previous, detail.previousBody == nil {
+            throw MarginError(.notFound, "article \(detail.article.id) has not been updated on this machine: there is no earlier text")
+        }
         if json {
-            try Terminal.printJSON(ArticleDetailItem(detail))
+            try Terminal.printJSON(ArticleDetailItem(detail, withPrevious: previous))
+            return
+        }
+        if previous, let before = detail.previousBody {
+            print(Terminal.bold(detail.article.title))
+            print(Terminal.dim("what the last update changed · \(detail.article.id)"))
+            print()
+            print(TextEdit.between(before, detail.body).map(Self.render).joined())
             return
         }
         let article = detail.article
@@ -51,6 +66,14 @@ struct ShowCommand: ParsableCommand {
             if !annotation.tags.isEmpty { print("    " + Terminal.dim(annotation.tags.map { "#\($0)" }.joined(separator: " "))) }
         }
     }
+
+    private static func render(_ edit: TextEdit) -> String {
+        switch edit {
+        case .kept(let text): text
+        case .removed(let text): Terminal.colorsEnabled ? "\u{1B}[9;31m\(text)\u{1B}[0m" : "[-\(text)-]"
+        case .added(let text): Terminal.colorsEnabled ? "\u{1B}[32m\(text)\u{1B}[0m" : "{+\(text)+}"
+        }
+    }
 }
 
 /// `margin show --json`.
@@ -58,11 +81,14 @@ struct ArticleDetailItem: Encodable {
     var article: Article
     var body: String
     var annotations: [AnnotationItem]
+    /// The text before the article's last update (`show --previous --json` only).
+    var previousBody: String?
 
-    init(_ detail: ArticleDetail) {
+    init(_ detail: ArticleDetail, withPrevious: Bool = false) {
         article = detail.article
         body = detail.body.string
         annotations = detail.annotations.map(AnnotationItem.init)
+        previousBody = withPrevious ? detail.previousBody?.string : nil
     }
 }
 

@@ -65,3 +65,26 @@ import Testing
         #expect(Identifier.canonicalPrefix("zz12") == nil)
     }
 }
+
+@Suite struct HandleTests {
+    @Test func aHandleIsTwelveCharactersOfCrockfordsBase32DerivedFromTheIdAlone() {
+        let id = "019a4f0c-3b1e-7a42-9c1d-5e2f7a9b0c3d"
+        let handle = Handle.of(id)
+
+        #expect(handle.count == Handle.length)
+        #expect(handle.allSatisfy { "0123456789abcdefghjkmnpqrstvwxyz".contains($0) })
+        #expect(Handle.of(id) == handle)
+        // Ids made in the same millisecond share their start; their handles do not.
+        let sameMillisecond = (0..<1_000).map { _ in Identifier.make(at: Timestamp(milliseconds: 1_700_000_000_000)) }
+        #expect(Set(sameMillisecond.map { String(Handle.of($0).prefix(Handle.minimumLength)) }).count > 900)
+    }
+
+    @Test func typedHandlesAreReadAsCrockfordReadsThem() {
+        #expect(Handle.canonicalPrefix("K3X") == "k3x")
+        #expect(Handle.canonicalPrefix("kiLo") == "k110")
+        #expect(Handle.canonicalPrefix("ab") == nil)
+        #expect(Handle.canonicalPrefix("k3u") == nil)
+        #expect(Handle.canonicalPrefix("019a4f0c-3b") == nil)
+        #expect(Handle.canonicalPrefix(String(repeating: "a", count: 13)) == nil)
+    }
+}

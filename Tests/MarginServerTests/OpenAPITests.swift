@@ -34,6 +34,15 @@ import Testing
         #expect(served == documented)
     }
 
+    @Test func theProtocolVersionItNamesIsTheOneTheServerSpeaks() throws {
+        let info = try #require(Self.document["info"] as? [String: Any])
+        let parameters = (Self.document["components"] as? [String: Any])?["parameters"] as? [String: [String: Any]] ?? [:]
+        let header = try #require(parameters.values.first { $0["name"] as? String == SyncProtocol.versionHeader })
+        #expect(info["version"] as? String == "\(SyncProtocol.version)")
+        #expect((header["schema"] as? [String: Any])?["enum"] as? [String] == SyncProtocol.supportedVersions.map(String.init))
+        #expect((info["description"] as? String)?.contains("\(SyncProtocol.versionHeader): \(SyncProtocol.version) ") == true)
+    }
+
     @Test func theSchemaFileOnDiskIsTheOneCompiledIn() throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let onDisk = try String(contentsOf: root.appendingPathComponent("Schema/openapi.json"), encoding: .utf8)

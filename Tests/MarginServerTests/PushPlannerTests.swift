@@ -43,12 +43,65 @@ import Testing
 
     static func plan(
         _ changes: [WireChange], records: [StoredRecord], device: String = deviceB, lastApplied: Int64 = 0,
-        refusals: [Int64: String] = [:]
+        refusals: [Int64: String] = [:], bodies: [WireBody] = [], storedBodies: Set<String> = []
     ) -> PushPlan {
         var snapshot = PushSnapshot(lastSeq: 10, lastAppliedSeq: lastApplied)
         for record in records { snapshot.records[record.id] = record }
         snapshot.liveAnnotationsByArticle[articleId] = Set(records.filter { $0.entity == .annotation && !$0.deleted }.map(\.id))
-        return PushPlanner(snapshot: snapshot, deviceId: device, now: 5_000, refusals: refusals).plan(changes, bodies: [])
+        for record in records where !record.deleted { if let hash = record.contentHash { snapshot.liveArticleByHash[hash] = record.id } }
+        snapshot.storedBodies = storedBodies
+        return PushPlanner(snapshot: snapshot, deviceId: device, now: 5_000, refusals: refusals).plan(changes, bodies: bodies)
+    }
+
+    static func newText(_ text: String, hlc: Int64 = 2_000, seq: Int64 = 1, id: String = articleId) -> WireChange {
+        WireChange(
+            seq: seq, entity: .article, id: id, op: .update, baseVersion: 4, hlc: hlc,
+            fields: [.contentHash: .init(old: .text(hash), new: .text(ContentHash.of(text)))])
+    }
+
+    @Test func aNewTextIsAppliedWithItsBodyAndRefusedWithout() throws {
+        let text = "The corrected text."
+        let withBody = Self.plan([Self.newText(text)], records: [Self.article], bodies: [WireBody(hash: ContentHash.of(text), text: text)])
+        let stored = Self.plan([Self.newText(text)], records: [Self.article], storedBodies: [ContentHash.of(text)])
+        let without = Self.plan([Self.newText(text)], records: [Self.article])
+        let forged = Self.plan([Self.newText(text)], records: [Self.article], bodies: [WireBody(hash: ContentHash.of(text), text: "Other text.")])
+
+        #expect(withBody.results.map(\.outcome) == [.applied])
+        #expect(try written(withBody, Self.articleId).fields[.contentHash] == .text(ContentHash.of(text)))
+        #expect(withBody.newBodies == [WireBody(hash: ContentHash.of(text), text: text)])
+        #expect(stored.results.map(\.outcome) == [.applied])
+        #expect(stored.newBodies.isEmpty)
+        for refused in [without, forged] {
+            #expect(refused.results.map(\.outcome) == [.rejected])
+            #expect(refused.results.first?.reason == "the article's new body is missing or does not match its contentHash; send it in bodies")
+            #expect(refused.written.isEmpty)
+        }
+    }
+
+    @Test func aNewTextThatIsAnotherLiveArticlesIsRefused() throws {
+        var other = Self.article
+        other.id = "01900000-0000-7000-8000-000000000009"
+        other.fields[.contentHash] = .text(ContentHash.of("Taken."))
+        let plan = Self.plan([Self.newText("Taken.")], records: [Self.article, other], storedBodies: [ContentHash.of("Taken.")])
+
+        #expect(plan.results.map(\.outcome) == [.rejected])
+        #expect(plan.results.first?.reason == "the library already holds this text as article \(other.id)")
+    }
+
+    @Test func concurrentNewTextsGoToTheLaterClockAndKeepTheLoser() throws {
+        var article = Self.article
+        article.fields[.contentHash] = .text(ContentHash.of("Device A's text."))
+        article.meta[.contentHash] = FieldMeta(version: 6, hlc: 3_000, device: Self.deviceA)
+        article.version = 6
+        let earlier = Self.plan([Self.newText("Device B's text.", hlc: 2_000)], records: [article], storedBodies: [ContentHash.of("Device B's text.")])
+        let later = Self.plan([Self.newText("Device B's text.", hlc: 4_000)], records: [article], storedBodies: [ContentHash.of("Device B's text.")])
+
+        #expect(earlier.results.map(\.outcome) == [.conflict])
+        #expect(!earlier.written.contains { $0.id == Self.articleId })
+        #expect(earlier.written.contains { $0.entity == .conflict && $0.fields[.value] == .text(ContentHash.of("Device B's text.")) })
+        #expect(later.results.map(\.outcome) == [.conflict])
+        #expect(try written(later, Self.articleId).fields[.contentHash] == .text(ContentHash.of("Device B's text.")))
+        #expect(later.written.contains { $0.entity == .conflict && $0.fields[.value] == .text(ContentHash.of("Device A's text.")) })
     }
 
     private func written(_ plan: PushPlan, _ id: String) throws -> StoredRecord {
@@ -176,6 +229,11 @@ import Testing
         #expect(plan.written.isEmpty)
         #expect(plan.lastSeq == 10)
         #expect(plan.reply.map(\.id) == [Self.annotationId])
+        // With its article read, the article comes first: the first reply, lost, may have
+        // carried it (the change brought it back).
+        let withArticle = Self.plan([change], records: [Self.article, Self.annotation()], lastApplied: 7)
+        #expect(withArticle.reply.map(\.id) == [Self.articleId, Self.annotationId])
+        #expect(withArticle.written.isEmpty)
     }
 
     @Test func aGapInTheDeviceSequenceIsRefused() {

@@ -36,14 +36,30 @@ import Testing
         #expect(throws: MarginError.self) { try fixture.store.search("…") }
     }
 
-    @Test func shortIdsResolveWithOrWithoutHyphensAndAmbiguityListsCandidates() throws {
+    @Test func listingsShowShortHandlesAndHandlesOrIdPrefixesResolve() throws {
         let fixture = try StoreFixture()
         let articles = try fixture.importSeeds()
         let article = try #require(articles["2025-10-23"])
-        let short = try #require(try fixture.store.shortIds([article.id])[article.id])
+        let annotation = try fixture.store.annotate(articleId: article.id, target: .range(0..<4))
+        let ids = articles.values.map(\.id) + [annotation.id]
+        let shown = try fixture.store.shortIds(ids)
+        let short = try #require(shown[article.id])
 
+        // Each is the shortest prefix of its handle no other record shares, at least three characters.
+        for id in ids {
+            let handle = Handle.of(id)
+            let prefix = try #require(shown[id])
+            #expect(handle.hasPrefix(prefix) && prefix.count >= Handle.minimumLength)
+            let others = ids.filter { $0 != id }.map(Handle.of)
+            #expect(!others.contains { $0.hasPrefix(prefix) })
+            #expect(prefix.count == Handle.minimumLength || others.contains { $0.hasPrefix(String(prefix.dropLast())) })
+        }
         #expect(try fixture.store.resolve(short) == .article(article.id))
-        #expect(try fixture.store.resolve(short.replacingOccurrences(of: "-", with: "").uppercased()) == .article(article.id))
+        #expect(try fixture.store.resolve(short.uppercased()) == .article(article.id))
+        #expect(try fixture.store.resolve(Handle.of(annotation.id), kinds: [.annotation]) == .annotation(annotation.id))
+        // Ids and their prefixes are still accepted, with or without hyphens.
+        let idPrefix = try #require(Identifier.canonicalPrefix(String(article.id.prefix(23))))
+        #expect(try fixture.store.resolve(idPrefix.replacingOccurrences(of: "-", with: "").uppercased()) == .article(article.id))
         #expect(try fixture.store.resolve(article.id, kinds: [.article]) == .article(article.id))
         #expect {
             try fixture.store.resolve(String(article.id.prefix(8)))
@@ -51,8 +67,8 @@ import Testing
             let error = error as? MarginError
             return error?.code == .ambiguous && articles.values.allSatisfy { error!.message.contains($0.id) }
         }
-        #expect { try fixture.store.resolve("abc") } throws: { ($0 as? MarginError)?.code == .invalidInput }
-        #expect { try fixture.store.resolve("ffff") } throws: { ($0 as? MarginError)?.code == .notFound }
+        #expect { try fixture.store.resolve("ab") } throws: { ($0 as? MarginError)?.code == .invalidInput }
+        #expect { try fixture.store.resolve("ab-u!") } throws: { ($0 as? MarginError)?.code == .invalidInput }
         #expect { try fixture.store.resolve(short, kinds: [.annotation]) } throws: { ($0 as? MarginError)?.code == .notFound }
     }
 

@@ -51,7 +51,7 @@ import Testing
         ["search"],
         ["import"],
         ["edit", "0000"],
-        ["show", "abc"],
+        ["show", "ab"],
         ["export", "--format", "pdf"],
         ["list", "--tag", " "],
         ["annotations", "--tag", ""],
@@ -132,7 +132,7 @@ import Testing
         let broken = try margin.run(["list"])
 
         #expect(missing.status == 1)
-        #expect(missing.stderr.hasPrefix("margin: no article has an id starting with 'ffffffff'"))
+        #expect(missing.stderr.hasPrefix("margin: no article has a handle or id starting with 'ffffffff'"))
         #expect(broken.status == 1)
         #expect(broken.stderr == "margin: \(margin.store) is not a Marginalia library (not an SQLite database)\n")
     }
@@ -169,9 +169,10 @@ import Testing
         #expect(Set(shown.keys) == ["article", "body", "annotations"])
         let listed = try margin.run(["annotations", id, "--json"]).json() as! [[String: Any]]
         #expect(Set(listed[0].keys) == [
-            "id", "articleId", "position", "quote", "note", "tags", "color", "createdAt", "updatedAt", "articleTitle",
+            "id", "articleId", "position", "quote", "note", "tags", "color", "createdAt", "updatedAt", "basis", "articleTitle",
             "anchor", "state", "orphan",
         ])
+        #expect(listed[0]["basis"] as? String == shown["article"].flatMap { ($0 as? [String: Any])?["contentHash"] as? String })
         #expect(listed[0]["position"] as? [String: Int] == ["start": 0, "end": 3])
         #expect(listed[0]["anchor"] as? [String: Int] == ["start": 0, "end": 3])
         #expect(listed[0]["state"] as? String == "anchored")

@@ -38,8 +38,20 @@ final class FuzzDevice: Sendable {
 }
 
 /// The articles a run imports: the five seeds, each also with one or two paragraphs
-/// added (a re-import of changed text is a new article).
+/// added (a re-import of changed text is a new article); and the newer texts it gives them.
 enum ArticlePool {
+    /// What starts the paragraph an update adds.
+    static let updateMark = "\n\nCập nhật "
+
+    /// A newer copy of `article`, whose text is `body` with a paragraph naming `word` added:
+    /// the same page, updated.
+    static func update(of article: Article, body: String, word: String) throws -> SourcedDocument {
+        let document = ParsedDocument(
+            format: .plainText, title: article.title, published: article.published, body: body + updateMark + word + ".",
+            captions: article.captions)
+        return try SourcedDocument(document: document, source: article.source ?? "update")
+    }
+
     static let documents: [SourcedDocument] = {
         let folder = URL(fileURLWithPath: MarginProcess.seeds)
         let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path).sorted()) ?? []
@@ -64,6 +76,8 @@ struct ConvergenceRun {
     private let url: String
     private let faulty: Bool
     private let pauses: Bool
+    /// Whether articles' texts are updated too.
+    private let updates: Bool
     private let seed: UInt64
     private var random: SeededGenerator
     private var devices: [FuzzDevice] = []
@@ -77,10 +91,11 @@ struct ConvergenceRun {
     private(set) var resets = 0
 
     /// A run on `server`, its devices syncing directly or through `proxy`.
-    init(server: ServerProcess, seed: UInt64, through proxy: FaultProxy? = nil, pauses: Bool = false) throws {
+    init(server: ServerProcess, seed: UInt64, through proxy: FaultProxy? = nil, pauses: Bool = false, updates: Bool = false) throws {
         self.server = server
         self.seed = seed
         self.pauses = pauses
+        self.updates = updates
         url = proxy?.url ?? server.url
         faulty = proxy != nil
         random = SeededGenerator(seed: seed)
@@ -99,6 +114,7 @@ struct ConvergenceRun {
             let operation = random.weighted([
                 (6, "import"), (10, "annotate"), (16, "note"), (8, "tags"), (4, "color"), (4, "title"),
                 (4, "delete annotation"), (1, "delete article"), (2, "restore"), (22, "sync"), (5, "sync together"),
+                (updates ? 4 : 0, "update"),
                 (pauses ? 10 : 0, "pause"),
             ])
             switch operation {
@@ -259,6 +275,15 @@ struct ConvergenceRun {
             let title = "Title \(word())"
             _ = try store.editArticle(id: id, ArticleChanges(title: title))
             return "\(id): \(title)"
+        case "update":
+            // A newer copy of the page: a paragraph added after the earlier ones, or, half
+            // the time, the earlier update's paragraph replaced (its highlights orphaned).
+            guard let id = articles.randomElement(using: &random) else { return "nothing to update" }
+            let exported = state.articles[id]!
+            var body = exported.body
+            if random.chance(50), let mark = body.range(of: ArticlePool.updateMark) { body = String(body[..<mark.lowerBound]) }
+            let outcome = try store.refresh([(id, try ArticlePool.update(of: exported.article, body: body, word: word()))])
+            return "\(id): \(outcome)"
         case "delete annotation":
             guard let id = annotations.randomElement(using: &random) else { return "nothing to edit" }
             try store.deleteAnnotation(id: id)

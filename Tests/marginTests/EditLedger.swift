@@ -5,21 +5,34 @@ import MarginStore
 struct LibraryState: Equatable {
     var articles: [String: LibraryExport.ExportedArticle]
     var annotations: [String: Annotation]
+    /// Where each annotation stands in its article's current text.
+    var anchors: [String: Anchor]
     var conflicts: [ConflictRecord]
 
     init(_ store: LibraryStore) throws {
         let export = try store.exportLibrary()
         articles = Dictionary(uniqueKeysWithValues: export.articles.map { ($0.article.id, $0) })
         annotations = Dictionary(uniqueKeysWithValues: export.annotations.map { ($0.id, $0) })
+        anchors = Dictionary(uniqueKeysWithValues: try store.annotations().map { ($0.annotation.id, $0.anchor) })
         conflicts = try store.conflicts().sorted { $0.id < $1.id }
     }
 
-    /// Live articles by body hash (one per body in a library).
+    /// Live articles by the text they were imported with (`importedText`), the one with the
+    /// smallest id when several share it (an article updated away from a text that was
+    /// imported again).
     var articlesByBody: [String: Article] {
-        Dictionary(articles.values.map { ($0.article.contentHash, $0.article) }, uniquingKeysWith: { first, _ in first })
+        Dictionary(
+            articles.values.map { (Self.importedText($0.body), $0.article) }, uniquingKeysWith: { $0.id < $1.id ? $0 : $1 })
     }
 
-    /// How `EditLedger` names the article with the body `hash`.
+    /// The hash of the text an article was imported with: its body without the paragraphs
+    /// randomized runs add when they update it (`ArticlePool.update`).
+    static func importedText(_ body: String) -> String {
+        guard let start = body.range(of: ArticlePool.updateMark) else { return ContentHash.of(body) }
+        return ContentHash.of(String(body[..<start.lowerBound]))
+    }
+
+    /// How `EditLedger` names the article imported with the text whose hash is `hash`.
     static func articleKey(_ hash: String) -> String {
         "article with body \(hash.prefix(12))"
     }
@@ -32,6 +45,9 @@ struct LibraryState: Equatable {
         }
         for id in Set(annotations.keys).union(other.annotations.keys).sorted() where annotations[id] != other.annotations[id] {
             lines.append("annotation \(id): \(annotations[id].map { "\($0)" } ?? "missing") vs \(other.annotations[id].map { "\($0)" } ?? "missing")")
+        }
+        for id in Set(anchors.keys).union(other.anchors.keys).sorted() where anchors[id] != other.anchors[id] {
+            lines.append("anchor of \(id): \(anchors[id].map { "\($0)" } ?? "missing") vs \(other.anchors[id].map { "\($0)" } ?? "missing")")
         }
         if conflicts != other.conflicts {
             lines.append("conflicts: \(conflicts.map(\.id)) vs \(other.conflicts.map(\.id))")
@@ -126,7 +142,7 @@ struct EditLedger {
             }
             if old == nil { importedHashes.insert(hash) }
             if let old, new == nil {
-                // A delete is of that article: the same body imported again is another.
+                // A delete is of that article: the same text imported again is another.
                 deletes[old.id] = device
                 deletedValues.insert([key, "title", old.title])
                 deletedHashes.insert(hash)
@@ -154,8 +170,8 @@ struct EditLedger {
         let conflicts = final.conflicts + restored
         let evidence = conflicts.map { conflict in
             var conflict = conflict
-            if conflict.recordEntity == .article, let hash = final.articles[conflict.recordId]?.article.contentHash {
-                conflict.recordId = LibraryState.articleKey(hash)
+            if conflict.recordEntity == .article, let article = final.articles[conflict.recordId] {
+                conflict.recordId = LibraryState.articleKey(LibraryState.importedText(article.body))
             }
             return conflict
         }

@@ -126,7 +126,7 @@ import Testing
             """#).body)
         #expect(refused.results.map(\.outcome) == [.rejected, .rejected, .rejected, .rejected])
         #expect(refused.results.map(\.reason) == [
-            "field 'title' must be free of NUL (U+0000) characters", "field 'contentHash' cannot change after a article is created",
+            "field 'title' must be free of NUL (U+0000) characters", "field 'contentHash' must be 64 lowercase hexadecimal digits (SHA-256)",
             "the article body cannot contain NUL (U+0000) characters", "field 'title' has 4097 characters; at most 4096 are allowed",
         ])
         #expect(refused.records.map(\.id) == [article.id])

@@ -300,6 +300,8 @@ import Testing
             ("push", Array(#"{"changes": [{"seq": 5, "entity": "conflict", "id": "01900000-0000-7000-8000-000000000001", "op": "delete", "baseVersion": 0, "hlc": 0, "fields": {}}]}"#.utf8), standard, 409, "sequence_gap"),
             ("pull", Array(#"{"cursor": 0}"#.utf8), [json, "Authorization: Bearer \(token)", "Margin-Device: \(device)"], 400, "bad_request"),
             ("pull", Array(#"{"cursor": 0}"#.utf8), [json, "Authorization: Bearer \(token)", "Margin-Protocol: \(SyncProtocol.version + 1)", "Margin-Device: \(device)"], 426, "upgrade_required"),
+            // Protocol 3 clients cannot follow articles whose text changes: they must upgrade.
+            ("pull", Array(#"{"cursor": 0}"#.utf8), [json, "Authorization: Bearer \(token)", "Margin-Protocol: \(SyncProtocol.version - 1)", "Margin-Device: \(device)"], 426, "upgrade_required"),
             ("pull", Array(#"{"cursor": 0}"#.utf8), [json, "Margin-Protocol: \(SyncProtocol.version)", "Margin-Device: \(device)"], 401, "unauthorized"),
             ("pull", Gzip.compress([UInt8](repeating: 0x20, count: 40_000_000)), standard + ["Content-Encoding: gzip"], 400, "bad_request"),
             ("pull", [UInt8](repeating: 0x20, count: 17 * 1024 * 1024), standard, 413, "too_large"),

@@ -225,7 +225,7 @@ import Testing
         #expect(try await body(library, germanArticle["id"] as! String).hasPrefix("Die Stadt baut über den Fluss eine größere Brücke"))
     }
 
-    @Test func anAddressAlreadyInTheLibraryIsSkippedOrReportedChangedNeverDoubled() async throws {
+    @Test func anAddressAlreadyInTheLibraryIsSkippedOrUpdatedNeverDoubled() async throws {
         let server = try await WebServer.start()
         defer { server.stop() }
         let path = "/news/reading-room.html"
@@ -235,23 +235,94 @@ import Testing
 
         let first = try await margin(library, ["import", server.url + path])
         let again = try await margin(library, ["import", server.url + path])
+        let id = try await articles(library)[0]["id"] as! String
+        let note = try await margin(library, ["annotate", id, "--quote", "good lamps", "--note", "finally"])
+        #expect(note.status == 0, "\(note.stderr)")
+        let noEarlierText = try await margin(library, ["show", id, "--previous"])
+        let update = "Update: the roof leaked on its first rainy day."
         server.serve(
             path,
-            Array(Self.articlePage(title: "Reading room opens", paragraphs: Self.paragraphs + ["Update: the roof leaked on its first rainy day."], canonical: canonical).utf8),
+            Array(Self.articlePage(title: "Reading room opens, roof leaks", paragraphs: [update] + Self.paragraphs, canonical: canonical).utf8),
             contentType: "text/html")
-        let changed = try await margin(library, ["import", "--json", server.url + path])
+        let updated = try await margin(library, ["import", "--json", server.url + path])
+        let unchanged = try await margin(library, ["import", server.url + path])
 
         #expect(first.stdout == "imported 1, skipped 0 (already in the library)\n")
         #expect(again.stdout == "imported 0, skipped 1 (already in the library)\n")
-        #expect(changed.status == 0, "\(changed.stderr)")
-        let json = try changed.json() as! [String: Any]
+        #expect(noEarlierText.status == 1)
+        #expect(noEarlierText.stderr == "margin: article \(id) has not been updated on this machine: there is no earlier text\n")
+        #expect(updated.status == 0, "\(updated.stderr)")
+        let json = try updated.json() as! [String: Any]
+        let entries = json["updated"] as! [[String: Any]]
+        #expect(entries.map { $0["id"] as? String } == [id])
+        #expect(entries[0]["annotations"] as? [String: Int] == ["anchored": 1, "moved": 0, "changed": 0, "orphaned": 0])
         let stored = try await articles(library)
         #expect(stored.count == 1)
-        #expect((json["changed"] as! [[String: Any]]).map { $0["existingId"] as? String } == [stored[0]["id"] as? String])
         #expect(stored[0]["url"] as? String == canonical)
-        #expect(try await body(library, stored[0]["id"] as! String) == Self.paragraphs.joined(separator: "\n\n"))
-        let text = try await margin(library, ["import", server.url + path])
-        #expect(text.stdout == "imported 0, skipped 0 (already in the library), changed 1 (changed since import; left as it is)\n")
+        #expect(stored[0]["title"] as? String == "Reading room opens, roof leaks")
+        #expect(try await body(library, id) == ([update] + Self.paragraphs).joined(separator: "\n\n"))
+        #expect(unchanged.stdout == "imported 0, skipped 1 (already in the library)\n")
+        // The highlight follows its words into the new text.
+        let shown = try await margin(library, ["show", id])
+        #expect(shown.stdout.contains("good [[lamps]]") == false)
+        #expect(shown.stdout.contains("[[good lamps]][1]"), "\(shown.stdout)")
+        let listed = try await margin(library, ["annotations", "--json"])
+        let annotation = try #require((try listed.json() as! [[String: Any]]).first)
+        let start = ([update] + Self.paragraphs).joined(separator: "\n\n").unicodeScalars.count - Self.paragraphs.joined(separator: "\n\n").unicodeScalars.count
+            + Self.paragraphs[0].unicodeScalars.count + 2 + Array(Self.paragraphs[1].unicodeScalars).firstRange(of: Array("good lamps".unicodeScalars))!.lowerBound
+        #expect(annotation["anchor"] as? [String: Int] == ["start": start, "end": start + 10])
+        #expect(annotation["state"] as? String == "anchored")
+        let previous = try await margin(library, ["show", id, "--previous"])
+        #expect(previous.status == 0, "\(previous.stderr)")
+        #expect(previous.stdout.contains("{+\(update)\n\n+}\(Self.paragraphs[0])"), "\(previous.stdout)")
+    }
+
+    @Test func refreshFetchesArticlesAgainAndHighlightsFollowTheirWordsOrBecomeOrphans() async throws {
+        let server = try await WebServer.start()
+        defer { server.stop() }
+        let page = { (paragraphs: [String]) in
+            Array(Self.articlePage(title: "Reading room opens", paragraphs: paragraphs, canonical: "https://gazette.example/room").utf8)
+        }
+        server.serve("/room.html", page(Self.paragraphs), contentType: "text/html")
+        let library = try MarginProcess()
+        let seed = try await margin(library, ["import", MarginProcess.seeds])
+        #expect(seed.status == 0, "\(seed.stderr)")
+        _ = try await margin(library, ["import", server.url + "/room.html"])
+        let id = try #require(try await articles(library).first { $0["url"] as? String == "https://gazette.example/room" }?["id"] as? String)
+        for quote in ["long argument about the roof", "talking is allowed until noon", "evening classes and the chess club"] {
+            let made = try await margin(library, ["annotate", id, "--quote", quote])
+            #expect(made.status == 0, "\(made.stderr)")
+        }
+
+        let same = try await margin(library, ["refresh", id])
+        // The second paragraph is rewritten (its highlight loses its words), the last edited
+        // around its highlight, the first moved to the end.
+        server.serve("/room.html", page([
+            "Readers found long tables and good lamps; silence is kept all day.",
+            "The librarian said the building would stay open late on Thursdays, when the evening classes and the chess club gather.",
+            Self.paragraphs[0],
+        ]), contentType: "text/html")
+        let refreshed = try await margin(library, ["refresh"])
+        let listed = try await margin(library, ["annotations", "--json"])
+        let withoutAddress = try await margin(library, ["refresh", try #require(try await articles(library).first { $0["url"] == nil || $0["url"] is NSNull }?["id"] as? String)])
+
+        #expect(same.stdout == "refreshed 1: updated 0, unchanged 1\n")
+        #expect(refreshed.status == 0, "\(refreshed.stderr)")
+        #expect(refreshed.stdout == "refreshed 1: updated 1, unchanged 0\nupdated \(id) “Reading room opens”: highlights 2 anchored, 0 moved, 0 changed, 1 orphaned\n")
+        let entries = try listed.json() as! [[String: Any]]
+        let states = Dictionary(uniqueKeysWithValues: entries.map { (($0["quote"] as! [String: Any])["exact"] as! String, $0["state"] as! String) })
+        // The first paragraph is what the diff keeps (it is the longest run the texts share):
+        // its highlight is carried there, the others' paragraphs changed around them.
+        #expect(states == ["long argument about the roof": "anchored", "talking is allowed until noon": "orphaned", "evening classes and the chess club": "anchored"])
+        let text = Array(try await body(library, id).unicodeScalars)
+        for entry in entries {
+            guard let anchor = entry["anchor"] as? [String: Int] else { continue }
+            let shown = String(String.UnicodeScalarView(text[anchor["start"]!..<anchor["end"]!]))
+            #expect(shown == (entry["quote"] as! [String: Any])["exact"] as? String)
+        }
+        #expect(withoutAddress.status == 1)
+        #expect(withoutAddress.stderr.hasPrefix("margin: article "))
+        #expect(withoutAddress.stderr.contains("has no address to fetch it from"))
     }
 
     @Test func aPageOnStandardInputImportsWithTheAddressGiven() async throws {

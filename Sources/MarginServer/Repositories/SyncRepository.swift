@@ -254,8 +254,8 @@ public struct CheckedPush: Sendable {
             }
         }
         if !refusedBodies.isEmpty {
-            for change in request.changes where change.entity == .article && change.op == .create && refusals[change.seq] == nil {
-                if let hash = change.fields[.contentHash]?.new.textValue, let reason = refusedBodies[hash] {
+            for change in request.changes where refusals[change.seq] == nil {
+                if let hash = change.bodyHash, let reason = refusedBodies[hash] {
                     refusals[change.seq] = reason
                 }
             }
