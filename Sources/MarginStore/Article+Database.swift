@@ -76,6 +76,12 @@ extension Article {
         ).map(ArticleText.init)
     }
 
+    /// Keeps `text` among the bodies, under its content hash `hash` (bodies are shared:
+    /// one already there stays as it is).
+    static func keep(_ db: Database, body text: String, hash: String) throws {
+        try db.cachedStatement(sql: "INSERT OR IGNORE INTO bodies (hash, text) VALUES (?, ?)").execute(arguments: [hash, text])
+    }
+
     /// The article whose canonical address is `url`, if there is one.
     static func id(_ db: Database, url: String) throws -> String? {
         try String.fetchOne(db.cachedStatement(sql: "SELECT id FROM articles WHERE url = ? ORDER BY created_at LIMIT 1"), arguments: [url])
@@ -90,8 +96,7 @@ extension Article {
     /// Inserts the article with its body; `searchableBody` is `SearchText.searchable(body)`,
     /// which importers compute on their parsing threads.
     func insert(_ db: Database, body: String, searchableBody: String) throws {
-        try db.cachedStatement(sql: "INSERT OR IGNORE INTO bodies (hash, text) VALUES (?, ?)")
-            .execute(arguments: [contentHash, body])
+        try Self.keep(db, body: body, hash: contentHash)
         try db.cachedStatement(
             sql: """
                 INSERT INTO articles (id, title, published, source, body_hash, captions, created_at, updated_at, \
@@ -117,10 +122,12 @@ extension Article {
             guard let body = try newBody ?? Self.body(db, hash: contentHash) else {
                 throw MarginError(.invalidInput, "the new text of article \(id) is missing")
             }
-            try db.cachedStatement(sql: "INSERT OR IGNORE INTO bodies (hash, text) VALUES (?, ?)").execute(arguments: [contentHash, body])
+            try Self.keep(db, body: body, hash: contentHash)
             text = body
         }
-        let (localId, oldBody) = try Self.localIdAndBody(db, id: id) ?? { throw MarginError(.notFound, "no article \(id)") }()
+        // The search entry is replaced by giving the text it was indexed with, read before
+        // the row changes, and only when the title or the text does.
+        let indexed = title != old.title || text != nil ? try Self.localIdAndBody(db, id: id) : nil
         try db.execute(
             sql: """
                 UPDATE articles SET title = ?, published = ?, source = ?, body_hash = ?, captions = ?, created_at = ?, \
@@ -133,7 +140,7 @@ extension Article {
             ])
         try db.execute(sql: "DELETE FROM article_tags WHERE article_id = ?", arguments: [id])
         try insertTags(db)
-        if title != old.title || text != nil {
+        if let (localId, oldBody) = indexed {
             let folded = SearchText.searchable(oldBody)
             try SearchIndex.articles.replace(
                 db, rowid: localId, old: [SearchText.searchable(old.title), folded],

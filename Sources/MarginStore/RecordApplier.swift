@@ -200,12 +200,9 @@ struct RecordApplier {
         } else {
             guard let current = try text(of: annotation.articleId) else { return try park(record, articleId: annotation.articleId) }
             if hasTombstones { try Tombstones.remove(db, id: annotation.id) }
-            if let basis = annotation.basis, basis != current.hash, basisTexts[basis] == nil,
-               let body = try bodies[basis] ?? Article.body(db, hash: basis) {
-                basisTexts[basis] = ArticleText(body)
-                // Kept: the annotation is anchored from it again when the article changes.
-                try db.cachedStatement(sql: "INSERT OR IGNORE INTO bodies (hash, text) VALUES (?, ?)").execute(arguments: [basis, body])
-            }
+            // A text it was made on, fetched for this page, is kept: the annotation is
+            // anchored from it again whenever the article changes.
+            if let basis = annotation.basis, let body = bodies[basis] { try Article.keep(db, body: body, hash: basis) }
             let anchor = try annotation.anchor(db, in: current.text, hash: current.hash, texts: &basisTexts)
             return try annotation.insert(db, anchor: anchor, version: record.version)
         }
@@ -295,7 +292,7 @@ struct RecordApplier {
         let conflict = ConflictRecord(id: record.id, fields: record.fields)
         if conflict.field == .contentHash, let hash = conflict.value.textValue, let body = bodies[hash] {
             // A text that lost: kept, so that `restoreConflict` can put it back.
-            try db.cachedStatement(sql: "INSERT OR IGNORE INTO bodies (hash, text) VALUES (?, ?)").execute(arguments: [hash, body])
+            try Article.keep(db, body: body, hash: hash)
         }
         try db.execute(
             sql: """
