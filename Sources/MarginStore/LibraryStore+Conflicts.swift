@@ -8,6 +8,11 @@ extension LibraryStore {
         try read { db in try Self.fetchConflicts(db, where: "", arguments: []) }
     }
 
+    /// The ids of the conflicts this library holds.
+    public func conflictIds() throws(MarginError) -> Set<String> {
+        try read { db in try Set(String.fetchAll(db, sql: "SELECT id FROM conflicts")) }
+    }
+
     /// The conflict whose handle (at least three characters) or id (at least four) starts
     /// with `prefix`.
     public func conflict(_ prefix: String) throws(MarginError) -> ConflictRecord {

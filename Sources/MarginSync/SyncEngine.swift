@@ -23,6 +23,9 @@ public struct SyncReport: Sendable, Hashable {
     public var outcomes: [ChangeResult.Outcome: Int] = [:]
     /// Changes the server refused in this sync, parked (`LibraryStore.rejectedChanges()`).
     public var parked: [RejectedChange] = []
+    /// Conflicts this sync brought (`LibraryStore.conflicts()`), newest first: values of this
+    /// device's changes that lost, and values that other devices' changes lost to this one's.
+    public var newConflicts: [ConflictRecord] = []
     public var pulled = 0
     public var bodiesFetched = 0
     public var requests = 0
@@ -73,6 +76,7 @@ public final class SyncEngine {
         client.settings.deadline = ContinuousClock.now + options.timeout
         let sent = client.requests
         do {
+            let knownConflicts = try Self.storeCall { try store.conflictIds() }
             try push()
             try pull()
             if report.restored {
@@ -80,6 +84,7 @@ public final class SyncEngine {
                 try pushBatches()
                 try pull()
             }
+            report.newConflicts = try Self.storeCall { try store.conflicts() }.filter { !knownConflicts.contains($0.id) }
             try Self.storeCall { try store.recordSyncResult(error: nil) }
         } catch {
             try? store.recordSyncResult(error: error.message)

@@ -43,7 +43,7 @@ struct SyncCommand: ParsableCommand {
         if json {
             try Terminal.printJSON(SyncResult(report))
         } else if !quiet {
-            printSummary(report)
+            try printSummary(report, store: store)
         }
         // Refusals never stop a sync, but cron must notice them: one line and status 8.
         if let first = report.parked.first {
@@ -55,7 +55,7 @@ struct SyncCommand: ParsableCommand {
         }
     }
 
-    private func printSummary(_ report: SyncReport) {
+    private func printSummary(_ report: SyncReport, store: LibraryStore) throws {
         let outcomes = ChangeResult.Outcome.allCases.compactMap { outcome in
             report.outcomes[outcome].map { "\(outcome.rawValue.replacingOccurrences(of: "_", with: " ")) \($0)" }
         }
@@ -63,9 +63,18 @@ struct SyncCommand: ParsableCommand {
             + ", pulled \(report.pulled) record(s)"
             + (report.restored ? " (the server was restored from a backup: what it lacked was sent again)"
                 : report.reset ? " (full reset)" : ""))
-        if let conflicts = report.outcomes[.conflict], conflicts > 0 {
-            print("\(conflicts) change(s) conflicted; see margin conflicts")
-        }
+        try printNewConflicts(report.newConflicts, store: store)
+    }
+
+    /// The conflicts this sync brought, a line each (as `margin conflicts` lists them), at
+    /// most `shown` of them.
+    private func printNewConflicts(_ conflicts: [ConflictRecord], store: LibraryStore, shown: Int = 10) throws {
+        guard !conflicts.isEmpty else { return }
+        print("\(conflicts.count) new conflict(s): the losing values are kept; see margin conflicts")
+        let ids = conflicts.map(\.id)
+        let records = try store.shortIds(conflicts.map(\.recordId))
+        for conflict in conflicts.prefix(shown) { print("  " + ConflictsCommand.summary(conflict, among: ids, records: records)) }
+        if conflicts.count > shown { print("  and \(conflicts.count - shown) more") }
     }
 }
 
@@ -80,6 +89,8 @@ struct SyncResult: Encodable {
     var restored: Bool
     /// The changes this sync parked: `{"seq", "reason"}`.
     var parked: [Parked]
+    /// The conflicts this sync brought, as `margin conflicts --json` gives them.
+    var newConflicts: [ConflictRecord]
 
     struct Parked: Encodable {
         var seq: Int64
@@ -95,5 +106,6 @@ struct SyncResult: Encodable {
         reset = report.reset
         restored = report.restored
         parked = report.parked.map { Parked(seq: $0.change.seq, reason: $0.reason) }
+        newConflicts = report.newConflicts
     }
 }
