@@ -41,9 +41,11 @@ let package = Package(
                 .embedInCode("server-001-sync.sql"),
                 .embedInCode("server-002-commits.sql"),
                 .embedInCode("server-003-basis.sql"),
+                .embedInCode("server-004-token-use.sql"),
                 .embedInCode("postgres-001-sync.sql"),
                 .embedInCode("postgres-002-commits.sql"),
                 .embedInCode("postgres-003-basis.sql"),
+                .embedInCode("postgres-004-token-use.sql"),
                 .embedInCode("openapi.json"),
             ]
         ),

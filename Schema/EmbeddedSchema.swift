@@ -29,6 +29,7 @@ public enum EmbeddedSchema {
         Migration("server-001-sync", PackageResources.server_001_sync_sql),
         Migration("server-002-commits", PackageResources.server_002_commits_sql),
         Migration("server-003-basis", PackageResources.server_003_basis_sql),
+        Migration("server-004-token-use", PackageResources.server_004_token_use_sql),
     ]
 
     /// The PostgreSQL sync server's migrations (`postgres-*.sql`), oldest first.
@@ -36,6 +37,7 @@ public enum EmbeddedSchema {
         Migration("postgres-001-sync", PackageResources.postgres_001_sync_sql),
         Migration("postgres-002-commits", PackageResources.postgres_002_commits_sql),
         Migration("postgres-003-basis", PackageResources.postgres_003_basis_sql),
+        Migration("postgres-004-token-use", PackageResources.postgres_004_token_use_sql),
     ]
 
     /// The sync protocol's OpenAPI 3 description, served at `/v1/openapi.json`.

@@ -8,7 +8,7 @@ struct MarginServerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "margin-server",
         abstract: "The Marginalia sync server.",
-        subcommands: [Serve.self, User.self, Migrate.self, Backup.self, Restore.self, Healthcheck.self])
+        subcommands: [Serve.self, User.self, Device.self, Migrate.self, Backup.self, Restore.self, Healthcheck.self])
 
     /// Runs `body`, turning a server error into one line on stderr and exit status 1.
     static func report<T>(_ body: () async throws -> T) async throws -> T {

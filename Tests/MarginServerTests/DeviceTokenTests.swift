@@ -21,4 +21,30 @@ import Testing
         #expect(!DeviceToken.matches("", token))
         #expect(!DeviceToken.matches("x" + token.dropFirst(), token))
     }
+
+    /// Authentication records a token's use when it is bound, and then at most once a
+    /// minute: a device syncing every second does not write on every request.
+    @Test func aTokensUseIsRecordedWhenBoundThenAtMostOnceAMinute() async throws {
+        let device = "01900000-0000-7000-8000-0000000000d1"
+        func uses(_ token: TokenUse, at now: Int64) async throws -> [String] {
+            var calls: [String] = []
+            _ = try await authenticatedUser(deviceId: device, now: now) {
+                calls.append("lookup")
+                return token
+            } bind: {
+                calls.append("bind")
+                return device
+            } touch: {
+                calls.append("touch")
+            }
+            return calls
+        }
+        #expect(try await uses(TokenUse(userId: 1, deviceId: nil, lastUsedAt: nil), at: 1_000) == ["lookup", "bind"])
+        #expect(try await uses(TokenUse(userId: 1, deviceId: device, lastUsedAt: 1_000), at: 60_999) == ["lookup"])
+        #expect(try await uses(TokenUse(userId: 1, deviceId: device, lastUsedAt: 1_000), at: 61_000) == ["lookup", "touch"])
+        #expect(try await uses(TokenUse(userId: 1, deviceId: device, lastUsedAt: nil), at: 61_000) == ["lookup", "touch"])
+        await #expect(throws: ServerError.self) {
+            try await uses(TokenUse(userId: 1, deviceId: "01900000-0000-7000-8000-0000000000d2", lastUsedAt: nil), at: 0)
+        }
+    }
 }

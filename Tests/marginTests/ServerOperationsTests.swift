@@ -92,4 +92,60 @@ import Testing
         #expect(result.status != 0)
         #expect(result.stderr.contains("(gave up after 1 attempts within --timeout; the server asked to wait 60 s)"), "\(result.stderr)")
     }
+
+    /// `margin-server device list` shows each device's first and last use and pushes, and
+    /// `device revoke` stops one lost machine while the user's others go on syncing.
+    @Test(arguments: ServerProcess.Backend.allCases)
+    func oneDeviceIsListedAndRevokedAlone(_ backend: ServerProcess.Backend) throws {
+        let server = try ServerProcess.start(backend)
+        let laptop = try server.device(token: try server.addUser("ada"))
+        let desktop = try server.device(token: try server.issueToken("ada"))
+        _ = try server.issueToken("ada")  // for a machine not set up yet
+        try laptop.run(["import", MarginProcess.seeds])
+        try laptop.syncQuietly()
+        try desktop.syncQuietly()
+        let laptopId = try #require((try laptop.run(["status", "--json"]).json() as! [String: Any])["deviceId"] as? String)
+        let desktopId = try #require((try desktop.run(["status", "--json"]).json() as! [String: Any])["deviceId"] as? String)
+
+        let listing = try server.administer(["device", "list", "ada", "--json"])
+        let devices = try JSONSerialization.jsonObject(with: Data(listing.stdout.utf8)) as! [[String: Any]]
+
+        #expect(devices.map { $0["deviceId"] as? String } == [laptopId, desktopId, nil])
+        for device in devices.prefix(2) {
+            let first = try #require(device["firstSeenAt"] as? Int64)
+            let last = try #require(device["lastSeenAt"] as? Int64)
+            #expect(first >= device["tokenCreatedAt"] as! Int64 && last >= first)
+            #expect(device["revokedAt"] == nil)
+        }
+        #expect(devices[0]["changesPushed"] as? Int64 == 5)
+        #expect(devices[0]["lastPushAt"] is Int64)
+        #expect(devices[1]["changesPushed"] as? Int64 == 0)
+        #expect(devices[1]["lastPushAt"] == nil)
+        #expect(devices[2]["firstSeenAt"] == nil)
+        let lines = try server.administer(["device", "list", "ada"]).stdout.split(separator: "\n")
+        #expect(lines.count == 3)
+        #expect(lines[0].hasPrefix("\(laptopId)\tfirst seen 20") && lines[0].contains("\tchanges 5\tactive"), "\(lines[0])")
+        #expect(lines[2].hasPrefix("(token not used yet)\tissued 20"), "\(lines[2])")
+
+        // The laptop is lost: revoking it by a prefix of its id stops it, and only it.
+        let revoked = try server.administer(["device", "revoke", String(laptopId.prefix(13)).uppercased()])
+        #expect(revoked.status == 0 && revoked.stdout == "revoked the token of device \(laptopId)\n", "\(revoked)")
+        #expect(try laptop.run(["sync"]).status == 4)
+        let articles = try desktop.articleIds()
+        _ = try desktop.annotate(articles[0], range: "0:10", note: "still syncing")
+        try desktop.syncQuietly()
+        let after = try JSONSerialization.jsonObject(
+            with: Data(try server.administer(["device", "list", "ada", "--json"]).stdout.utf8)) as! [[String: Any]]
+        #expect(after[0]["revokedAt"] is Int64)
+        #expect(after[1]["revokedAt"] == nil && after[1]["changesPushed"] as? Int64 == 1)
+
+        // A prefix too short, or naming no device, is refused in one line and revokes nothing.
+        let short = try server.administer(["device", "revoke", "019"])
+        #expect(short.status == 1 && short.stderr == "error: give at least 4 characters of the device's id\n", "\(short)")
+        let unknown = try server.administer(["device", "revoke", "ffffffff"])
+        #expect(unknown.status == 1 && unknown.stderr.hasPrefix("error: no device id starts with 'ffffffff'"), "\(unknown)")
+        let nobody = try server.administer(["device", "list", "grace"])
+        #expect(nobody.status == 1 && nobody.stderr == "error: no user named 'grace'\n", "\(nobody)")
+        try desktop.syncQuietly()
+    }
 }

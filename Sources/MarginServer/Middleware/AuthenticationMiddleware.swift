@@ -41,7 +41,8 @@ struct AuthenticationMiddleware: RouterMiddleware {
         }
         var context = context
         do {
-            context.userId = try await repository.authenticate(tokenHash: DeviceToken.hash(token), deviceId: deviceId)
+            context.userId = try await repository.authenticate(
+                tokenHash: DeviceToken.hash(token), deviceId: deviceId, now: Timestamp.now().milliseconds)
         } catch let error as ServerError where error.code == .unauthorized {
             await fail(address)
             throw error

@@ -109,22 +109,29 @@ public final class PostgresSyncRepository: SyncRepository {
 
     // MARK: - Authentication
 
-    public func authenticate(tokenHash: String, deviceId: String) async throws -> Int64 {
-        try await authenticatedUser(deviceId: deviceId) {
+    public func authenticate(tokenHash: String, deviceId: String, now: Int64) async throws -> Int64 {
+        try await authenticatedUser(deviceId: deviceId, now: now) {
             try await bounded { connection in
                 try await connection.query(
                     """
-                    SELECT t.user_id, t.device_id FROM tokens t JOIN users u ON u.id = t.user_id \
+                    SELECT t.user_id, t.device_id, t.last_used_at FROM tokens t JOIN users u ON u.id = t.user_id \
                     WHERE t.hash = \(tokenHash) AND t.revoked_at IS NULL AND u.revoked_at IS NULL
                     """, logger: self.logger
-                ).decode((Int64, String?).self).first().map { (userId: $0.0, deviceId: $0.1) }
+                ).decode((Int64, String?, Int64?).self).first().map { TokenUse(userId: $0.0, deviceId: $0.1, lastUsedAt: $0.2) }
             }
         } bind: {
             try await transaction { connection in
                 try await connection.query(
-                    "UPDATE tokens SET device_id = \(deviceId) WHERE hash = \(tokenHash) AND device_id IS NULL", logger: self.logger)
+                    """
+                    UPDATE tokens SET device_id = \(deviceId), first_used_at = \(now), last_used_at = \(now) \
+                    WHERE hash = \(tokenHash) AND device_id IS NULL
+                    """, logger: self.logger)
                 return try await connection.query("SELECT device_id FROM tokens WHERE hash = \(tokenHash)", logger: self.logger)
                     .decode(String?.self).first() ?? nil
+            }
+        } touch: {
+            try await bounded { connection in
+                _ = try await connection.query("UPDATE tokens SET last_used_at = \(now) WHERE hash = \(tokenHash)", logger: self.logger)
             }
         }
     }
@@ -384,6 +391,43 @@ public final class PostgresSyncRepository: SyncRepository {
                     records: Int(records)))
             }
             return users
+        }
+    }
+
+    public func devices(userName: String) async throws -> [DeviceSummary] {
+        try await bounded { connection in
+            guard let userId = try await connection.query("SELECT id FROM users WHERE name = \(userName)", logger: self.logger)
+                .decode(Int64.self).first()
+            else { throw ServerError.noUser(userName) }
+            let rows = try await connection.query(
+                """
+                SELECT max(t.device_id), min(t.created_at), min(t.first_used_at), max(t.last_used_at), max(d.last_seen_at), \
+                coalesce(max(d.last_applied_seq), 0), CASE WHEN count(*) = count(t.revoked_at) THEN max(t.revoked_at) END \
+                FROM tokens t LEFT JOIN devices d ON d.user_id = t.user_id AND d.device_id = t.device_id \
+                WHERE t.user_id = \(userId) GROUP BY coalesce(t.device_id, t.hash) \
+                ORDER BY max(t.device_id) IS NULL, min(coalesce(t.first_used_at, t.created_at)), max(t.device_id) COLLATE "C"
+                """, logger: self.logger)
+            var devices: [DeviceSummary] = []
+            for try await (deviceId, createdAt, firstUsed, lastUsed, lastPush, pushed, revoked) in rows.decode(
+                (String?, Int64, Int64?, Int64?, Int64?, Int64, Int64?).self) {
+                devices.append(DeviceSummary(
+                    deviceId: deviceId, tokenCreatedAt: createdAt, firstSeenAt: firstUsed, lastSeenAt: lastUsed,
+                    lastPushAt: lastPush, changesPushed: pushed, revokedAt: revoked))
+            }
+            return devices
+        }
+    }
+
+    public func revokeDevice(_ device: String, now: Int64) async throws -> String {
+        try await transaction { connection in
+            var matches: [String] = []
+            for try await id in try await connection.query(
+                "SELECT DISTINCT device_id FROM tokens WHERE starts_with(device_id, \(device))", logger: self.logger
+            ).decode(String.self) { matches.append(id) }
+            let deviceId = try ServerError.device(device, among: matches)
+            try await connection.query(
+                "UPDATE tokens SET revoked_at = coalesce(revoked_at, \(now)) WHERE device_id = \(deviceId)", logger: self.logger)
+            return deviceId
         }
     }
 

@@ -50,23 +50,31 @@ public final class SQLiteSyncRepository: SyncRepository {
 
     // MARK: - Authentication
 
-    public func authenticate(tokenHash: String, deviceId: String) async throws -> Int64 {
-        try await authenticatedUser(deviceId: deviceId) {
+    public func authenticate(tokenHash: String, deviceId: String, now: Int64) async throws -> Int64 {
+        try await authenticatedUser(deviceId: deviceId, now: now) {
             try await pool.read { db in
                 try Row.fetchOne(
                     db,
                     sql: """
-                        SELECT t.user_id, t.device_id FROM tokens t JOIN users u ON u.id = t.user_id \
+                        SELECT t.user_id, t.device_id, t.last_used_at FROM tokens t JOIN users u ON u.id = t.user_id \
                         WHERE t.hash = ? AND t.revoked_at IS NULL AND u.revoked_at IS NULL
                         """,
                     arguments: [tokenHash]
-                ).map { row in (row["user_id"], row["device_id"]) }
+                ).map { row in TokenUse(userId: row["user_id"], deviceId: row["device_id"], lastUsedAt: row["last_used_at"]) }
             }
         } bind: {
             try await pool.write { db in
                 try db.execute(
-                    sql: "UPDATE tokens SET device_id = ? WHERE hash = ? AND device_id IS NULL", arguments: [deviceId, tokenHash])
+                    sql: """
+                        UPDATE tokens SET device_id = ?, first_used_at = ?, last_used_at = ? \
+                        WHERE hash = ? AND device_id IS NULL
+                        """,
+                    arguments: [deviceId, now, now, tokenHash])
                 return try String.fetchOne(db, sql: "SELECT device_id FROM tokens WHERE hash = ?", arguments: [tokenHash])
+            }
+        } touch: {
+            try await pool.write { db in
+                try db.execute(sql: "UPDATE tokens SET last_used_at = ? WHERE hash = ?", arguments: [now, tokenHash])
             }
         }
     }
@@ -320,6 +328,42 @@ public final class SQLiteSyncRepository: SyncRepository {
                     name: row["name"], createdAt: row["created_at"], revoked: row["revoked"], tokens: row["tokens"],
                     devices: row["devices"], records: row["records"])
             }
+        }
+    }
+
+    public func devices(userName: String) async throws -> [DeviceSummary] {
+        try await pool.read { db in
+            guard let userId = try Int64.fetchOne(db, sql: "SELECT id FROM users WHERE name = ?", arguments: [userName]) else {
+                throw ServerError.noUser(userName)
+            }
+            return try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT max(t.device_id) AS device_id, min(t.created_at) AS created_at, min(t.first_used_at) AS first_used_at, \
+                    max(t.last_used_at) AS last_used_at, max(d.last_seen_at) AS last_seen_at, coalesce(max(d.last_applied_seq), 0) AS pushed, \
+                    CASE WHEN count(*) = count(t.revoked_at) THEN max(t.revoked_at) END AS revoked_at \
+                    FROM tokens t LEFT JOIN devices d ON d.user_id = t.user_id AND d.device_id = t.device_id \
+                    WHERE t.user_id = ? GROUP BY coalesce(t.device_id, t.hash) \
+                    ORDER BY max(t.device_id) IS NULL, min(coalesce(t.first_used_at, t.created_at)), max(t.device_id)
+                    """,
+                arguments: [userId]
+            ).map { row in
+                DeviceSummary(
+                    deviceId: row["device_id"], tokenCreatedAt: row["created_at"], firstSeenAt: row["first_used_at"],
+                    lastSeenAt: row["last_used_at"], lastPushAt: row["last_seen_at"], changesPushed: row["pushed"],
+                    revokedAt: row["revoked_at"])
+            }
+        }
+    }
+
+    public func revokeDevice(_ device: String, now: Int64) async throws -> String {
+        try await pool.write { db in
+            let matches = try String.fetchAll(
+                db, sql: "SELECT DISTINCT device_id FROM tokens WHERE substr(device_id, 1, ?) = ?", arguments: [device.count, device])
+            let deviceId = try ServerError.device(device, among: matches)
+            try db.execute(
+                sql: "UPDATE tokens SET revoked_at = coalesce(revoked_at, ?) WHERE device_id = ?", arguments: [now, deviceId])
+            return deviceId
         }
     }
 

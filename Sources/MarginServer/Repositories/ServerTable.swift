@@ -11,7 +11,9 @@ struct ServerTable: Sendable {
 
     static let all = [
         ServerTable(name: "users", columns: ["id", "name", "created_at", "revoked_at", "last_seq", "horizon"], key: ["id"]),
-        ServerTable(name: "tokens", columns: ["hash", "user_id", "device_id", "created_at", "revoked_at"], key: ["hash"]),
+        ServerTable(
+            name: "tokens", columns: ["hash", "user_id", "device_id", "created_at", "revoked_at", "first_used_at", "last_used_at"],
+            key: ["hash"]),
         ServerTable(
             name: "devices", columns: ["user_id", "device_id", "last_applied_seq", "last_seen_at"], key: ["user_id", "device_id"]),
         ServerTable(

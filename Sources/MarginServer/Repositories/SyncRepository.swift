@@ -13,6 +13,39 @@ public struct UserSummary: Sendable, Hashable, Codable {
     public var records: Int
 }
 
+/// A device of a user as `margin-server device list` shows it: its tokens' uses, and its
+/// pushes. A token issued and not used yet is listed with `deviceId` nil.
+public struct DeviceSummary: Sendable, Hashable, Codable {
+    /// The shortest device-id prefix `revokeDevice` accepts.
+    public static let minimumPrefix = 4
+
+    public var deviceId: String?
+    /// When its (first) token was issued.
+    public var tokenCreatedAt: Int64
+    /// When its token was first used; nil for a token bound before the server recorded it.
+    public var firstSeenAt: Int64?
+    /// When it last made an authenticated request, to the minute.
+    public var lastSeenAt: Int64?
+    /// When it last pushed changes, and how many it has pushed (its last change sequence).
+    public var lastPushAt: Int64?
+    public var changesPushed: Int64
+    /// When its tokens were revoked; nil while one is valid.
+    public var revokedAt: Int64?
+
+    public init(
+        deviceId: String?, tokenCreatedAt: Int64, firstSeenAt: Int64?, lastSeenAt: Int64?, lastPushAt: Int64?,
+        changesPushed: Int64, revokedAt: Int64?
+    ) {
+        self.deviceId = deviceId
+        self.tokenCreatedAt = tokenCreatedAt
+        self.firstSeenAt = firstSeenAt
+        self.lastSeenAt = lastSeenAt
+        self.lastPushAt = lastPushAt
+        self.changesPushed = changesPushed
+        self.revokedAt = revokedAt
+    }
+}
+
 /// One page of a pull as a repository reads it: each record's fields are the JSON text
 /// the repository stored, spliced into the reply without being decoded.
 public struct PullPage: Sendable {
@@ -66,23 +99,53 @@ extension ServerError {
 
     static func noActiveUser(_ name: String) -> ServerError { ServerError(.notFound, "no active user named '\(name)'") }
     static func noUser(_ name: String) -> ServerError { ServerError(.notFound, "no user named '\(name)'") }
+
+    /// Which device `prefix` names among `matches`, the ids of devices starting with it.
+    static func device(_ prefix: String, among matches: [String]) throws -> String {
+        guard prefix.count >= DeviceSummary.minimumPrefix else {
+            throw ServerError(.badRequest, "give at least \(DeviceSummary.minimumPrefix) characters of the device's id")
+        }
+        guard let first = matches.first else {
+            throw ServerError(.notFound, "no device id starts with '\(prefix)'; see margin-server device list NAME")
+        }
+        guard matches.count == 1 else {
+            throw ServerError(.conflict, "'\(prefix)' starts \(matches.count) device ids; give more characters")
+        }
+        return first
+    }
 }
 
-/// How every backend checks a token: `lookup` finds the token's user and the device it is
-/// bound to (nil when unknown or revoked); the first use binds it through `bind`, which
-/// returns the device the token is bound to afterwards (another, if a concurrent first use
-/// won). A token used from another device is refused.
+/// A token as authentication reads it.
+struct TokenUse: Sendable {
+    var userId: Int64
+    /// The device the token is bound to; nil until its first use.
+    var deviceId: String?
+    /// When an authenticated request last used it (milliseconds since 1970), to the minute.
+    var lastUsedAt: Int64?
+
+    /// How stale `lastUsedAt` may grow before a request writes it again: a token's use is
+    /// written at most once a minute, not on every request.
+    static let touchInterval: Int64 = 60_000
+}
+
+/// How every backend checks a token: `lookup` finds the token (nil when unknown or revoked);
+/// the first use binds it to `deviceId` through `bind`, which also records the first use
+/// and returns the device the token is bound to afterwards (another, if a concurrent first
+/// use won). A token used from another device is refused. A use more than
+/// `TokenUse.touchInterval` after the last recorded one is recorded through `touch`.
 func authenticatedUser(
-    deviceId: String, lookup: () async throws -> (userId: Int64, deviceId: String?)?, bind: () async throws -> String?
+    deviceId: String, now: Int64, lookup: () async throws -> TokenUse?, bind: () async throws -> String?,
+    touch: () async throws -> Void
 ) async throws -> Int64 {
-    guard let (userId, boundDevice) = try await lookup() else { throw ServerError.unknownToken }
-    switch boundDevice {
-    case deviceId?: return userId
+    guard let token = try await lookup() else { throw ServerError.unknownToken }
+    switch token.deviceId {
+    case deviceId?:
+        if token.lastUsedAt.map({ now - $0 >= TokenUse.touchInterval }) ?? true { try await touch() }
     case nil:
         guard try await bind() == deviceId else { throw ServerError.tokenOfAnotherDevice }
-        return userId
     default: throw ServerError.tokenOfAnotherDevice
     }
+    return token.userId
 }
 
 /// What a pull reads, decided from the library's sequence and compaction horizon the same
@@ -283,8 +346,9 @@ public struct PushOutcome: Sendable {
 /// and become visible in order.
 public protocol SyncRepository: Sendable {
     /// The user a token belongs to. The first use binds the token to `deviceId`; a token
-    /// used from another device, revoked, or unknown is refused.
-    func authenticate(tokenHash: String, deviceId: String) async throws -> Int64
+    /// used from another device, revoked, or unknown is refused. Records when the token
+    /// was first and (to the minute) last used.
+    func authenticate(tokenHash: String, deviceId: String, now: Int64) async throws -> Int64
 
     /// Applies a device's changes atomically and exactly once (changes already applied
     /// are answered `already_applied`, refused ones `rejected`).
@@ -303,6 +367,12 @@ public protocol SyncRepository: Sendable {
     /// Revokes the user and all their tokens; their library is kept.
     func revokeUser(name: String, now: Int64) async throws
     func users() async throws -> [UserSummary]
+    /// The user's devices and tokens not used yet, first used first.
+    func devices(userName: String) async throws -> [DeviceSummary]
+    /// Revokes the tokens bound to the device whose id is `device` or starts with it (at
+    /// least `DeviceSummary.minimumPrefix` characters); returns the device's id. Other
+    /// devices of its user go on syncing.
+    func revokeDevice(_ device: String, now: Int64) async throws -> String
 
     /// Purges tombstones deleted before `cutoff` and moves each library's horizon past
     /// them; returns how many were purged.
