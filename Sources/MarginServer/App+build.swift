@@ -15,16 +15,19 @@ public struct ServerConfiguration: Sendable {
     public var metricsToken: String?
     /// Failed authentications an address may make in a minute before it is refused.
     public var failedAuthenticationLimit: Int
+    /// The reverse proxies whose `X-Forwarded-For` names the client's address.
+    public var trustedProxies: TrustedProxies
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, tombstoneRetention: Int64 = 90 * 86_400, metricsToken: String? = nil,
-        failedAuthenticationLimit: Int = 20
+        failedAuthenticationLimit: Int = 20, trustedProxies: TrustedProxies = .none
     ) {
         self.host = host
         self.port = port
         self.tombstoneRetention = tombstoneRetention
         self.metricsToken = metricsToken
         self.failedAuthenticationLimit = failedAuthenticationLimit
+        self.trustedProxies = trustedProxies
     }
 }
 
@@ -62,7 +65,8 @@ func buildRouter(
     router.add(middleware: ResponseMiddleware(metrics: metrics))
     StatusController(repository: repository, metrics: metrics, metricsToken: configuration.metricsToken).addRoutes(to: router)
     let limiter = FailedAuthenticationLimiter(limit: configuration.failedAuthenticationLimit)
-    let v1 = router.group("v1").add(middleware: AuthenticationMiddleware(repository: repository, limiter: limiter, metrics: metrics))
+    let v1 = router.group("v1").add(middleware: AuthenticationMiddleware(
+        repository: repository, limiter: limiter, trustedProxies: configuration.trustedProxies, metrics: metrics))
     SyncController(repository: repository, metrics: metrics).addRoutes(to: v1)
     return router
 }

@@ -98,11 +98,23 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Failed authentications one address may make in a minute before it is refused for the rest of it.")
     var failedAuthLimit = 20
 
+    @Option(
+        name: .customLong("trusted-proxy"),
+        help: ArgumentHelp(
+            "A reverse proxy (an address, or ADDRESS/PREFIX) whose X-Forwarded-For names the client; repeat for several.",
+            discussion: "Without it, X-Forwarded-For is ignored and the limit counts the proxy's address."))
+    var trustedProxies: [String] = []
+
     func validate() throws {
         guard address != nil else { throw ValidationError("--listen must be HOST:PORT, for example 127.0.0.1:8080") }
         guard tombstoneRetention >= 0 else { throw ValidationError("--tombstone-retention cannot be negative") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level '\(logLevel)'") }
         guard failedAuthLimit >= 1 else { throw ValidationError("--failed-auth-limit must be at least 1") }
+        do {
+            _ = try TrustedProxies(trustedProxies)
+        } catch {
+            throw ValidationError("--trusted-proxy: \(error.message)")
+        }
         if let metricsTokenFile, metricsToken == nil {
             throw ValidationError("cannot read a token from the first line of --metrics-token-file \(metricsTokenFile)")
         }
@@ -138,7 +150,7 @@ struct Serve: AsyncParsableCommand {
             let app = buildApplication(
                 ServerConfiguration(
                     host: host, port: port, tombstoneRetention: tombstoneRetention, metricsToken: metricsToken,
-                    failedAuthenticationLimit: failedAuthLimit),
+                    failedAuthenticationLimit: failedAuthLimit, trustedProxies: try TrustedProxies(trustedProxies)),
                 repository: repository, logger: Logger(label: "margin-server")
             ) { port in
                 // Scripts and tests read this line to learn the port.

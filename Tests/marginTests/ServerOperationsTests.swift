@@ -6,9 +6,9 @@ import Testing
 /// What a self-hoster's tooling asks of a running server: readiness that follows the
 /// database, and `margin-server healthcheck` for container health checks.
 @Suite struct ServerOperationsTests {
-    /// `margin-server healthcheck ARGUMENTS…`. Its output goes through files, not pipes: a
-    /// server another test starts meanwhile could inherit a pipe's end and hold it open.
-    static func healthcheck(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+    /// `margin-server ARGUMENTS…` without a database. Its output goes through files, not
+    /// pipes: a server another test starts meanwhile could inherit a pipe's end and hold it open.
+    static func marginServer(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("margin-healthcheck-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -17,7 +17,7 @@ import Testing
         _ = FileManager.default.createFile(atPath: errors.path, contents: nil)
         let child = Process()
         child.executableURL = ServerProcess.executable
-        child.arguments = ["healthcheck"] + arguments
+        child.arguments = arguments
         child.standardOutput = try FileHandle(forWritingTo: output)
         child.standardError = try FileHandle(forWritingTo: errors)
         try child.run()
@@ -43,7 +43,7 @@ import Testing
         let readyz = "\(server.url)/readyz"
 
         #expect(try RawHTTP.send("GET", "/readyz", port: server.port).status == 200)
-        let ready = try Self.healthcheck(["--url", readyz])
+        let ready = try Self.marginServer(["healthcheck", "--url", readyz])
         #expect(ready.status == 0 && ready.stdout == "ready\n", "\(ready.stderr)")
 
         // The database goes away: readiness says so, liveness does not.
@@ -51,7 +51,7 @@ import Testing
         try cluster.psql(maintenance, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '\(name)'")
         #expect(try Self.waitForReadiness(server, status: 503))
         #expect(try RawHTTP.send("GET", "/healthz", port: server.port).status == 200)
-        let down = try Self.healthcheck(["--url", readyz])
+        let down = try Self.marginServer(["healthcheck", "--url", readyz])
         #expect(down.status == 1)
         #expect(down.stderr == "error: \(readyz) answered 503: the database cannot be reached\n")
 
@@ -61,16 +61,16 @@ import Testing
 
     @Test func healthcheckSaysWhyInOneLine() throws {
         let server = try ServerProcess.start(.sqlite)
-        #expect(try Self.healthcheck(["--url", "\(server.url)/readyz"]).status == 0)
-        #expect(try Self.healthcheck(["--url", "\(server.url)/healthz"]).status == 0)
+        #expect(try Self.marginServer(["healthcheck", "--url", "\(server.url)/readyz"]).status == 0)
+        #expect(try Self.marginServer(["healthcheck", "--url", "\(server.url)/healthz"]).status == 0)
         let port = server.port
         server.stop()
 
-        let closed = try Self.healthcheck(["--url", "http://127.0.0.1:\(port)/readyz", "--timeout", "2"])
+        let closed = try Self.marginServer(["healthcheck", "--url", "http://127.0.0.1:\(port)/readyz", "--timeout", "2"])
         #expect(closed.status == 1)
         #expect(closed.stderr.hasPrefix("error: http://127.0.0.1:\(port)/readyz: cannot connect to 127.0.0.1:\(port)"), "\(closed.stderr)")
         #expect(closed.stderr.split(separator: "\n").count == 1)
-        let usage = try Self.healthcheck(["--url", "https://example.org/readyz"])
+        let usage = try Self.marginServer(["healthcheck", "--url", "https://example.org/readyz"])
         #expect(usage.status == 64)
     }
 
@@ -147,5 +147,33 @@ import Testing
         let nobody = try server.administer(["device", "list", "grace"])
         #expect(nobody.status == 1 && nobody.stderr == "error: no user named 'grace'\n", "\(nobody)")
         try desktop.syncQuietly()
+    }
+
+    /// Behind a trusted reverse proxy, failed authentications are counted per client (the
+    /// address the proxy appends to X-Forwarded-For), so one client's failures do not lock
+    /// out everyone behind the proxy, and a client cannot escape the limit by writing the
+    /// header itself. Without --trusted-proxy the header is ignored.
+    @Test func failedAuthenticationsAreCountedPerClientBehindATrustedProxy() throws {
+        func attempt(_ server: ServerProcess, forwardedFor: String) throws -> Int {
+            let headers = [
+                "Authorization: Bearer mgn_\(String(repeating: "3", count: 64))", "Margin-Protocol: \(SyncProtocol.version)",
+                "Margin-Device: 01900000-0000-7000-8000-0000000000e2", "Content-Type: application/json",
+                "X-Forwarded-For: \(forwardedFor)",
+            ]
+            return try RawHTTP.send("POST", "/v1/pull", port: server.port, headers: headers, body: Array(#"{"cursor": 0}"#.utf8)).status
+        }
+        let proxied = try ServerProcess.start(.sqlite, arguments: ["--failed-auth-limit", "1", "--trusted-proxy", "127.0.0.1"])
+
+        #expect(try attempt(proxied, forwardedFor: "198.51.100.7") == 401)
+        #expect(try attempt(proxied, forwardedFor: "198.51.100.7") == 429)
+        #expect(try attempt(proxied, forwardedFor: "203.0.113.1, 198.51.100.7") == 429)  // a forged left part changes nothing
+        #expect(try attempt(proxied, forwardedFor: "198.51.100.8") == 401)  // another client behind the same proxy
+
+        let direct = try ServerProcess.start(.sqlite, arguments: ["--failed-auth-limit", "1"])
+        #expect(try attempt(direct, forwardedFor: "198.51.100.7") == 401)
+        #expect(try attempt(direct, forwardedFor: "198.51.100.8") == 429)
+
+        let refused = try Self.marginServer(["serve", "--trusted-proxy", "localhost"])
+        #expect(refused.status == 64 && refused.stderr.contains("--trusted-proxy: 'localhost' is not an IP address"), "\(refused)")
     }
 }

@@ -5,15 +5,18 @@ import NIOCore
 
 /// Guards `/v1`: checks the protocol version (missing: 400; another: 426), then the
 /// bearer token and device id, and records the user and device in the context. Addresses
-/// that keep failing are refused for a while (`FailedAuthenticationLimiter`).
+/// that keep failing are refused for a while (`FailedAuthenticationLimiter`); behind a
+/// trusted proxy, the address is the client's (`TrustedProxies`).
 struct AuthenticationMiddleware: RouterMiddleware {
     typealias Context = SyncRequestContext
     let repository: any SyncRepository
     let limiter: FailedAuthenticationLimiter
+    let trustedProxies: TrustedProxies
     let metrics: ServerMetrics
 
     static let protocolHeader = HTTPField.Name(SyncProtocol.versionHeader)!
     static let deviceHeader = HTTPField.Name(SyncProtocol.deviceHeader)!
+    static let forwardedForHeader = HTTPField.Name("X-Forwarded-For")!
 
     func handle(
         _ request: Request, context: SyncRequestContext, next: (Request, SyncRequestContext) async throws -> Response
@@ -26,7 +29,8 @@ struct AuthenticationMiddleware: RouterMiddleware {
                 .upgradeRequired,
                 "this server speaks sync protocol \(SyncProtocol.supportedVersions.lowerBound) to \(SyncProtocol.version) (header \(SyncProtocol.versionHeader)); upgrade margin or the server so that they match")
         }
-        let address = context.remoteAddress?.ipAddress ?? "unknown"
+        let address = trustedProxies.clientAddress(
+            peer: context.remoteAddress?.ipAddress ?? "unknown", forwardedFor: request.headers[values: Self.forwardedForHeader])
         guard await limiter.allows(address) else {
             throw ServerError(.rateLimited, "too many failed authentications from this address; wait a minute")
         }
