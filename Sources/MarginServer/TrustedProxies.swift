@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import MarginCore
 
 /// The reverse proxies (`margin-server serve --trusted-proxy`) whose `X-Forwarded-For`
 /// the server believes, to learn the address of the client behind them — the address the
@@ -85,11 +86,5 @@ public struct TrustedProxies: Sendable, Hashable {
         let bytes = withUnsafeBytes(of: &v6) { Array($0) }
         let mappedPrefix: [UInt8] = Array(repeating: 0, count: 10) + [0xFF, 0xFF]
         return bytes.starts(with: mappedPrefix) ? Array(bytes[12...]) : bytes
-    }
-}
-
-extension Substring {
-    fileprivate func trimmingSpaces() -> String {
-        String(drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" }.reversed())
     }
 }

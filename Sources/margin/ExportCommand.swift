@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MarginCore
+import MarginStore
 
 struct ExportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -8,7 +9,11 @@ struct ExportCommand: ParsableCommand {
         discussion: """
             json re-imports with 'margin import' to an identical library; w3c is JSON-LD; csv has one row \
             per annotation. --article and --since narrow any format to one article, or to what changed \
-            since a day (articles changed since, and annotations changed since with their articles).
+            since a day (articles changed since, and annotations changed since with their articles). \
+            markdown --per-article --output DIR writes one file per article for note apps, with YAML \
+            front matter; exporting again rewrites only the marked block and the export's front matter \
+            keys, keeping what you wrote. --template FILE renders each article (see the README, \
+            "Markdown templates").
             """)
 
     enum Format: String, ExpressibleByArgument, CaseIterable {
@@ -20,9 +25,15 @@ struct ExportCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: "Write to this file (mode 0600) instead of standard output.") var output: String?
     @Option(help: "Only this article and its annotations (a handle or id, or a unique prefix).") var article: String?
     @Option(help: "Only what was created or changed on or after this day (YYYY-MM-DD, UTC).") var since: String?
+    @Flag(help: "With --format markdown: one file per article in the folder --output names.") var perArticle = false
+    @Option(help: "With --format markdown: render each article with this template file.") var template: String?
 
     func validate() throws {
         if let since, CalendarDate(since) == nil { throw ValidationError("--since must be a day, YYYY-MM-DD") }
+        if perArticle || template != nil, format != .markdown {
+            throw ValidationError("--per-article and --template go with --format markdown")
+        }
+        if perArticle, output == nil { throw ValidationError("--per-article needs --output DIR, the folder to write the files in") }
     }
 
     func run() throws {
@@ -39,14 +50,44 @@ struct ExportCommand: ParsableCommand {
             let document = W3CExport.document(annotations: export.annotations, articles: articles, id: Identifier.make())
             data = try JSONEncoder.marginOutput.encode(document)
         case .markdown:
-            let grouped = Dictionary(grouping: export.annotations, by: \.articleId)
-            data = Data(MarkdownExport.document(articles: export.articles.map(\.article), annotations: grouped).utf8)
+            return try exportMarkdown(export, store: store, articleId: articleId)
         case .csv:
             let kept = Set(export.annotations.map(\.id))
             let listings = try store.annotations(articleId: articleId).filter { kept.contains($0.annotation.id) }
             let articles = Dictionary(uniqueKeysWithValues: export.articles.map { ($0.article.id, $0.article) })
             data = Data(CSVExport.document(listings.map { ($0.annotation, $0.anchor.state) }, articles: articles).utf8)
         }
+        try write(data)
+    }
+
+    /// Markdown: one document, or with `--per-article` one file per article in `--output`.
+    private func exportMarkdown(_ export: LibraryExport, store: LibraryStore, articleId: String?) throws {
+        let template = try reportingUsageErrors { () throws(MarginError) in
+            try MarkdownExport.template(try self.template.map(Self.readTemplate) ?? MarkdownExport.defaultTemplate)
+        }
+        let grouped = Dictionary(grouping: export.annotations, by: \.articleId)
+        let states = Dictionary(uniqueKeysWithValues: try store.annotations(articleId: articleId).map { ($0.annotation.id, $0.anchor.state) })
+        let entries = export.articles.map { MarkdownExport.Entry(article: $0.article, annotations: grouped[$0.article.id] ?? [], states: states) }
+        guard perArticle, let output else { return try write(Data(MarkdownExport.document(entries, template: template).utf8)) }
+        let report = try MarkdownFolder(path: output).export(entries, template: template)
+        print("\(output): \(report.created.count) new, \(report.updated.count) updated, \(report.unchanged.count) unchanged"
+            + (report.skipped.isEmpty ? "" : ", \(report.skipped.count) left as they were"))
+        for skipped in report.skipped { Terminal.printError("\(skipped.file) was left as it was: \(skipped.reason)") }
+        if !report.skipped.isEmpty { throw ExitCode.failure }
+    }
+
+    private static func readTemplate(_ path: String) throws(MarginError) -> String {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw MarginError(.invalidInput, "cannot read the template \(path)")
+        }
+        guard let text = String(validating: data, as: UTF8.self) else {
+            throw MarginError(.invalidInput, "the template \(path) is not UTF-8 text")
+        }
+        return text
+    }
+
+    /// Writes an export to `--output` (mode 0600) or standard output, ending with a line break.
+    private func write(_ data: Data) throws {
         var text = data
         if text.last != UInt8(ascii: "\n") { text.append(UInt8(ascii: "\n")) }
         guard let output else {

@@ -213,6 +213,72 @@ import Testing
         #expect(markdown.stdout.contains("#eu"))
     }
 
+    /// One file per article for note apps: a second export rewrites only the marked block and
+    /// the export's front matter keys, in the file the article's id names however it was
+    /// renamed, and keeps everything the user wrote; a file whose markers are gone is left alone.
+    @Test func perArticleMarkdownKeepsWhatTheUserWroteAcrossExports() throws {
+        let margin = try MarginProcess()
+        let articles = try importedSeeds(margin)
+        let first = articles[0]["id"] as! String
+        let second = articles[1]["id"] as! String
+        _ = try margin.annotate(first, range: "0:12", note: "first thought", tags: ["later"])
+        let folder = margin.directory.appendingPathComponent("vault/Marginalia")
+        let export = ["export", "--format", "markdown", "--per-article", "--output", folder.path]
+
+        let initial = try margin.run(export)
+
+        #expect(initial.status == 0 && initial.stdout == "\(folder.path): 5 new, 0 updated, 0 unchanged\n", "\(initial)")
+        let names = try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted()
+        #expect(names.count == 5 && names.allSatisfy { $0.hasSuffix(".md") })
+        let firstName = try #require(names.first { $0.hasSuffix("-\(Handle.of(first).prefix(8)).md") })
+        let firstFile = folder.appendingPathComponent(firstName)
+        #expect((try FileManager.default.attributesOfItem(atPath: firstFile.path)[.posixPermissions] as? Int) == 0o600)
+        let written = try String(contentsOf: firstFile, encoding: .utf8)
+        #expect(written.hasPrefix("---\ntitle: \"\(articles[0]["title"] as! String)\"\n"))
+        #expect(written.contains("\nid: \(first)\n---\n\n\(MarkdownExport.blockStart)\n## "))
+        #expect(written.contains("first thought") && written.contains("#later"))
+
+        // The user renames the file, adds a property and writes below the block.
+        let renamed = folder.appendingPathComponent("My reading.md")
+        try FileManager.default.moveItem(at: firstFile, to: renamed)
+        let mine = written.replacingOccurrences(of: "\n---\n\n", with: "\nstatus: reading\n---\n\n") + "\n## Mine\n\nKeep this.\n"
+        try mine.write(to: renamed, atomically: true, encoding: .utf8)
+        // The second article's file loses its end marker.
+        let secondFile = folder.appendingPathComponent(try #require(names.first { $0.hasSuffix("-\(Handle.of(second).prefix(8)).md") }))
+        let broken = try String(contentsOf: secondFile, encoding: .utf8).replacingOccurrences(of: MarkdownExport.blockEnd, with: "")
+        try broken.write(to: secondFile, atomically: true, encoding: .utf8)
+        _ = try margin.annotate(first, range: "20:30", note: "second thought")
+        _ = try margin.annotate(second, range: "0:5", note: "not exported into a broken file")
+        try margin.run(["edit", first, "--title", "A better title"])
+
+        let again = try margin.run(export)
+
+        #expect(again.status == 1)
+        #expect(again.stdout == "\(folder.path): 0 new, 1 updated, 3 unchanged, 1 left as they were\n", "\(again)")
+        #expect(again.stderr.contains("\(secondFile.lastPathComponent) was left as it was: its block markers are missing"))
+        #expect(try String(contentsOf: secondFile, encoding: .utf8) == broken)
+        let updated = try String(contentsOf: renamed, encoding: .utf8)
+        #expect(updated.hasPrefix("---\ntitle: \"A better title\"\n"))
+        #expect(updated.contains("\nstatus: reading\n---\n"))
+        #expect(updated.contains("first thought") && updated.contains("second thought"))
+        #expect(updated.hasSuffix("\(MarkdownExport.blockEnd)\n\n## Mine\n\nKeep this.\n"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).count == 5)
+
+        // A template of one's own; mistakes in it are usage errors that write nothing.
+        let template = margin.directory.appendingPathComponent("note.mustache")
+        try "# {{title}}\n{{#highlights}}\n- {{quote}} ({{state}}){{#note}}: {{note}}{{/note}}\n{{/highlights}}\n"
+            .write(to: template, atomically: true, encoding: .utf8)
+        let single = try margin.run(["export", "--format", "markdown", "--article", first, "--template", template.path])
+        #expect(single.stdout.hasPrefix("# Marginalia\n\n# A better title\n- "), "\(single.stdout)")
+        #expect(single.stdout.contains("(anchored): first thought\n"))
+        try "{{#highlights}}{{nope}}{{/highlights}}".write(to: template, atomically: true, encoding: .utf8)
+        let refused = try margin.run(export + ["--template", template.path])
+        #expect(refused.status == 2 && refused.stderr.contains("template line 1: unknown variable 'nope'"), "\(refused)")
+        #expect(try String(contentsOf: renamed, encoding: .utf8) == updated)
+        #expect(try margin.run(["export", "--format", "markdown", "--per-article"]).status == 2)
+        #expect(try margin.run(["export", "--format", "csv", "--template", template.path]).status == 2)
+    }
+
     @Test func orphansAreListedAndShownUnderTheText() throws {
         let margin = try MarginProcess()
         let id = try article(try importedSeeds(margin), published: "2025-10-20")
