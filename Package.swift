@@ -38,6 +38,7 @@ let package = Package(
                 .embedInCode("client-005-anchors.sql"),
                 .embedInCode("client-006-article-updates.sql"),
                 .embedInCode("client-007-handles.sql"),
+                .embedInCode("client-008-history.sql"),
                 .embedInCode("server-001-sync.sql"),
                 .embedInCode("server-002-commits.sql"),
                 .embedInCode("server-003-basis.sql"),

@@ -22,6 +22,7 @@ public enum EmbeddedSchema {
         Migration("client-005-anchors", PackageResources.client_005_anchors_sql),
         Migration("client-006-article-updates", PackageResources.client_006_article_updates_sql),
         Migration("client-007-handles", PackageResources.client_007_handles_sql),
+        Migration("client-008-history", PackageResources.client_008_history_sql),
     ]
 
     /// The SQLite sync server's migrations (`server-*.sql`), oldest first.

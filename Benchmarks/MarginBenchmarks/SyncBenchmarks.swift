@@ -160,7 +160,7 @@ struct SyncBenchmarks {
         let validate = try timed { checked = try parsed.map { try LibraryStore.check($0) } }
         let store = try LibraryStore(path: work.appendingPathComponent("client-phases.sqlite").path)
         let apply = try timed {
-            for (index, page) in checked.enumerated() { try store.applyPullPage(page, bodies: index == 0 ? bodies : []) }
+            for (index, page) in checked.enumerated() { try store.applyPullPage(page, bodies: index == 0 ? bodies : [], snapshot: true) }
         }
         let count = Double(records.count)
         print(String(

@@ -133,7 +133,7 @@ extension PushRequest: WireMessage {
 }
 
 extension ServerRecord: WireMessage {
-    private static let jsonKeys: Set<String> = ["entity", "id", "version", "deleted", "fields", "updatedAt"]
+    private static let jsonKeys: Set<String> = ["entity", "id", "version", "deleted", "fields", "updatedAt", "device"]
 
     public init(json: JSONNode) throws(JSONShapeError) {
         let object = try json.object(known: Self.jsonKeys)
@@ -141,20 +141,21 @@ extension ServerRecord: WireMessage {
             entity: try enumValue(object, "entity", RecordEntity.self), id: try object.string("id"),
             version: try object.integer("version"), deleted: try object.bool("deleted"),
             fields: try within("fields") { () throws(JSONShapeError) in try object.required("fields").fieldValues() },
-            updatedAt: try object.integer("updatedAt"))
+            updatedAt: try object.integer("updatedAt"),
+            device: try optionalValue(object, "device") { node throws(JSONShapeError) in try node.string() })
     }
 
     public func write(to writer: inout JSONWriter) {
-        Self.write(entity: entity, id: id, version: version, deleted: deleted, updatedAt: updatedAt, to: &writer) { writer in
-            writer.fields(fields)
+        Self.write(entity: entity, id: id, version: version, deleted: deleted, updatedAt: updatedAt, device: device, to: &writer) {
+            writer in writer.fields(fields)
         }
     }
 
     /// Writes a record whose fields are written by `fields` (a server splices the JSON it
-    /// stored, without decoding it).
+    /// stored, without decoding it); `device` is left out when nil.
     public static func write(
-        entity: RecordEntity, id: String, version: Int64, deleted: Bool, updatedAt: Int64, to writer: inout JSONWriter,
-        fields: (inout JSONWriter) -> Void
+        entity: RecordEntity, id: String, version: Int64, deleted: Bool, updatedAt: Int64, device: String? = nil,
+        to writer: inout JSONWriter, fields: (inout JSONWriter) -> Void
     ) {
         writer.raw("{\"entity\":")
         writer.string(entity.rawValue)
@@ -168,6 +169,10 @@ extension ServerRecord: WireMessage {
         fields(&writer)
         writer.raw(",\"updatedAt\":")
         writer.integer(updatedAt)
+        if let device {
+            writer.raw(",\"device\":")
+            writer.string(device)
+        }
         writer.raw("}")
     }
 }

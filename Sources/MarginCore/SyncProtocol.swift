@@ -1,4 +1,4 @@
-/// The sync protocol's messages (version 4), shared by `margin` and `margin-server`.
+/// The sync protocol's messages (version 5), shared by `margin` and `margin-server`.
 /// `Schema/openapi.json` describes the same shapes; a test keeps the two in step.
 ///
 /// Version 2 added what survives a server restored from a backup: pull pages name the
@@ -10,16 +10,20 @@
 /// update may set `contentHash`, with the new body sent beside it, and the fields that come
 /// with the text) and gives annotations their `basis`, the text their selectors were made
 /// on; an older client would keep highlights on a text it no longer shows, so it is
-/// answered 426 as well.
+/// answered 426 as well. Version 5 names, in each pulled record, the device that wrote it
+/// last (`ServerRecord.device`), for a record's history on other machines; a server
+/// answers version 4 too, without that field.
 ///
-/// Every request carries `Margin-Protocol: 4`, `Margin-Device: <device id>` and
+/// Every request carries `Margin-Protocol: 5`, `Margin-Device: <device id>` and
 /// `Authorization: Bearer <token>`. Records travel as maps of field values, the same
 /// values the change log records.
 public enum SyncProtocol {
     /// The protocol version this build speaks.
-    public static let version = 4
+    public static let version = 5
     /// The versions a server answers.
-    public static let supportedVersions: ClosedRange<Int> = 4...4
+    public static let supportedVersions: ClosedRange<Int> = 4...5
+    /// The first version whose pulled records name the device that wrote them.
+    public static let recordDeviceVersion = 5
     public static let versionHeader = "Margin-Protocol"
     public static let deviceHeader = "Margin-Device"
     /// The most changes one push may carry, and the most records one pull page may hold.
@@ -109,9 +113,13 @@ public struct ServerRecord: Sendable, Hashable {
     public var fields: [RecordField: FieldValue]
     /// Milliseconds since 1970: the wall-clock part of the last change's clock.
     public var updatedAt: Int64
+    /// The device whose change wrote the record last (pulls from protocol 5 on; push
+    /// replies leave it out).
+    public var device: String?
 
     public init(
-        entity: RecordEntity, id: String, version: Int64, deleted: Bool, fields: [RecordField: FieldValue], updatedAt: Int64
+        entity: RecordEntity, id: String, version: Int64, deleted: Bool, fields: [RecordField: FieldValue], updatedAt: Int64,
+        device: String? = nil
     ) {
         self.entity = entity
         self.id = id
@@ -119,6 +127,7 @@ public struct ServerRecord: Sendable, Hashable {
         self.deleted = deleted
         self.fields = fields
         self.updatedAt = updatedAt
+        self.device = device
     }
 }
 

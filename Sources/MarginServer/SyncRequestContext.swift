@@ -11,6 +11,9 @@ public struct SyncRequestContext: RequestContext {
     /// Set by `AuthenticationMiddleware`.
     public var userId: Int64?
     public var deviceId: String?
+    /// The protocol version the request speaks (`SyncProtocol.supportedVersions`), set by
+    /// `AuthenticationMiddleware`.
+    public var protocolVersion = SyncProtocol.version
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)

@@ -81,13 +81,14 @@ extension LibraryStore {
     /// interrupted pull resumes after the last page applied. `bodies` holds the article
     /// bodies the page needs that the store lacked. The transaction is not fsynced: a page
     /// lost to a power cut is lost with its cursor (and with what it logged to send again
-    /// after a restore), and pulled again.
-    public func applyPullPage(_ checked: CheckedPullPage, bodies: [WireBody]) throws(MarginError) {
+    /// after a restore), and pulled again. A page of a pass from nothing (`snapshot`) brings
+    /// a whole library: only what it changes in records this store held goes in their history.
+    public func applyPullPage(_ checked: CheckedPullPage, bodies: [WireBody], snapshot: Bool) throws(MarginError) {
         let page = checked.page
         try Self.check(bodies)
         let time = now()
         try write(durable: false) { db in
-            var applier = try RecordApplier(db, now: time)
+            var applier = try RecordApplier(db, now: time, snapshot: snapshot)
             for body in bodies { applier.bodies[body.hash] = body.text }
             try applier.prefetchVersions(of: page.records)
             for record in page.records { try applier.apply(record) }

@@ -321,6 +321,7 @@ extension LibraryStore {
     private static func repoint(_ db: Database, from old: String, to new: String) throws {
         try db.execute(sql: "UPDATE annotations SET article_id = ? WHERE article_id = ?", arguments: [new, old])
         try db.execute(sql: "UPDATE changes SET entity_id = ? WHERE entity_id = ?", arguments: [new, old])
+        try db.execute(sql: "UPDATE pulled_changes SET entity_id = ? WHERE entity_id = ?", arguments: [new, old])
         try db.execute(
             sql: """
                 UPDATE changes SET fields = json_set(fields, '$.articleId.new', ?) \

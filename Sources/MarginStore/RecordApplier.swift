@@ -27,6 +27,9 @@ struct RecordApplier {
     private let restoreSince: Int64?
     /// Logs what is sent again after a restore; the caller saves it with the transaction.
     private(set) var recorder: ChangeRecorder?
+    /// Writes what a pull changed here, for a record's history; nil for push replies (the
+    /// device's own changes, in its log already).
+    private let history: PulledHistory?
     /// Whether this store noted any delete (`Tombstones`): a record inserted again must
     /// drop its note.
     private let hasTombstones: Bool
@@ -42,21 +45,22 @@ struct RecordApplier {
     /// is dropped once used, and all of them when applying may have changed others.
     private var knownVersions: [String: Int64?] = [:]
 
-    /// An applier for pulled records; after a restore, what it sends again is logged at
-    /// clock time `now`.
-    init(_ db: Database, now: Timestamp) throws {
-        try self.init(db, replacingSameVersion: false, now: now)
+    /// An applier for pulled records (of a whole library when `snapshot`: records new here
+    /// get no history entry); after a restore, what it sends again is logged at clock time `now`.
+    init(_ db: Database, now: Timestamp, snapshot: Bool) throws {
+        try self.init(db, replacingSameVersion: false, now: now, history: PulledHistory(pulledAt: now, recordsCreates: !snapshot))
     }
 
     /// An applier for the records of a push reply: the store may hold one at the same
     /// version with pending changes rebased on it, which the server has now resolved.
     init(replying db: Database) throws {
-        try self.init(db, replacingSameVersion: true, now: nil)
+        try self.init(db, replacingSameVersion: true, now: nil, history: nil)
     }
 
-    private init(_ db: Database, replacingSameVersion: Bool, now: Timestamp?) throws {
+    private init(_ db: Database, replacingSameVersion: Bool, now: Timestamp?, history: PulledHistory?) throws {
         self.db = db
         self.replacingSameVersion = replacingSameVersion
+        self.history = history
         let row = try Row.fetchOne(db, sql: "SELECT pushed_seq, next_seq, resetting, restore_since FROM sync_state")!
         pushedSeq = row["pushed_seq"]
         hasPending = (row["next_seq"] as Int64) - 1 > pushedSeq
@@ -114,6 +118,7 @@ struct RecordApplier {
             for listing in annotations {
                 try listing.annotation.delete(db)
                 try Tombstones.record(db, .annotation, id: listing.annotation.id, version: record.version)
+                try history?.record(db, .annotation, id: listing.annotation.id, .delete, old: listing.annotation.fieldValues, new: nil, from: record)
             }
             knownVersions.removeAll()
             // The body goes with its last article; a later record of this batch may be
@@ -121,6 +126,7 @@ struct RecordApplier {
             if bodies[local.contentHash] == nil { bodies[local.contentHash] = try Article.body(db, hash: local.contentHash) }
             try local.delete(db)
             try Tombstones.record(db, .article, id: record.id, version: record.version)
+            try history?.record(db, .article, id: record.id, .delete, old: local.fieldValues, new: nil, from: record)
             return try applyParked(onGone: record.id)
         }
         guard let values = Self.rebase(record.fields, on: pending) else { return }
@@ -144,6 +150,7 @@ struct RecordApplier {
                 }
                 try article.update(db, old: existing, body: body)
                 texts[article.id] = nil
+                try history?.record(db, .article, id: article.id, .update, old: existing.fieldValues, new: article.fieldValues, from: record)
             }
         } else {
             guard let body = try bodies[article.contentHash] ?? Article.body(db, hash: article.contentHash) else {
@@ -151,6 +158,7 @@ struct RecordApplier {
             }
             try article.insert(db, body: body, searchableBody: SearchText.searchable(body))
             if hasTombstones { try Tombstones.remove(db, id: article.id) }
+            try history?.record(db, .article, id: article.id, .create, old: nil, new: article.fieldValues, from: record)
             texts[article.id] = (article.contentHash, ArticleText(body))
         }
         try setVersion("articles", record)
@@ -185,6 +193,7 @@ struct RecordApplier {
             try db.execute(sql: "DELETE FROM parked_records WHERE id = ?", arguments: [record.id])
             guard let local, pending.isEmpty else { return try setVersion("annotations", record) }
             try local.delete(db)
+            try history?.record(db, .annotation, id: record.id, .delete, old: local.fieldValues, new: nil, from: record)
             return try Tombstones.record(db, .annotation, id: record.id, version: record.version)
         }
         guard let values = Self.rebase(record.fields, on: pending) else { return }
@@ -196,7 +205,11 @@ struct RecordApplier {
                 guard let current = try text(of: annotation.articleId) else { return try park(record, articleId: annotation.articleId) }
                 try annotation.move(db, in: current.text, hash: current.hash, texts: &basisTexts)
             }
-            if local != annotation { try annotation.update(db, old: local) }
+            if local != annotation {
+                try annotation.update(db, old: local)
+                try history?.record(
+                    db, .annotation, id: record.id, .update, old: local.fieldValues, new: annotation.fieldValues, from: record)
+            }
         } else {
             guard let current = try text(of: annotation.articleId) else { return try park(record, articleId: annotation.articleId) }
             if hasTombstones { try Tombstones.remove(db, id: annotation.id) }
@@ -204,6 +217,7 @@ struct RecordApplier {
             // anchored from it again whenever the article changes.
             if let basis = annotation.basis, let body = bodies[basis] { try Article.keep(db, body: body, hash: basis) }
             let anchor = try annotation.anchor(db, in: current.text, hash: current.hash, texts: &basisTexts)
+            try history?.record(db, .annotation, id: record.id, .create, old: nil, new: annotation.fieldValues, from: record)
             return try annotation.insert(db, anchor: anchor, version: record.version)
         }
         try setVersion("annotations", record)

@@ -141,7 +141,7 @@ public final class SyncEngine {
             }
             var cursor = state.cursor
             while !page.page.reset {
-                try apply(page, after: cursor)
+                try apply(page, after: cursor, snapshot: state.cursor == 0)
                 cursor = page.page.cursor
                 guard page.page.more else { break }
                 if fetcher == nil { fetcher = PageFetcher(after: page.page, request, settings: client.settings) }
@@ -168,12 +168,13 @@ public final class SyncEngine {
         }
     }
 
-    /// Applies one pulled page, with the article bodies it needs that the store lacks.
-    private func apply(_ checked: CheckedPullPage, after cursor: Int64) throws(SyncError) {
+    /// Applies one pulled page (of a pass from nothing: `snapshot`), with the article bodies
+    /// it needs that the store lacks.
+    private func apply(_ checked: CheckedPullPage, after cursor: Int64, snapshot: Bool) throws(SyncError) {
         let records = checked.page.records
         guard !records.isEmpty || checked.page.cursor != cursor else { return }
         let bodies = try fetchBodies(try Self.storeCall { try store.missingBodies(of: records) })
-        try Self.storeCall { try store.applyPullPage(checked, bodies: bodies) }
+        try Self.storeCall { try store.applyPullPage(checked, bodies: bodies, snapshot: snapshot) }
         report.pulled += records.count
         if !records.isEmpty { options.progress?("pulled \(report.pulled) records") }
     }

@@ -17,7 +17,8 @@ struct Margin: ParsableCommand {
         subcommands: [
             ImportCommand.self, RefreshCommand.self, ListCommand.self, ShowCommand.self, SearchCommand.self, AnnotateCommand.self,
             AnnotationsCommand.self, EditCommand.self, DeleteCommand.self, ExportCommand.self, LogCommand.self,
-            DiscardCommand.self, StatusCommand.self, RemoteCommand.self, SyncCommand.self, ConflictsCommand.self,
+            HistoryCommand.self, UndoCommand.self, DiscardCommand.self, StatusCommand.self, RemoteCommand.self, SyncCommand.self,
+            ConflictsCommand.self,
         ]
     )
 

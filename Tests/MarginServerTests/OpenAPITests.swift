@@ -58,7 +58,7 @@ import Testing
             ("PushRequest", PushRequest(changes: [change], bodies: [WireBody(hash: "h", text: "t")], after: 3)),
             ("Body", WireBody(hash: "h", text: "t")),
             ("ChangeResult", ChangeResult(seq: 1, outcome: .merged, version: 2, canonicalId: "c", reason: "r")),
-            ("Record", ServerRecord(entity: .article, id: "i", version: 1, deleted: false, fields: [:], updatedAt: 0)),
+            ("Record", ServerRecord(entity: .article, id: "i", version: 1, deleted: false, fields: [:], updatedAt: 0, device: "d")),
             ("PushResponse", PushResponse(results: [], records: [])),
             ("PullRequest", PullRequest(cursor: 0, bound: 1, limit: 2, snapshot: true, history: "h", pushedSeq: 3)),
             ("PullResponse", PullResponse(

@@ -158,7 +158,7 @@ import Testing
         let bodies = try BodiesResponse(
             jsonBytes: try server.post(
                 "bodies", body: BodiesRequest(hashes: missing).jsonBytes, token: token, deviceId: try store.deviceId()).body)
-        try store.applyPullPage(page, bodies: bodies.bodies)
+        try store.applyPullPage(page, bodies: bodies.bodies, snapshot: false)
         #expect(try store.pullState().cursor == page.page.cursor)
 
         let resumed = try reader.run(["sync", "--json"])
@@ -312,7 +312,7 @@ import Testing
             ("pull", Array(#"{"cursor": 0}"#.utf8), [json, "Authorization: Bearer \(token)", "Margin-Device: \(device)"], 400, "bad_request"),
             ("pull", Array(#"{"cursor": 0}"#.utf8), [json, "Authorization: Bearer \(token)", "Margin-Protocol: \(SyncProtocol.version + 1)", "Margin-Device: \(device)"], 426, "upgrade_required"),
             // Protocol 3 clients cannot follow articles whose text changes: they must upgrade.
-            ("pull", Array(#"{"cursor": 0}"#.utf8), [json, "Authorization: Bearer \(token)", "Margin-Protocol: \(SyncProtocol.version - 1)", "Margin-Device: \(device)"], 426, "upgrade_required"),
+            ("pull", Array(#"{"cursor": 0}"#.utf8), [json, "Authorization: Bearer \(token)", "Margin-Protocol: \(SyncProtocol.supportedVersions.lowerBound - 1)", "Margin-Device: \(device)"], 426, "upgrade_required"),
             ("pull", Array(#"{"cursor": 0}"#.utf8), [json, "Margin-Protocol: \(SyncProtocol.version)", "Margin-Device: \(device)"], 401, "unauthorized"),
             ("pull", Gzip.compress([UInt8](repeating: 0x20, count: 40_000_000)), standard + ["Content-Encoding: gzip"], 400, "bad_request"),
             ("pull", [UInt8](repeating: 0x20, count: 17 * 1024 * 1024), standard, 413, "too_large"),

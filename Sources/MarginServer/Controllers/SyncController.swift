@@ -46,7 +46,7 @@ struct SyncController {
         guard (pull.history?.utf8.count ?? 0) <= 64 else { throw ServerError(.badRequest, "history has at most 64 characters") }
         let (userId, deviceId) = try identity(context)
         let page = try await repository.pull(pull, userId: userId, deviceId: deviceId, byteLimit: pageBytes)
-        return JSONBody.response(page.jsonBytes, for: request)
+        return JSONBody.response(page.jsonBytes(protocolVersion: context.protocolVersion), for: request)
     }
 
     @Sendable func bodies(_ request: Request, context: SyncRequestContext) async throws -> Response {

@@ -52,6 +52,7 @@ struct AuthenticationMiddleware: RouterMiddleware {
             throw error
         }
         context.deviceId = deviceId
+        context.protocolVersion = number
         return try await next(request, context)
     }
 

@@ -286,16 +286,17 @@ public final class PostgresSyncRepository: SyncRepository {
             }
             let rows = try await connection.query(
                 """
-                SELECT id, entity, version, deleted, fields, updated_at FROM records \
+                SELECT id, entity, version, deleted, fields, updated_at, device FROM records \
                 WHERE user_id = \(userId) AND version > \(request.cursor) AND version <= \(window.bound) \
                 AND (\(window.snapshot) OR entity = 'conflict' OR device <> \(deviceId)) \
                 AND (NOT \(window.snapshot) OR NOT deleted) ORDER BY version LIMIT \(Int64(window.limit))
                 """, logger: self.logger)
             var page = PullPageBuilder(cursor: request.cursor, byteLimit: byteLimit)
-            for try await (id, entity, version, deleted, fields, updatedAt) in rows.decode(
-                (String, String, Int64, Bool, String, Int64).self) {
+            for try await (id, entity, version, deleted, fields, updatedAt, device) in rows.decode(
+                (String, String, Int64, Bool, String, Int64, String).self) {
                 if page.isFull { break }
-                page.add(id: id, entity: entity, version: version, deleted: deleted, fieldsJSON: fields, updatedAt: updatedAt)
+                page.add(
+                    id: id, entity: entity, version: version, deleted: deleted, fieldsJSON: fields, updatedAt: updatedAt, device: device)
             }
             var result = page.page(bound: window.bound, limit: window.limit)
             result.history = result.cursor == request.cursor && commit != nil

@@ -225,7 +225,7 @@ public final class SQLiteSyncRepository: SyncRepository {
             let rows = try Row.fetchCursor(
                 db,
                 sql: """
-                    SELECT id, entity, version, deleted, fields, updated_at FROM records \
+                    SELECT id, entity, version, deleted, fields, updated_at, device FROM records \
                     WHERE user_id = ? AND version > ? AND version <= ? \
                     AND (? OR entity = 'conflict' OR device <> ?) AND (NOT ? OR deleted = 0) \
                     ORDER BY version LIMIT ?
@@ -235,7 +235,7 @@ public final class SQLiteSyncRepository: SyncRepository {
             while !page.isFull, let row = try rows.next() {
                 page.add(
                     id: row["id"], entity: row["entity"], version: row["version"], deleted: row["deleted"], fieldsJSON: row["fields"],
-                    updatedAt: row["updated_at"])
+                    updatedAt: row["updated_at"], device: row["device"])
             }
             var result = page.page(bound: window.bound, limit: window.limit)
             result.history = result.cursor == request.cursor && commit != nil

@@ -57,6 +57,8 @@ public struct PullPage: Sendable {
         /// A JSON object of field values, as stored.
         public var fieldsJSON: String
         public var updatedAt: Int64
+        /// The device whose change wrote it last.
+        public var device: String
     }
 
     public var records: [Record]
@@ -68,16 +70,18 @@ public struct PullPage: Sendable {
     public var history: String?
     public var restore: RestorePoint?
 
-    /// The page as the protocol's `PullResponse` body.
-    public var jsonBytes: [UInt8] {
-        var writer = JSONWriter(capacity: records.reduce(256) { $0 + $1.fieldsJSON.utf8.count + 160 })
+    /// The page as the protocol's `PullResponse` body, each record naming its device from
+    /// protocol version `SyncProtocol.recordDeviceVersion` on.
+    public func jsonBytes(protocolVersion: Int) -> [UInt8] {
+        let withDevices = protocolVersion >= SyncProtocol.recordDeviceVersion
+        var writer = JSONWriter(capacity: records.reduce(256) { $0 + $1.fieldsJSON.utf8.count + 210 })
         PullResponse.write(
             cursor: cursor, bound: bound, more: more, reset: reset, history: history, restore: restore, to: &writer
         ) { writer in
             writer.array(records) { writer, record in
                 ServerRecord.write(
                     entity: record.entity, id: record.id, version: record.version, deleted: record.deleted,
-                    updatedAt: record.updatedAt, to: &writer
+                    updatedAt: record.updatedAt, device: withDevices ? record.device : nil, to: &writer
                 ) { writer in writer.rawJSON(record.fieldsJSON) }
             }
         }
@@ -261,13 +265,17 @@ struct PullPageBuilder {
     /// Whether the page has reached its byte budget.
     var isFull: Bool { bytes >= byteLimit }
 
-    mutating func add(id: String, entity: String, version: Int64, deleted: Bool, fieldsJSON: String, updatedAt: Int64) {
+    mutating func add(
+        id: String, entity: String, version: Int64, deleted: Bool, fieldsJSON: String, updatedAt: Int64, device: String
+    ) {
         rows += 1
         bytes += fieldsJSON.utf8.count + 128
         cursor = version
         guard let entity = RecordEntity(rawValue: entity) else { return }
         records.append(
-            PullPage.Record(entity: entity, id: id, version: version, deleted: deleted, fieldsJSON: fieldsJSON, updatedAt: updatedAt))
+            PullPage.Record(
+                entity: entity, id: id, version: version, deleted: deleted, fieldsJSON: fieldsJSON, updatedAt: updatedAt,
+                device: device))
     }
 
     /// The page of a query for at most `limit` records up to `bound`: more follows when the
