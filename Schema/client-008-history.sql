@@ -1,12 +1,14 @@
 -- Marginalia client store, migration 8: a record's history and undo.
 --
--- What pulls changed here, for `margin history`: one row per record a pull created,
--- updated or deleted in this store, with the fields it changed (the same JSON as
+-- What syncs changed here, for `margin history`: one row per record a pull (`pulled`) or
+-- the server's answer to a push (`merged`: this device's change merged with others')
+-- created, updated or deleted in this store, with the fields it changed (the same JSON as
 -- `changes.fields`: {"field": {"old": …, "new": …}}), the device that wrote it as the
--- server names it (protocol 5; null from an older server), and when it was written.
--- Records that arrive with a whole library (a first sync, or a reset) get no row.
+-- server names it (pulls of protocol 5; null otherwise), and when it was written and
+-- received. Records that arrive with a whole library (a first sync, or a reset) get no row.
 CREATE TABLE pulled_changes (
     id          INTEGER PRIMARY KEY,
+    origin      TEXT    NOT NULL CHECK (origin IN ('pulled', 'merged')),
     entity      TEXT    NOT NULL CHECK (entity IN ('article', 'annotation')),
     entity_id   TEXT    NOT NULL,
     op          TEXT    NOT NULL CHECK (op IN ('create', 'update', 'delete')),

@@ -10,6 +10,9 @@ public struct HistoryEntry: Sendable, Hashable, Encodable {
         case local
         /// Brought by a pull: written on another device (or on this one, before a reset).
         case pulled
+        /// Brought by the server's answer to a push: this device's change merged with what
+        /// other devices wrote meanwhile (their values).
+        case merged
     }
 
     public var origin: Origin
@@ -28,6 +31,9 @@ public struct HistoryEntry: Sendable, Hashable, Encodable {
     public var pushed: Bool?
     /// The change a local change took back (`margin undo`).
     public var undoOf: Int64?
+    /// When this library learned of the change: made here, or received. History is in
+    /// this order.
+    var knownAt: Timestamp
 
     enum CodingKeys: String, CodingKey {
         case origin, op, entity, entityId, device, at, fields, seq, pushed, undoOf
@@ -62,51 +68,69 @@ extension LibraryStore {
                 let change = try ChangeEntry(row: row, deviceId: state["device_id"], pushedSeq: pushedSeq)
                 return HistoryEntry(
                     origin: .local, op: change.op, entity: change.entity, entityId: change.entityId, device: change.deviceId,
-                    at: change.hlc.physical, fields: change.fields, seq: change.seq, pushed: change.pushed, undoOf: row["undo_of"])
+                    at: change.hlc.physical, fields: change.fields, seq: change.seq, pushed: change.pushed, undoOf: row["undo_of"],
+                    knownAt: change.hlc.physical)
             }
             let pulled = try Row.fetchAll(
-                db, sql: "SELECT entity, entity_id, op, fields, device, written_at FROM pulled_changes WHERE entity_id = ? ORDER BY id",
+                db,
+                sql: """
+                    SELECT origin, entity, entity_id, op, fields, device, written_at, pulled_at FROM pulled_changes \
+                    WHERE entity_id = ? ORDER BY id
+                    """,
                 arguments: [id]
             ).map { row in
-                guard let entity = RecordEntity(rawValue: row["entity"]), let op = ChangeEntry.Operation(rawValue: row["op"]) else {
-                    throw MarginError(.corruptStore, "a pulled change has an unknown kind")
-                }
+                guard let origin = HistoryEntry.Origin(rawValue: row["origin"]), let entity = RecordEntity(rawValue: row["entity"]),
+                      let op = ChangeEntry.Operation(rawValue: row["op"])
+                else { throw MarginError(.corruptStore, "a pulled change has an unknown kind") }
                 return HistoryEntry(
-                    origin: .pulled, op: op, entity: entity, entityId: row["entity_id"], device: row["device"],
-                    at: Timestamp(milliseconds: row["written_at"]), fields: try JSONNode.parse(row["fields"]).fieldChanges())
+                    origin: origin, op: op, entity: entity, entityId: row["entity_id"], device: row["device"],
+                    at: Timestamp(milliseconds: row["written_at"]), fields: try JSONNode.parse(row["fields"]).fieldChanges(),
+                    knownAt: Timestamp(milliseconds: row["pulled_at"]))
             }
-            // By time; at the same millisecond a pulled change goes first, and each list keeps
-            // the order its changes were made or pulled in.
-            let all = pulled.map { ($0, 0) } + local.map { ($0, 1) }
+            // In the order this library learned of them; a change received in the same
+            // millisecond as one made here goes after it, and each list keeps its own order.
+            let all = local.map { ($0, 0) } + pulled.map { ($0, 1) }
             return all.enumerated().sorted { a, b in
-                (a.element.0.at, a.element.1, a.offset) < (b.element.0.at, b.element.1, b.offset)
+                (a.element.0.knownAt, a.element.1, a.offset) < (b.element.0.knownAt, b.element.1, b.offset)
             }.map(\.element.0)
         }
     }
 }
 
-/// Writes what a pull changed in this store (`pulled_changes`) for `margin history`. A pull
-/// of a whole library (`recordsCreates` false) records only changes to records the store
-/// already held.
+/// Writes what a sync changed in this store (`pulled_changes`) for `margin history`: what
+/// a pull brought, or (`merged`) what the server's answer to a push brought of others'
+/// changes. A pull of a whole library (`recordsCreates` false) records only changes to
+/// records the store already held.
 struct PulledHistory {
-    let pulledAt: Timestamp
+    let origin: HistoryEntry.Origin
+    let receivedAt: Timestamp
     let recordsCreates: Bool
 
+    /// Records what `record` changed in the store, from `old` to `new`.
     func record(
         _ db: Database, _ entity: RecordEntity, id: String, _ op: ChangeEntry.Operation, old: [RecordField: FieldValue]?,
         new: [RecordField: FieldValue]?, from record: ServerRecord
+    ) throws {
+        try self.record(
+            db, entity, id: id, op, old: old, new: new, device: record.device, version: record.version,
+            writtenAt: Timestamp(milliseconds: record.updatedAt))
+    }
+
+    func record(
+        _ db: Database, _ entity: RecordEntity, id: String, _ op: ChangeEntry.Operation, old: [RecordField: FieldValue]?,
+        new: [RecordField: FieldValue]?, device: String?, version: Int64, writtenAt: Timestamp
     ) throws {
         guard op != .create || recordsCreates else { return }
         let fields = ChangeEntry.fieldChanges(from: old, to: new)
         guard !fields.isEmpty else { return }
         try db.cachedStatement(
             sql: """
-                INSERT INTO pulled_changes (entity, entity_id, op, fields, device, version, written_at, pulled_at) \
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO pulled_changes (origin, entity, entity_id, op, fields, device, version, written_at, pulled_at) \
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """
         ).execute(arguments: [
-            entity.rawValue, id, op.rawValue, JSONText.fieldChanges(fields), record.device, record.version, record.updatedAt,
-            pulledAt.milliseconds,
+            origin.rawValue, entity.rawValue, id, op.rawValue, JSONText.fieldChanges(fields), device, version,
+            writtenAt.milliseconds, receivedAt.milliseconds,
         ])
     }
 }

@@ -120,6 +120,7 @@ extension LibraryStore {
     /// when those held from history the server lost (above the restore point) are sent
     /// again whole.
     public func finishReset() throws(MarginError) {
+        let time = now()
         try mutate { db, recorder in
             let state = try Row.fetchOne(db, sql: "SELECT pushed_seq, restore_since FROM sync_state")!
             let pushedSeq: Int64 = state["pushed_seq"]
@@ -149,17 +150,24 @@ extension LibraryStore {
                 }
             }
             let kept = since.map { "AND version <= \($0)" } ?? ""
+            // Deleted on the server by a device unknown here, at a time unknown: noted as now.
+            let history = PulledHistory(origin: .pulled, receivedAt: time, recordsCreates: false)
             for id in try String.fetchAll(db, sql: "SELECT id FROM annotations WHERE id \(unseen) \(kept)") {
-                try Annotation.fetchOne(db, id: id)?.delete(db)
+                guard let annotation = try Annotation.fetchOne(db, id: id) else { continue }
+                try annotation.delete(db)
+                try history.record(
+                    db, .annotation, id: id, .delete, old: annotation.fieldValues, new: nil, device: nil, version: 0, writtenAt: time)
             }
             for id in try String.fetchAll(
                 db, sql: "SELECT id FROM articles WHERE id \(unseen) \(kept) AND id NOT IN (SELECT article_id FROM annotations)") {
-                try Article.fetchOne(db, id: id)?.delete(db)
+                guard let article = try Article.fetchOne(db, id: id) else { continue }
+                try article.delete(db)
+                try history.record(db, .article, id: id, .delete, old: article.fieldValues, new: nil, device: nil, version: 0, writtenAt: time)
             }
             try db.execute(sql: "DELETE FROM conflicts WHERE id NOT IN (SELECT id FROM reset_seen) \(kept)")
             try db.execute(sql: "DELETE FROM reset_seen")
             // Articles that waited for one of those to give up their text.
-            var applier = try RecordApplier(replying: db)
+            var applier = try RecordApplier(replying: db, now: time, origin: .pulled)
             try applier.applyParked()
             try db.execute(sql: "UPDATE sync_state SET resetting = 0, restore_since = NULL WHERE id = 1")
         }

@@ -212,7 +212,7 @@ extension LibraryStore {
                     ).execute(arguments: [version, change.hlc >> 16, change.id])
                 }
             }
-            var applier = try RecordApplier(replying: db)
+            var applier = try RecordApplier(replying: db, now: time)
             for body in bodies { applier.bodies[body.hash] = body.text }
             for record in response.records { try applier.apply(record) }
             for record in missing { try Self.sendAgain(record.entity, id: record.id, withArticle: record.withArticle, db, &recorder) }

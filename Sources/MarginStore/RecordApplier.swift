@@ -27,9 +27,8 @@ struct RecordApplier {
     private let restoreSince: Int64?
     /// Logs what is sent again after a restore; the caller saves it with the transaction.
     private(set) var recorder: ChangeRecorder?
-    /// Writes what a pull changed here, for a record's history; nil for push replies (the
-    /// device's own changes, in its log already).
-    private let history: PulledHistory?
+    /// Writes what the records change here, for a record's history.
+    private let history: PulledHistory
     /// Whether this store noted any delete (`Tombstones`): a record inserted again must
     /// drop its note.
     private let hasTombstones: Bool
@@ -48,19 +47,25 @@ struct RecordApplier {
     /// An applier for pulled records (of a whole library when `snapshot`: records new here
     /// get no history entry); after a restore, what it sends again is logged at clock time `now`.
     init(_ db: Database, now: Timestamp, snapshot: Bool) throws {
-        try self.init(db, replacingSameVersion: false, now: now, history: PulledHistory(pulledAt: now, recordsCreates: !snapshot))
+        try self.init(
+            db, replacingSameVersion: false, pulling: true,
+            history: PulledHistory(origin: .pulled, receivedAt: now, recordsCreates: !snapshot))
     }
 
-    /// An applier for the records of a push reply: the store may hold one at the same
-    /// version with pending changes rebased on it, which the server has now resolved.
-    init(replying db: Database) throws {
-        try self.init(db, replacingSameVersion: true, now: nil, history: nil)
+    /// An applier for the records of a push reply (`origin` merged; pulled, for records
+    /// that waited for their article in a pull): the store may hold one at the same version
+    /// with pending changes rebased on it, which the server has now resolved.
+    init(replying db: Database, now: Timestamp, origin: HistoryEntry.Origin = .merged) throws {
+        try self.init(
+            db, replacingSameVersion: true, pulling: false, history: PulledHistory(origin: origin, receivedAt: now, recordsCreates: true))
     }
 
-    private init(_ db: Database, replacingSameVersion: Bool, now: Timestamp?, history: PulledHistory?) throws {
+    /// Only a pull (`pulling`) may bring records of history a restored server lost.
+    private init(_ db: Database, replacingSameVersion: Bool, pulling: Bool, history: PulledHistory) throws {
         self.db = db
         self.replacingSameVersion = replacingSameVersion
         self.history = history
+        let now = pulling ? history.receivedAt : nil
         let row = try Row.fetchOne(db, sql: "SELECT pushed_seq, next_seq, resetting, restore_since FROM sync_state")!
         pushedSeq = row["pushed_seq"]
         hasPending = (row["next_seq"] as Int64) - 1 > pushedSeq
@@ -118,7 +123,7 @@ struct RecordApplier {
             for listing in annotations {
                 try listing.annotation.delete(db)
                 try Tombstones.record(db, .annotation, id: listing.annotation.id, version: record.version)
-                try history?.record(db, .annotation, id: listing.annotation.id, .delete, old: listing.annotation.fieldValues, new: nil, from: record)
+                try history.record(db, .annotation, id: listing.annotation.id, .delete, old: listing.annotation.fieldValues, new: nil, from: record)
             }
             knownVersions.removeAll()
             // The body goes with its last article; a later record of this batch may be
@@ -126,7 +131,7 @@ struct RecordApplier {
             if bodies[local.contentHash] == nil { bodies[local.contentHash] = try Article.body(db, hash: local.contentHash) }
             try local.delete(db)
             try Tombstones.record(db, .article, id: record.id, version: record.version)
-            try history?.record(db, .article, id: record.id, .delete, old: local.fieldValues, new: nil, from: record)
+            try history.record(db, .article, id: record.id, .delete, old: local.fieldValues, new: nil, from: record)
             return try applyParked(onGone: record.id)
         }
         guard let values = Self.rebase(record.fields, on: pending) else { return }
@@ -150,7 +155,7 @@ struct RecordApplier {
                 }
                 try article.update(db, old: existing, body: body)
                 texts[article.id] = nil
-                try history?.record(db, .article, id: article.id, .update, old: existing.fieldValues, new: article.fieldValues, from: record)
+                try history.record(db, .article, id: article.id, .update, old: existing.fieldValues, new: article.fieldValues, from: record)
             }
         } else {
             guard let body = try bodies[article.contentHash] ?? Article.body(db, hash: article.contentHash) else {
@@ -158,7 +163,7 @@ struct RecordApplier {
             }
             try article.insert(db, body: body, searchableBody: SearchText.searchable(body))
             if hasTombstones { try Tombstones.remove(db, id: article.id) }
-            try history?.record(db, .article, id: article.id, .create, old: nil, new: article.fieldValues, from: record)
+            try history.record(db, .article, id: article.id, .create, old: nil, new: article.fieldValues, from: record)
             texts[article.id] = (article.contentHash, ArticleText(body))
         }
         try setVersion("articles", record)
@@ -193,7 +198,7 @@ struct RecordApplier {
             try db.execute(sql: "DELETE FROM parked_records WHERE id = ?", arguments: [record.id])
             guard let local, pending.isEmpty else { return try setVersion("annotations", record) }
             try local.delete(db)
-            try history?.record(db, .annotation, id: record.id, .delete, old: local.fieldValues, new: nil, from: record)
+            try history.record(db, .annotation, id: record.id, .delete, old: local.fieldValues, new: nil, from: record)
             return try Tombstones.record(db, .annotation, id: record.id, version: record.version)
         }
         guard let values = Self.rebase(record.fields, on: pending) else { return }
@@ -207,7 +212,7 @@ struct RecordApplier {
             }
             if local != annotation {
                 try annotation.update(db, old: local)
-                try history?.record(
+                try history.record(
                     db, .annotation, id: record.id, .update, old: local.fieldValues, new: annotation.fieldValues, from: record)
             }
         } else {
@@ -217,7 +222,7 @@ struct RecordApplier {
             // anchored from it again whenever the article changes.
             if let basis = annotation.basis, let body = bodies[basis] { try Article.keep(db, body: body, hash: basis) }
             let anchor = try annotation.anchor(db, in: current.text, hash: current.hash, texts: &basisTexts)
-            try history?.record(db, .annotation, id: record.id, .create, old: nil, new: annotation.fieldValues, from: record)
+            try history.record(db, .annotation, id: record.id, .create, old: nil, new: annotation.fieldValues, from: record)
             return try annotation.insert(db, anchor: anchor, version: record.version)
         }
         try setVersion("annotations", record)

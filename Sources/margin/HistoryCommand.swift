@@ -6,10 +6,12 @@ struct HistoryCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "history", abstract: "Show every change of an article or annotation: made here, or pulled from another device.",
         discussion: """
-            Oldest first: when, on which device ('this device', else the last 12 characters of \
-            the device's id, as margin status shows it on that machine), what happened, and the \
-            fields from and to. A change made here shows its number (#SEQ, for margin undo \
-            --change). A record deleted since is named by its full id (margin log shows it).
+            In the order this library learned of them: when each was made, on which device \
+            ('this device', else the last 12 characters of the device's id, as margin status \
+            shows it on that machine), what happened, and the fields from and to. A change made \
+            here shows its number (#SEQ, for margin undo --change); 'pulled' came with a pull, \
+            'merged' with the server's answer to a push (other devices' values merged with this \
+            one's). A record deleted since is named by its full id (margin log shows it).
             """)
 
     @OptionGroup var library: LibraryOptions
@@ -33,8 +35,9 @@ struct HistoryCommand: ParsableCommand {
         let device = try store.statistics().deviceId
         print("\(entries[0].entity.rawValue) \(id)")
         for entry in entries {
-            let who = entry.device == device ? "this device" : entry.device.map { "…" + $0.suffix(12) } ?? "another device"
-            let number = entry.seq.map { "#\($0)" + (entry.pushed == false ? " (pending)" : "") } ?? "pulled"
+            let who = entry.device == device ? "this device" : entry.device.map { "…" + $0.suffix(12) }
+                ?? (entry.origin == .merged ? "the server" : "another device")
+            let number = entry.seq.map { "#\($0)" + (entry.pushed == false ? " (pending)" : "") } ?? entry.origin.rawValue
             let undo = entry.undoOf.map { ", undoing #\($0)" } ?? ""
             print("\(entry.at)  \(Terminal.pad(who, 14))  \(Terminal.pad(number, 14))  \(Self.verb(entry.op))\(undo)")
             for line in Self.fieldLines(entry) { print("    " + line) }

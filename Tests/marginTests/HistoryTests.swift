@@ -52,13 +52,25 @@ import Testing
         try laptop.syncQuietly()
         #expect(try laptop.annotation(note)["note"] as? String == "from the laptop")
 
+        // Both edit offline; the desktop syncs first. The laptop's push comes back merged
+        // with the desktop's color: its history says so.
+        try laptop.run(["edit", note, "--note", "edited on the laptop"])
+        try desktop.run(["edit", note, "--color", "green"])
+        try desktop.syncQuietly()
+        try laptop.syncQuietly()
+        let merged = try #require((try laptop.run(["history", note, "--json"]).json() as! [[String: Any]]).last)
+        #expect(merged["origin"] as? String == "merged" && merged["device"] is NSNull)
+        #expect(Array((merged["fields"] as! [String: Any]).keys) == ["color"])
+        #expect(try laptop.run(["history", note]).stdout.contains("the server      merged"))
+
         // A record deleted elsewhere keeps its history, named by its full id.
+        try desktop.syncQuietly()
         try desktop.run(["delete", note])
         try desktop.syncQuietly()
         try laptop.syncQuietly()
         let afterDelete = try laptop.run(["history", note, "--json"]).json() as! [[String: Any]]
         #expect(afterDelete.map { "\($0["origin"]!) \($0["op"]!)" } == [
-            "local create", "pulled update", "pulled update", "pulled delete",
+            "local create", "pulled update", "pulled update", "local update", "merged update", "pulled delete",
         ])
         let byHandle = try laptop.run(["history", String(Handle.of(note).prefix(7))])
         #expect(byHandle.status == 1 && byHandle.stderr.contains("no article or annotation"), "\(byHandle)")
