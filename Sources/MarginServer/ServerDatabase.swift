@@ -114,12 +114,20 @@ public func withSyncRepository<Result: Sendable>(
         defer { repository.close(logger: logger) }
         return try await body(repository)
     case .postgres(let settings):
-        let repository = PostgresSyncRepository(settings, logger: logger)
-        return try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await repository.run() }
-            defer { group.cancelAll() }
-            try await repository.migrate()
-            return try await body(repository)
-        }
+        return try await withPostgresSyncRepository(settings, logger: logger, body)
+    }
+}
+
+/// Opens (migrating) the PostgreSQL store `settings` name, runs `body` with it, and closes
+/// its connections.
+public func withPostgresSyncRepository<Result: Sendable>(
+    _ settings: PostgresSettings, logger: Logger, _ body: (PostgresSyncRepository) async throws -> Result
+) async throws -> Result {
+    let repository = PostgresSyncRepository(settings, logger: logger)
+    return try await withThrowingTaskGroup(of: Void.self) { group in
+        group.addTask { await repository.run() }
+        defer { group.cancelAll() }
+        try await repository.migrate()
+        return try await body(repository)
     }
 }

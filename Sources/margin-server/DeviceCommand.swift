@@ -3,8 +3,9 @@ import Foundation
 import MarginCore
 import MarginServer
 
-struct Device: AsyncParsableCommand {
+struct DeviceCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "device",
         abstract: "Lists a user's devices and revokes one device's token.",
         subcommands: [List.self, Revoke.self])
 
@@ -61,7 +62,7 @@ struct Device: AsyncParsableCommand {
         @OptionGroup var database: DatabaseOptions
 
         func run() async throws {
-            let id = try await database.withRepository { try await $0.revokeDevice(device.lowercased(), now: User.now) }
+            let id = try await database.withRepository { try await $0.revokeDevice(device.lowercased(), now: MarginServerCommand.now) }
             print("revoked the token of device \(id)")
         }
     }

@@ -1,8 +1,9 @@
 import ArgumentParser
 import Foundation
 
-struct Healthcheck: ParsableCommand {
+struct HealthcheckCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "healthcheck",
         abstract: "Asks a running server whether it is ready; exits 0 if it is, 1 if not.",
         discussion: """
             For container health checks without curl: GET --url (a server's /readyz, or /healthz) over \
@@ -10,22 +11,21 @@ struct Healthcheck: ParsableCommand {
             nothing did.
             """)
 
-    @Option(help: "The address to ask: http://HOST:PORT/PATH.")
-    var url = "http://127.0.0.1:8080/readyz"
+    @Option(
+        help: "The address to ask: http://HOST:PORT/PATH. (default: http://127.0.0.1:8080/readyz)", transform: HTTPAddress.init(parsing:))
+    var url = HTTPAddress(host: "127.0.0.1", port: 8080, path: "/readyz")
 
     @Option(help: "Seconds to wait for the answer.")
     var timeout = 5
 
     func validate() throws {
-        guard Self.parts(of: url) != nil else { throw ValidationError("--url must be http://HOST:PORT/PATH (plain HTTP)") }
         guard (1...300).contains(timeout) else { throw ValidationError("--timeout must be 1 to 300 seconds") }
     }
 
     func run() throws {
-        let (host, port, path) = Self.parts(of: url)!
         let answer: (status: Int, body: String)
         do {
-            answer = try Self.get(host: host, port: port, path: path, timeout: timeout)
+            answer = try Self.get(host: url.host, port: url.port, path: url.path, timeout: timeout)
         } catch {
             FileHandle.standardError.write(Data("error: \(url): \(error.message)\n".utf8))
             throw ExitCode.failure
@@ -35,25 +35,6 @@ struct Healthcheck: ParsableCommand {
             throw ExitCode.failure
         }
         print("ready")
-    }
-
-    /// Host, port and path of an `http://` address.
-    static func parts(of url: String) -> (host: String, port: Int, path: String)? {
-        guard url.hasPrefix("http://") else { return nil }
-        let rest = url.dropFirst("http://".count)
-        let authority = rest.prefix { $0 != "/" }
-        let path = rest.dropFirst(authority.count)
-        let host: Substring, port: Int
-        if let colon = authority.lastIndex(of: ":") {
-            guard let number = Int(authority[authority.index(after: colon)...]), (1...65_535).contains(number) else { return nil }
-            host = authority[..<colon]
-            port = number
-        } else {
-            host = authority
-            port = 80
-        }
-        guard !host.isEmpty else { return nil }
-        return (String(host.trimmingCharacters(in: CharacterSet(charactersIn: "[]"))), port, path.isEmpty ? "/" : String(path))
     }
 
     /// The error message of a server's JSON error, else the start of the body.
@@ -106,5 +87,38 @@ struct Healthcheck: ParsableCommand {
         }
         let body = text.range(of: "\r\n\r\n").map { String(text[$0.upperBound...]) } ?? ""
         return (status, body)
+    }
+}
+
+/// `--url http://HOST:PORT/PATH`: plain HTTP, as a server on the same machine or in the same
+/// container answers it.
+struct HTTPAddress: Sendable, CustomStringConvertible {
+    var host: String
+    var port: Int
+    var path: String
+
+    var description: String { "http://\(host.contains(":") ? "[\(host)]" : host):\(port)\(path)" }
+
+    init(host: String, port: Int, path: String) {
+        self.host = host
+        self.port = port
+        self.path = path
+    }
+
+    init(parsing url: String) throws {
+        let usage = ValidationError("write http://HOST:PORT/PATH (plain HTTP)")
+        guard url.hasPrefix("http://") else { throw usage }
+        let rest = url.dropFirst("http://".count)
+        let authority = rest.prefix { $0 != "/" }
+        let path = rest.dropFirst(authority.count)
+        var host = authority
+        var port = 80
+        if let colon = authority.lastIndex(of: ":"), !authority.hasSuffix("]") {
+            guard let number = Int(authority[authority.index(after: colon)...]), (1...65_535).contains(number) else { throw usage }
+            host = authority[..<colon]
+            port = number
+        }
+        guard !host.isEmpty else { throw usage }
+        self.init(host: String(host.trimmingCharacters(in: CharacterSet(charactersIn: "[]"))), port: port, path: path.isEmpty ? "/" : String(path))
     }
 }
