@@ -3,7 +3,7 @@
 //
 //   swift build -c release --static-swift-stdlib --product margin
 //   swift build -c release --static-swift-stdlib --product MarginBenchmarks
-//   .build/release/MarginBenchmarks [--runs N] [--articles N] [--only import|local|handles|extract|server|sync|backends]
+//   .build/release/MarginBenchmarks [--runs N] [--articles N] [--only import|local|handles|extract|server|sync|noop-pulls|backends]
 //                                   [--rounds N] [--pages FOLDER]
 //   (MARGIN_BENCH_KEEP=1 keeps the generated files and libraries for inspection)
 //
@@ -182,6 +182,14 @@ if enabled("sync") {
         try SyncBenchmarks(margin: binary, server: serverBinary, work: work, corpus: corpus, runs: runs).run()
     } else {
         print("\nsync: skipped — build margin-server first (no executable at \(serverBinary))")
+    }
+}
+
+if enabled("noop-pulls") {
+    if FileManager.default.isExecutableFile(atPath: serverBinary), FileManager.default.isExecutableFile(atPath: "/usr/bin/wrk") {
+        try NoOpPullBenchmarks(margin: binary, server: serverBinary, work: work, corpus: corpus).run()
+    } else {
+        print("\nno-op pulls: skipped — build margin-server first, and install wrk (apt-get install wrk)")
     }
 }
 

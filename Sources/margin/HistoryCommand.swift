@@ -58,9 +58,8 @@ struct HistoryCommand: ParsableCommand {
         let shown: [RecordField] = [.title, .exact, .note, .tags, .color, .contentHash, .articleId]
         switch entry.op {
         case .update:
-            return entry.fields.keys.sorted { $0.rawValue < $1.rawValue }.map { field in
-                let change = entry.fields[field]!
-                return "\(field.rawValue): \(change.old.description.excerpt(60)) → \(change.new.description.excerpt(60))"
+            return entry.fields.sorted { $0.key.rawValue < $1.key.rawValue }.map { field, change in
+                "\(field.rawValue): \(change.old.description.excerpt(60)) → \(change.new.description.excerpt(60))"
             }
         case .create, .delete:
             return shown.compactMap { field in

@@ -52,13 +52,13 @@ public final class SQLiteSyncRepository: SyncRepository {
 
     public func authenticate(tokenHash: String, deviceId: String, now: Int64) async throws -> Int64 {
         try await authenticatedUser(deviceId: deviceId, now: now) {
-            try await pool.read { db in
+            try readHere(isolated: false) { db in
                 try Row.fetchOne(
-                    db,
-                    sql: """
-                        SELECT t.user_id, t.device_id, t.last_used_at FROM tokens t JOIN users u ON u.id = t.user_id \
-                        WHERE t.hash = ? AND t.revoked_at IS NULL AND u.revoked_at IS NULL
-                        """,
+                    db.cachedStatement(
+                        sql: """
+                            SELECT t.user_id, t.device_id, t.last_used_at FROM tokens t JOIN users u ON u.id = t.user_id \
+                            WHERE t.hash = ? AND t.revoked_at IS NULL AND u.revoked_at IS NULL
+                            """),
                     arguments: [tokenHash]
                 ).map { row in TokenUse(userId: row["user_id"], deviceId: row["device_id"], lastUsedAt: row["last_used_at"]) }
             }
@@ -204,13 +204,27 @@ public final class SQLiteSyncRepository: SyncRepository {
 
     // MARK: - Pull
 
+    /// Runs a short read on the calling thread. The reads of authentication and pulls
+    /// take microseconds; handing each to one of the pool's dispatch queues and back cost
+    /// more than the read (thread wake-ups), and halved the no-op pulls a server answered
+    /// (`MarginBenchmarks --only noop-pulls`). Bodies, megabytes at a time, stay on the
+    /// pool's queues. The calling task's thread is held for the read; reads never wait for
+    /// writes in WAL mode, and the pool has more readers than the cooperative pool threads.
+    /// A read of one statement (`isolated` false) needs no transaction: SQLite runs it on
+    /// one snapshot by itself.
+    private func readHere<T>(isolated: Bool = true, _ body: (Database) throws -> T) throws -> T {
+        try isolated ? pool.read(body) : pool.unsafeRead(body)
+    }
+
     public func pull(_ request: PullRequest, userId: Int64, deviceId: String, byteLimit: Int) async throws -> PullPage {
-        try await pool.read { db in
-            guard let library = try Row.fetchOne(db, sql: "SELECT last_seq, horizon FROM users WHERE id = ?", arguments: [userId])
+        try readHere { db in
+            guard let library = try Row.fetchOne(
+                db.cachedStatement(sql: "SELECT last_seq, horizon FROM users WHERE id = ?"), arguments: [userId])
             else { throw ServerError.userGone }
             let lastSeq: Int64 = library["last_seq"]
             let lastApplied = request.pushedSeq == nil ? 0 : try Int64.fetchOne(
-                db, sql: "SELECT last_applied_seq FROM devices WHERE user_id = ? AND device_id = ?", arguments: [userId, deviceId]) ?? 0
+                db.cachedStatement(sql: "SELECT last_applied_seq FROM devices WHERE user_id = ? AND device_id = ?"),
+                arguments: [userId, deviceId]) ?? 0
             let commit = request.history == nil ? nil : try Self.commit(db, userId: userId, holding: request.cursor)
             if let check = HistoryCheck(request, lastSeq: lastSeq, lastApplied: lastApplied, commit: commit) {
                 let first = try check.commitsAfter.flatMap { time in
@@ -223,13 +237,13 @@ public final class SQLiteSyncRepository: SyncRepository {
                 return PullWindow.reset(lastSeq: lastSeq)
             }
             let rows = try Row.fetchCursor(
-                db,
-                sql: """
-                    SELECT id, entity, version, deleted, fields, updated_at, device FROM records \
-                    WHERE user_id = ? AND version > ? AND version <= ? \
-                    AND (? OR entity = 'conflict' OR device <> ?) AND (NOT ? OR deleted = 0) \
-                    ORDER BY version LIMIT ?
-                    """,
+                db.cachedStatement(
+                    sql: """
+                        SELECT id, entity, version, deleted, fields, updated_at, device FROM records \
+                        WHERE user_id = ? AND version > ? AND version <= ? \
+                        AND (? OR entity = 'conflict' OR device <> ?) AND (NOT ? OR deleted = 0) \
+                        ORDER BY version LIMIT ?
+                        """),
                 arguments: [userId, request.cursor, window.bound, window.snapshot, deviceId, window.snapshot, window.limit])
             var page = PullPageBuilder(cursor: request.cursor, byteLimit: byteLimit)
             while !page.isFull, let row = try rows.next() {
