@@ -18,9 +18,9 @@ import PostgresNIO
 /// REPEATABLE READ snapshot. Every call fails with `unavailable` (503) when PostgreSQL
 /// does not answer within the configured timeout; the pool reconnects by itself.
 public final class PostgresSyncRepository: SyncRepository {
-    private let client: PostgresClient
-    private let settings: PostgresSettings
-    private let logger: Logger
+    let client: PostgresClient
+    let settings: PostgresSettings
+    let logger: Logger
 
     /// A repository over `settings`; it answers only while `run()` runs.
     public init(_ settings: PostgresSettings, logger: Logger) {
@@ -54,58 +54,6 @@ public final class PostgresSyncRepository: SyncRepository {
 
     /// Runs the connection pool until the task is cancelled.
     public func run() async { await client.run() }
-
-    // MARK: - Migrations
-
-    /// An arbitrary constant: the advisory lock that serializes migrations (and copies)
-    /// across every process starting on the database.
-    private static let migrationLock: Int64 = 0x6D61_7267_696E
-
-    /// Applies the migrations this binary knows (`Schema/postgres-*.sql`) that the database
-    /// lacks, in one transaction under an advisory lock, so processes starting together
-    /// apply each exactly once. Refuses a database migrated by a newer server.
-    public func migrate() async throws {
-        try await transaction { connection in
-            try await connection.query("SELECT pg_advisory_xact_lock(\(Self.migrationLock))", logger: self.logger)
-            try await connection.query(
-                "CREATE TABLE IF NOT EXISTS margin_migrations (identifier TEXT PRIMARY KEY, applied_at BIGINT NOT NULL)",
-                logger: self.logger)
-            var applied = Set<String>()
-            for try await identifier in try await connection.query("SELECT identifier FROM margin_migrations", logger: self.logger)
-                .decode(String.self) { applied.insert(identifier) }
-            guard applied.isSubset(of: EmbeddedSchema.postgres.map(\.identifier)) else {
-                throw ServerError(
-                    .unavailable, "the database \(self.settings.description) was migrated by a newer margin-server; upgrade this one")
-            }
-            for migration in EmbeddedSchema.postgres where !applied.contains(migration.identifier) {
-                for statement in Self.statements(migration.sql) {
-                    try await connection.query(PostgresQuery(unsafeSQL: statement), logger: self.logger)
-                }
-                try await connection.query(
-                    "INSERT INTO margin_migrations (identifier, applied_at) VALUES (\(migration.identifier), \(Timestamp.now().milliseconds))",
-                    logger: self.logger)
-                self.logger.info("applied migration", metadata: ["migration": "\(migration.identifier)"])
-            }
-        }
-    }
-
-    /// A migration's statements, one at a time (the extended protocol takes one per query):
-    /// split at a `;` that ends a line, comments dropped.
-    static func statements(_ sql: String) -> [String] {
-        let lines = sql.split(separator: "\n", omittingEmptySubsequences: false)
-            .map { line in line.range(of: "--").map { line[..<$0.lowerBound] } ?? line }
-        var statements: [String] = []
-        var current = ""
-        for line in lines {
-            current += line + "\n"
-            if line.trimmingCharacters(in: .whitespaces).hasSuffix(";") {
-                statements.append(current)
-                current = ""
-            }
-        }
-        statements.append(current)
-        return statements.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.filter { !$0.isEmpty }
-    }
 
     // MARK: - Authentication
 
@@ -468,135 +416,5 @@ public final class PostgresSyncRepository: SyncRepository {
             }
         }
         return purged
-    }
-
-    // MARK: - Copying a SQLite store
-
-    /// Copies every user, token, device, record, alias and body of `source` into this
-    /// database, which must hold no users yet, in one transaction: all or nothing. The
-    /// copy keeps ids, commit sequences and cursors, so devices carry on without
-    /// re-syncing. Returns the rows copied per table, checked against what the database
-    /// holds before committing.
-    public func copy(from source: SQLiteSyncRepository) async throws -> [(table: String, rows: Int)] {
-        try await transaction(timeout: nil) { connection in
-            try await connection.query("SELECT pg_advisory_xact_lock(\(Self.migrationLock))", logger: self.logger)
-            guard try await connection.query("SELECT count(*) FROM users", logger: self.logger)
-                .decode(Int64.self).first() == 0
-            else {
-                throw ServerError(
-                    .conflict, "\(self.settings.description) already holds users; copy into a new, empty database")
-            }
-            var rows: [String: Int] = [:]
-            try await source.exportTables(pageSize: 5_000) { table, text in
-                try await connection.copyFrom(table: table.name, columns: table.columns, logger: self.logger) { writer in
-                    try await writer.write(ByteBuffer(bytes: text.bytes))
-                }
-                rows[table.name, default: 0] += text.rows
-            }
-            let copied = ServerTable.all.map { (table: $0.name, rows: rows[$0.name, default: 0]) }
-            try await connection.query(
-                "SELECT setval(pg_get_serial_sequence('users', 'id'), (SELECT coalesce(max(id), 0) + 1 FROM users), false)",
-                logger: self.logger)
-            for (table, rows) in copied {
-                let count = try await connection.query(PostgresQuery(unsafeSQL: "SELECT count(*) FROM \(table)"), logger: self.logger)
-                    .decode(Int64.self).first()
-                guard count == Int64(rows) else {
-                    throw ServerError(.internalError, "the copy of \(table) holds \(count ?? 0) rows instead of \(rows); nothing was copied")
-                }
-            }
-            return copied
-        }
-    }
-
-    // MARK: - Connections
-
-    /// Runs `body` on a pooled connection in a transaction, committed when it returns and
-    /// rolled back when it throws. A serialization failure or deadlock is retried (up to
-    /// five times); every other error is reported as a `ServerError`.
-    private func transaction<Result: Sendable>(
-        isolation: String = "READ COMMITTED", timeout: Duration? = .zero,
-        _ body: @escaping @Sendable (PostgresConnection) async throws -> Result
-    ) async throws -> Result {
-        try await bounded(timeout: timeout) { connection in
-            var attempt = 1
-            while true {
-                try await connection.query(PostgresQuery(unsafeSQL: "BEGIN ISOLATION LEVEL \(isolation)"), logger: self.logger)
-                do {
-                    let result = try await body(connection)
-                    try await connection.query("COMMIT", logger: self.logger)
-                    return result
-                } catch {
-                    _ = try? await connection.query("ROLLBACK", logger: self.logger)
-                    let failure = self.serverError(error)
-                    guard ["40001", "40P01"].contains(failure.sqlState), attempt < 5 else { throw failure }
-                    attempt += 1
-                }
-            }
-        }
-    }
-
-    /// Runs `body` on a pooled connection, giving up with `unavailable` when the pool has
-    /// no connection to lend or the work does not finish within `timeout` (`.zero`: the
-    /// settings' timeout; nil: none), for PostgreSQL down or unreachable: the request
-    /// fails instead of hanging.
-    private func bounded<Result: Sendable>(
-        timeout: Duration? = .zero, _ body: @escaping @Sendable (PostgresConnection) async throws -> Result
-    ) async throws -> Result {
-        guard let limit = timeout else {
-            do {
-                return try await client.withConnection { connection in try await body(connection) }
-            } catch {
-                throw serverError(error)
-            }
-        }
-        let timeout = limit == .zero ? settings.timeout : limit
-        let outcome = try await withThrowingTaskGroup(of: Result?.self) { group in
-            group.addTask { try await self.client.withConnection { connection in try await body(connection) } }
-            // A little longer than the statement timeout, so that PostgreSQL reports its own first.
-            group.addTask {
-                try await Task.sleep(for: timeout + .seconds(1))
-                return nil
-            }
-            defer { group.cancelAll() }
-            do {
-                return try await group.next()!
-            } catch {
-                throw serverError(error)
-            }
-        }
-        guard let outcome else {
-            throw ServerError(
-                .unavailable,
-                "PostgreSQL at \(settings.description) did not answer within \(timeout) (is it running and reachable?); try again later")
-        }
-        return outcome
-    }
-
-    /// `error` as the server reports it: PostgreSQL's failures become `unavailable` when
-    /// the database cannot be reached or gave up on a statement, `internalError`
-    /// otherwise, keeping their SQLSTATE (never the statement or its values).
-    private func serverError(_ error: any Error) -> ServerError {
-        if let error = error as? ServerError { return error }
-        guard let error = error as? PSQLError else {
-            return ServerError(.internalError, "the database failed: \(type(of: error))")
-        }
-        if error.code == .server, let state = error.serverInfo?[.sqlState] {
-            let message = error.serverInfo?[.message] ?? "no message"
-            // 57014: statement timeout; 57P0x: server shutting down; 53xxx: out of resources; 08xxx: connection.
-            let unavailable = state == "57014" || state.hasPrefix("57P") || state.hasPrefix("53") || state.hasPrefix("08")
-            var failure = ServerError(
-                unavailable ? .unavailable : .internalError, "PostgreSQL refused the request (\(state): \(message))", cause: error)
-            failure.sqlState = state
-            return failure
-        }
-        return ServerError(
-            .unavailable, "PostgreSQL at \(settings.description) is unreachable (\(error.code)); try again later", cause: error)
-    }
-}
-
-extension AsyncSequence {
-    /// The first element, or nil for an empty sequence (a query's first row).
-    fileprivate func first() async throws -> Element? {
-        try await first { _ in true }
     }
 }
