@@ -158,16 +158,21 @@ extension LibraryStore {
                 try history.record(
                     db, .annotation, id: id, .delete, old: annotation.fieldValues, new: nil, device: nil, version: 0, writtenAt: time)
             }
+            // An article that waited for one of these to give up its text takes it below: the
+            // texts stay at hand though their articles go (a body goes with its last article).
+            var texts: [String: String] = [:]
             for id in try String.fetchAll(
                 db, sql: "SELECT id FROM articles WHERE id \(unseen) \(kept) AND id NOT IN (SELECT article_id FROM annotations)") {
                 guard let article = try Article.fetchOne(db, id: id) else { continue }
+                texts[article.contentHash] = try Article.body(db, hash: article.contentHash)
                 try article.delete(db)
                 try history.record(db, .article, id: id, .delete, old: article.fieldValues, new: nil, device: nil, version: 0, writtenAt: time)
             }
             try db.execute(sql: "DELETE FROM conflicts WHERE id NOT IN (SELECT id FROM reset_seen) \(kept)")
             try db.execute(sql: "DELETE FROM reset_seen")
-            // Articles that waited for one of those to give up their text.
+            // Articles that waited for one of those to give up their text, with the texts.
             var applier = try RecordApplier(replying: db, now: time, origin: .pulled)
+            applier.bodies = texts
             try applier.applyParked()
             try db.execute(sql: "UPDATE sync_state SET resetting = 0, restore_since = NULL WHERE id = 1")
         }

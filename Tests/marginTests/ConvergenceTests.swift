@@ -192,6 +192,35 @@ import Testing
         #expect(try device[0].state() == device[1].state())
     }
 
+    /// Found with compaction on (seed 123108967): a device held an article whose text another
+    /// device had since given to a new article (it deleted the first, then imported the text
+    /// again). Reset after the delete was purged, the device kept the new article waiting
+    /// for the old one to give up its text; the reset's end dropped the old one with its
+    /// text, and the new one then had none: every sync of that device failed. Now the
+    /// dropped articles' texts stay at hand for the articles that waited on them.
+    @Test(arguments: ServerProcess.Backend.allCases)
+    func anArticleWaitingForATextThatAResetDropsTakesIt(_ backend: ServerProcess.Backend) throws {
+        let server = try ServerProcess.start(backend, arguments: ["--tombstone-retention", "0"])
+        let device = try devices(server, 2)
+        let first = try article(device[0])
+        try device[0].sync()
+        try device[1].sync()
+        try device[0].store.deleteArticle(id: first)
+        try device[0].sync()
+        let again = try article(device[0])
+        try device[0].sync()
+        Thread.sleep(forTimeInterval: 2.5)
+
+        let report = try device[1].sync()
+
+        #expect(report.reset)
+        #expect(again != first)
+        for state in try device.map({ try $0.state() }) {
+            #expect(state.articles[first] == nil && state.articles[again] != nil)
+        }
+        #expect(try device[0].state() == device[1].state())
+    }
+
     /// Found with compaction on (seed 615784957): an annotation edited offline, then its
     /// article, while another device deleted both; after the tombstones were purged the
     /// edits were answered `missing`, and the annotation's create, sent again ahead of its
