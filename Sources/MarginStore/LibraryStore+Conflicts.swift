@@ -13,6 +13,14 @@ extension LibraryStore {
         try read { db in try Set(String.fetchAll(db, sql: "SELECT id FROM conflicts")) }
     }
 
+    /// Conflicts other than `known`, newest first (those a sync brought): only they are
+    /// read with their records' current values.
+    public func conflicts(excluding known: Set<String>) throws(MarginError) -> [ConflictRecord] {
+        try read { db in
+            try Self.fetchConflicts(db, where: "WHERE id NOT IN (SELECT value FROM json_each(?))", arguments: [JSONText.array(Array(known))])
+        }
+    }
+
     /// The conflict whose handle (at least three characters) or id (at least four) starts
     /// with `prefix`.
     public func conflict(_ prefix: String) throws(MarginError) -> ConflictRecord {

@@ -84,7 +84,7 @@ public final class SyncEngine {
                 try pushBatches()
                 try pull()
             }
-            report.newConflicts = try Self.storeCall { try store.conflicts() }.filter { !knownConflicts.contains($0.id) }
+            report.newConflicts = try Self.storeCall { try store.conflicts(excluding: knownConflicts) }
             try Self.storeCall { try store.recordSyncResult(error: nil) }
         } catch {
             try? store.recordSyncResult(error: error.message)
