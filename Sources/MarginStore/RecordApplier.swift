@@ -242,8 +242,10 @@ struct RecordApplier {
         return true
     }
 
-    /// Keeps an annotation whose article is not here yet until it arrives.
+    /// Keeps an annotation whose article is not here yet until it arrives, with the text
+    /// it was made on when this page brought it: the page that brings the article will not.
     private func park(_ record: ServerRecord, articleId: String) throws {
+        if let basis = record.fields[.basis]?.textValue, let body = bodies[basis] { try Article.keep(db, body: body, hash: basis) }
         try db.execute(
             sql: "INSERT OR REPLACE INTO parked_records (id, article_id, record) VALUES (?, ?, ?)",
             arguments: [record.id, articleId, String(decoding: record.jsonBytes, as: UTF8.self)])

@@ -221,6 +221,34 @@ import Testing
         #expect(try device[0].state() == device[1].state())
     }
 
+    /// Found by seed 911526397: a new device pulled, one page at a time, an annotation made
+    /// before its article's text was updated. The annotation came first and waited for its
+    /// article; the text it was made on, fetched for that page, was not kept, so when the
+    /// article came it was anchored without it and landed elsewhere than on every other
+    /// device. The text now waits with the annotation.
+    @Test(arguments: ServerProcess.Backend.allCases)
+    func anAnnotationWaitingForItsArticleKeepsTheTextItWasMadeOn(_ backend: ServerProcess.Backend) throws {
+        let server = try ServerProcess.start(backend)
+        let device = try devices(server, 2)
+        let articleId = try article(device[0])
+        let annotation = try device[0].store.annotate(articleId: articleId, target: .range(200..<260), note: "kept in place")
+        try device[0].sync()
+        let exported = try device[0].state().articles[articleId]!
+        let document = ParsedDocument(
+            format: .plainText, title: exported.article.title, published: exported.article.published,
+            body: "Một đoạn mở đầu mới.\n\n" + exported.body, captions: exported.article.captions)
+        _ = try device[0].store.refresh([(articleId, try SourcedDocument(document: document, source: "updated"))])
+        try device[0].sync()
+
+        var onePage = SyncOptions()
+        onePage.pullPageCount = 1
+        try device[1].sync(onePage)
+
+        let states = try device.map { try $0.state() }
+        #expect(states[0].anchors[annotation.id]?.state == .anchored)
+        #expect(states[0] == states[1])
+    }
+
     /// Found with compaction on (seed 615784957): an annotation edited offline, then its
     /// article, while another device deleted both; after the tombstones were purged the
     /// edits were answered `missing`, and the annotation's create, sent again ahead of its
