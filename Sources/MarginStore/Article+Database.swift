@@ -172,6 +172,46 @@ extension Article {
         let insert = try db.cachedStatement(sql: "INSERT INTO article_tags (article_id, tag) VALUES (?, ?)")
         for tag in tags { try insert.execute(arguments: [id, tag]) }
     }
+
+    // MARK: - The id the server knows it by
+
+    /// Gives a local article the id the server knows it by (another device imported the
+    /// same body first), with its tags, annotations and logged changes.
+    static func rename(_ db: Database, from old: String, to new: String) throws {
+        guard try fetchOne(db, id: old) != nil, try fetchOne(db, id: new) == nil else { return }
+        try db.execute(sql: "PRAGMA defer_foreign_keys = ON")
+        try db.execute(sql: "UPDATE articles SET id = ?, handle = ? WHERE id = ?", arguments: [new, Handle.of(new), old])
+        try db.execute(sql: "UPDATE article_tags SET article_id = ? WHERE article_id = ?", arguments: [new, old])
+        try repoint(db, from: old, to: new)
+    }
+
+    /// Folds the local article `old` into the article `new`, which is taking its text (the
+    /// server merged the two: `old` is an alias of `new` there): its annotations and logged
+    /// changes go to `new`, and the row goes. Nothing is logged: the server did it.
+    static func fold(_ db: Database, from old: String, into new: String) throws {
+        guard let article = try fetchOne(db, id: old) else { return }
+        try repoint(db, from: old, to: new)
+        try article.delete(db)
+    }
+
+    /// Points the annotations and logged changes of the article `old` at `new`.
+    private static func repoint(_ db: Database, from old: String, to new: String) throws {
+        try db.execute(sql: "UPDATE annotations SET article_id = ? WHERE article_id = ?", arguments: [new, old])
+        try db.execute(sql: "UPDATE changes SET entity_id = ? WHERE entity_id = ?", arguments: [new, old])
+        try db.execute(sql: "UPDATE pulled_changes SET entity_id = ? WHERE entity_id = ?", arguments: [new, old])
+        try db.execute(
+            sql: """
+                UPDATE changes SET fields = json_set(fields, '$.articleId.new', ?) \
+                WHERE entity = 'annotation' AND json_extract(fields, '$.articleId.new') = ?
+                """,
+            arguments: [new, old])
+        try db.execute(
+            sql: """
+                UPDATE changes SET fields = json_set(fields, '$.articleId.old', ?) \
+                WHERE entity = 'annotation' AND json_extract(fields, '$.articleId.old') = ?
+                """,
+            arguments: [new, old])
+    }
 }
 
 /// Tags read back from `group_concat(tag, char(31))` (tags cannot contain control characters).

@@ -13,12 +13,10 @@ struct ChangeRecorder {
     private let now: Timestamp
 
     init(_ db: Database, now: Timestamp) throws {
-        guard let row = try Row.fetchOne(db, sql: "SELECT device_id, next_seq, last_hlc FROM sync_state") else {
-            throw MarginError(.corruptStore, "the library has no device record; it was not created by margin")
-        }
-        deviceId = row["device_id"]
-        nextSeq = row["next_seq"]
-        clock = HybridLogicalClock(last: HybridTimestamp(rawValue: row["last_hlc"]))
+        let state = try SyncState.current(db)
+        deviceId = state.deviceId
+        nextSeq = state.nextSeq
+        clock = HybridLogicalClock(last: state.lastHLC)
         self.now = now
     }
 

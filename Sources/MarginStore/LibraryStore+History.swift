@@ -60,12 +60,11 @@ extension LibraryStore {
     /// sync) has no pulled entry for what came before.
     public func history(of id: String) throws(MarginError) -> [HistoryEntry] {
         try read { db in
-            let state = try Row.fetchOne(db, sql: "SELECT device_id, pushed_seq FROM sync_state")!
-            let pushedSeq: Int64 = state["pushed_seq"]
+            let state = try SyncState.current(db)
             let local = try Row.fetchAll(
                 db, sql: "SELECT \(ChangeEntry.columns), undo_of FROM changes WHERE entity_id = ? ORDER BY seq", arguments: [id]
             ).map { row in
-                let change = try ChangeEntry(row: row, deviceId: state["device_id"], pushedSeq: pushedSeq)
+                let change = try state.change(row)
                 return HistoryEntry(
                     origin: .local, op: change.op, entity: change.entity, entityId: change.entityId, device: change.deviceId,
                     at: change.hlc.physical, fields: change.fields, seq: change.seq, pushed: change.pushed, undoOf: row["undo_of"],

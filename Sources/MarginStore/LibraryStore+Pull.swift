@@ -31,18 +31,18 @@ extension LibraryStore {
     /// `finishReset()` would drop them) and cannot tell what was deleted since its pages.
     public func pullState() throws(MarginError) -> PullState {
         let state = try read { db in
-            let row = try Row.fetchOne(
+            let state = try SyncState.current(db)
+            let unseen = try state.cursor == 0 && !state.resetting && Bool.fetchOne(
                 db,
                 sql: """
-                    SELECT cursor, history, resetting, pushed_seq, resume_after, cursor = 0 AND NOT resetting AND (\
-                    EXISTS (SELECT 1 FROM articles WHERE version > 0) OR EXISTS (SELECT 1 FROM annotations WHERE version > 0) \
-                    OR EXISTS (SELECT 1 FROM conflicts)) AS unseen FROM sync_state
-                    """)!
+                    SELECT EXISTS (SELECT 1 FROM articles WHERE version > 0) OR EXISTS (SELECT 1 FROM annotations WHERE version > 0) \
+                    OR EXISTS (SELECT 1 FROM conflicts)
+                    """) == true
             return (
                 PullState(
-                    cursor: row["cursor"], history: row["history"], resetting: row["resetting"],
-                    pushedSeq: row["resume_after"] ?? row["pushed_seq"]),
-                row["unseen"] as Bool)
+                    cursor: state.cursor, history: state.history, resetting: state.resetting,
+                    pushedSeq: state.resumeAfter ?? state.pushedSeq),
+                unseen)
         }
         if state.0.resetting, state.0.cursor > 0 {
             try write { db in
@@ -122,9 +122,9 @@ extension LibraryStore {
     public func finishReset() throws(MarginError) {
         let time = now()
         try mutate { db, recorder in
-            let state = try Row.fetchOne(db, sql: "SELECT pushed_seq, restore_since FROM sync_state")!
-            let pushedSeq: Int64 = state["pushed_seq"]
-            let since: Int64? = state["restore_since"]
+            let state = try SyncState.current(db)
+            let pushedSeq = state.pushedSeq
+            let since = state.restoreSince
             let unseen = "NOT IN (SELECT id FROM reset_seen) AND id NOT IN (SELECT entity_id FROM changes WHERE seq > \(pushedSeq))"
             if let since {
                 // Articles first: their annotations need them on the server.

@@ -18,15 +18,14 @@ extension LibraryStore {
     /// refuses that create alone, and it is parked. Empty when nothing is pending.
     public func pendingPush(maxCount: Int, maxBytes: Int) throws(MarginError) -> PushRequest {
         try read { db in
-            let state = try Row.fetchOne(db, sql: "SELECT device_id, pushed_seq, resume_after FROM sync_state")!
-            let pushedSeq: Int64 = state["pushed_seq"]
+            let state = try SyncState.current(db)
             let rows = try Row.fetchCursor(
                 db, sql: "SELECT \(ChangeEntry.columns) FROM changes WHERE seq > ? ORDER BY seq LIMIT ?",
-                arguments: [pushedSeq, maxCount])
-            var request = PushRequest(changes: [], bodies: [], after: state["resume_after"])
+                arguments: [state.pushedSeq, maxCount])
+            var request = PushRequest(changes: [], bodies: [], after: state.resumeAfter)
             var bytes = 0
             while let row = try rows.next() {
-                let change = try ChangeEntry(row: row, deviceId: state["device_id"], pushedSeq: pushedSeq).wire
+                let change = try state.change(row).wire
                 var size = (row["fields"] as String).utf8.count + 200
                 var body: WireBody?
                 // (Only the size can stop a stored body: import refused the rest.)
@@ -81,7 +80,7 @@ extension LibraryStore {
                 summary.outcomes[result.outcome, default: 0] += 1
                 try outcome.execute(arguments: [result.seq, result.outcome.rawValue, result.version, result.reason])
                 if let canonical = result.canonicalId, change.entity == .article, canonical != change.id {
-                    try Self.renameArticle(db, from: change.id, to: canonical)
+                    try Article.rename(db, from: change.id, to: canonical)
                 }
                 switch result.outcome {
                 case .rejected:
@@ -117,10 +116,7 @@ extension LibraryStore {
                    !replied.contains(change.id) {
                     // Applied as sent: the server's record is this one, at `version`. (A record
                     // others also wrote since comes whole in the reply and is applied below.)
-                    let table = change.entity == .article ? "articles" : "annotations"
-                    try db.cachedStatement(
-                        sql: "UPDATE \(table) SET version = ?, updated_at = max(updated_at, ?) WHERE id = ?"
-                    ).execute(arguments: [version, change.hlc >> 16, change.id])
+                    try change.entity.setVersion(db, id: change.id, version: version, writtenAt: change.hlc >> 16)
                 }
             }
             var applier = try RecordApplier(replying: db, now: time)
@@ -154,7 +150,7 @@ extension LibraryStore {
     private static func sendAgain(
         _ entity: RecordEntity, id: String, withArticle: Bool, _ db: Database, _ recorder: inout ChangeRecorder
     ) throws {
-        let pushedSeq = try Int64.fetchOne(db, sql: "SELECT pushed_seq FROM sync_state")!
+        let pushedSeq = try SyncState.current(db).pushedSeq
         func pendingCreate(_ id: String) throws -> Bool {
             try Bool.fetchOne(
                 db, sql: "SELECT EXISTS (SELECT 1 FROM changes WHERE entity_id = ? AND op = 'create' AND seq > ?)",

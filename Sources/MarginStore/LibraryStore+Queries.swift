@@ -89,12 +89,11 @@ extension LibraryStore {
     /// `pendingOnly`.
     public func changes(pendingOnly: Bool = false) throws(MarginError) -> [ChangeEntry] {
         try read { db in
-            let state = try Row.fetchOne(db, sql: "SELECT device_id, pushed_seq FROM sync_state")!
-            let pushedSeq: Int64 = state["pushed_seq"]
+            let state = try SyncState.current(db)
             return try Row.fetchAll(
                 db, sql: "SELECT \(ChangeEntry.columns) FROM changes WHERE seq > ? ORDER BY seq",
-                arguments: [pendingOnly ? pushedSeq : 0]
-            ).map { row in try ChangeEntry(row: row, deviceId: state["device_id"], pushedSeq: pushedSeq) }
+                arguments: [pendingOnly ? state.pushedSeq : 0]
+            ).map(state.change)
         }
     }
 
@@ -201,13 +200,13 @@ extension LibraryStore {
     /// Counts of what the library holds.
     public func statistics() throws(MarginError) -> LibraryStatistics {
         try read { db in
+            let state = try SyncState.current(db)
             let row = try Row.fetchOne(db, sql: """
-                SELECT c.articles, c.annotations, \
-                (SELECT count(*) FROM annotations INDEXED BY annotations_orphans WHERE anchor_start IS NULL), \
-                s.next_seq - 1 - s.pushed_seq, s.device_id FROM library_counts c, sync_state s
+                SELECT articles, annotations, \
+                (SELECT count(*) FROM annotations INDEXED BY annotations_orphans WHERE anchor_start IS NULL) FROM library_counts
                 """)!
             return LibraryStatistics(
-                articles: row[0], annotations: row[1], orphans: row[2], pendingChanges: row[3], deviceId: row[4])
+                articles: row[0], annotations: row[1], orphans: row[2], pendingChanges: state.pendingCount, deviceId: state.deviceId)
         }
     }
 }

@@ -113,7 +113,7 @@ extension LibraryStore {
     }
 
     static func fetchRejected(_ db: Database, where condition: String, arguments: StatementArguments) throws -> [RejectedChange] {
-        let deviceId = try String.fetchOne(db, sql: "SELECT device_id FROM sync_state")!
+        let deviceId = try SyncState.current(db).deviceId
         let columns = ChangeEntry.columns.split(separator: ", ").map { "c.\($0)" }.joined(separator: ", ")
         return try Row.fetchAll(
             db,

@@ -58,19 +58,12 @@ extension LibraryStore {
     /// The remote, cursor, last outcome and counts.
     public func syncStatus() throws(MarginError) -> SyncStatus {
         try read { db in
-            let row = try Row.fetchOne(
-                db,
-                sql: """
-                    SELECT device_id, cursor, remote_url, token_file, insecure, last_sync_at, last_error, last_error_at, \
-                    next_seq - 1 - pushed_seq AS pending, (SELECT count(*) FROM conflicts) AS conflicts, \
-                    (SELECT count(*) FROM rejected_changes) AS rejected FROM sync_state
-                    """)!
-            let url: String? = row["remote_url"]
+            let state = try SyncState.current(db)
             return SyncStatus(
-                remote: url.map { RemoteSettings(url: $0, tokenFile: row["token_file"], insecure: row["insecure"]) },
-                deviceId: row["device_id"], cursor: row["cursor"], pendingChanges: row["pending"],
-                conflicts: row["conflicts"], rejected: row["rejected"], lastSyncAt: (row["last_sync_at"] as Int64?).map(Timestamp.init),
-                lastError: row["last_error"], lastErrorAt: (row["last_error_at"] as Int64?).map(Timestamp.init))
+                remote: state.remote, deviceId: state.deviceId, cursor: state.cursor, pendingChanges: state.pendingCount,
+                conflicts: try Int.fetchOne(db, sql: "SELECT count(*) FROM conflicts") ?? 0,
+                rejected: try Int.fetchOne(db, sql: "SELECT count(*) FROM rejected_changes") ?? 0,
+                lastSyncAt: state.lastSyncAt, lastError: state.lastError, lastErrorAt: state.lastErrorAt)
         }
     }
 

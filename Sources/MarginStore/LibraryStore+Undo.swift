@@ -28,7 +28,7 @@ extension LibraryStore {
     public func undo(seq: Int64? = nil) throws(MarginError) -> UndoResult {
         let time = now()
         return try mutate { db, recorder in
-            let state = try Row.fetchOne(db, sql: "SELECT device_id, pushed_seq FROM sync_state")!
+            let state = try SyncState.current(db)
             let target = try seq ?? Int64.fetchOne(
                 db,
                 sql: """
@@ -40,7 +40,7 @@ extension LibraryStore {
             else {
                 throw MarginError(.notFound, seq.map { "no change #\($0) in this library's log; see margin log" } ?? "nothing to undo")
             }
-            let change = try ChangeEntry(row: row, deviceId: state["device_id"], pushedSeq: state["pushed_seq"])
+            let change = try state.change(row)
             if let later = try Int64.fetchOne(db, sql: "SELECT seq FROM changes WHERE undo_of = ?", arguments: [target]) {
                 throw MarginError(.invalidInput, "change #\(target) was undone by #\(later) already; undo #\(later) to make it again")
             }

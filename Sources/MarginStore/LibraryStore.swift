@@ -51,7 +51,7 @@ public final class LibraryStore: Sendable {
 
     /// This device's id, made when the store was created.
     public func deviceId() throws(MarginError) -> String {
-        try read { db in try String.fetchOne(db, sql: "SELECT device_id FROM sync_state")! }
+        try read { db in try SyncState.current(db).deviceId }
     }
 
     /// Runs `PRAGMA integrity_check`, returning SQLite's report (`["ok"]` when sound).

@@ -66,11 +66,11 @@ struct RecordApplier {
         self.replacingSameVersion = replacingSameVersion
         self.history = history
         let now = pulling ? history.receivedAt : nil
-        let row = try Row.fetchOne(db, sql: "SELECT pushed_seq, next_seq, resetting, restore_since FROM sync_state")!
-        pushedSeq = row["pushed_seq"]
-        hasPending = (row["next_seq"] as Int64) - 1 > pushedSeq
-        resetting = row["resetting"]
-        restoreSince = now == nil ? nil : row["restore_since"]
+        let state = try SyncState.current(db)
+        pushedSeq = state.pushedSeq
+        hasPending = state.hasPending
+        resetting = state.resetting
+        restoreSince = now == nil ? nil : state.restoreSince
         if restoreSince != nil, let now { recorder = try ChangeRecorder(db, now: now) }
         hasTombstones = try !Tombstones.isEmpty(db)
     }
@@ -111,14 +111,14 @@ struct RecordApplier {
             let values = try keepLostValues(.article, record, held: local.fieldValues, pending: pending, writtenAt: local.updatedAt)
             let article = Article(id: record.id, fields: values, updatedAt: local.updatedAt)
             if article != local { try article.update(db, old: local) }
-            try setVersion("articles", record)
+            try setVersion(record)
             return try applyParked(articleId: record.id)
         }
         if record.deleted {
-            guard let local, pending.isEmpty else { return try setVersion("articles", record) }
+            guard let local, pending.isEmpty else { return try setVersion(record) }
             let annotations = try Annotation.fetchListings(db, where: "WHERE n.article_id = ?", arguments: [record.id])
             if try annotations.contains(where: { try !pendingChanges($0.annotation.id).isEmpty }) {
-                return try setVersion("articles", record)
+                return try setVersion(record)
             }
             for listing in annotations {
                 try listing.annotation.delete(db)
@@ -150,7 +150,7 @@ struct RecordApplier {
                 // the article's annotations in it.
                 let body = try bodies[article.contentHash] ?? Article.body(db, hash: article.contentHash)
                 if existing.contentHash != article.contentHash, let holder, holder != article.id {
-                    try LibraryStore.foldArticle(db, from: holder, into: article.id)
+                    try Article.fold(db, from: holder, into: article.id)
                     texts[holder] = nil
                 }
                 try article.update(db, old: existing, body: body)
@@ -166,7 +166,7 @@ struct RecordApplier {
             try history.record(db, .article, id: article.id, .create, old: nil, new: article.fieldValues, from: record)
             texts[article.id] = (article.contentHash, ArticleText(body))
         }
-        try setVersion("articles", record)
+        try setVersion(record)
         try applyParked(articleId: record.id)
     }
 
@@ -174,7 +174,7 @@ struct RecordApplier {
     /// sync pushed it): it takes the server's id.
     private func adoptDuplicate(of article: Article) throws -> Article? {
         guard let other = try Article.id(db, contentHash: article.contentHash), other != article.id else { return nil }
-        try LibraryStore.renameArticle(db, from: other, to: article.id)
+        try Article.rename(db, from: other, to: article.id)
         return try Article.fetchOne(db, id: article.id)
     }
 
@@ -192,11 +192,11 @@ struct RecordApplier {
             let values = try keepLostValues(.annotation, record, held: local.fieldValues, pending: pending, writtenAt: local.updatedAt)
             let annotation = Annotation(id: record.id, fields: values, updatedAt: local.updatedAt)
             if annotation != local { try annotation.update(db, old: local) }
-            return try setVersion("annotations", record)
+            return try setVersion(record)
         }
         if record.deleted {
             try db.execute(sql: "DELETE FROM parked_records WHERE id = ?", arguments: [record.id])
-            guard let local, pending.isEmpty else { return try setVersion("annotations", record) }
+            guard let local, pending.isEmpty else { return try setVersion(record) }
             try local.delete(db)
             try history.record(db, .annotation, id: record.id, .delete, old: local.fieldValues, new: nil, from: record)
             return try Tombstones.record(db, .annotation, id: record.id, version: record.version)
@@ -225,7 +225,7 @@ struct RecordApplier {
             try history.record(db, .annotation, id: record.id, .create, old: nil, new: annotation.fieldValues, from: record)
             return try annotation.insert(db, anchor: anchor, version: record.version)
         }
-        try setVersion("annotations", record)
+        try setVersion(record)
     }
 
     /// After a restore: whether `record`, which this store does not hold, was deleted here
@@ -388,7 +388,7 @@ struct RecordApplier {
         return values
     }
 
-    private func setVersion(_ table: String, _ record: ServerRecord) throws {
-        try db.cachedStatement(sql: "UPDATE \(table) SET version = ? WHERE id = ?").execute(arguments: [record.version, record.id])
+    private func setVersion(_ record: ServerRecord) throws {
+        try record.entity.setVersion(db, id: record.id, version: record.version)
     }
 }
