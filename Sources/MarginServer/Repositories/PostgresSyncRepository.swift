@@ -60,12 +60,7 @@ public final class PostgresSyncRepository: SyncRepository {
     public func authenticate(tokenHash: String, deviceId: String, now: Int64) async throws -> Int64 {
         try await authenticatedUser(deviceId: deviceId, now: now) {
             try await bounded { connection in
-                try await connection.query(
-                    """
-                    SELECT t.user_id, t.device_id, t.last_used_at FROM tokens t JOIN users u ON u.id = t.user_id \
-                    WHERE t.hash = \(tokenHash) AND t.revoked_at IS NULL AND u.revoked_at IS NULL
-                    """, logger: self.logger
-                ).decode((Int64, String?, Int64?).self).first().map { TokenUse(userId: $0.0, deviceId: $0.1, lastUsedAt: $0.2) }
+                try await connection.execute(TokenQuery(tokenHash: tokenHash), logger: self.logger).first()
             }
         } bind: {
             try await transaction { connection in
@@ -210,27 +205,26 @@ public final class PostgresSyncRepository: SyncRepository {
     // MARK: - Pull
 
     public func pull(_ request: PullRequest, userId: Int64, deviceId: String, byteLimit: Int) async throws -> PullPage {
-        try await transaction(isolation: "REPEATABLE READ READ ONLY") { connection in
-            guard let (lastSeq, horizon) = try await connection.query(
-                "SELECT last_seq, horizon FROM users WHERE id = \(userId)", logger: self.logger
-            ).decode((Int64, Int64).self).first() else {
-                throw ServerError.userGone
-            }
-            let lastApplied = request.pushedSeq == nil ? 0 : try await connection.query(
-                "SELECT last_applied_seq FROM devices WHERE user_id = \(userId) AND device_id = \(deviceId)", logger: self.logger
-            ).decode(Int64.self).first() ?? 0
-            let commit = request.history == nil ? nil : try await self.commit(connection, userId: userId, holding: request.cursor)
-            if let check = HistoryCheck(request, lastSeq: lastSeq, lastApplied: lastApplied, commit: commit) {
+        // Most pulls find nothing new: the head, read by one statement (its own snapshot),
+        // answers them without a transaction.
+        let head = try await bounded { connection in
+            try await self.pullHead(connection, userId: userId, deviceId: deviceId, cursor: request.cursor)
+        }
+        if case .answer(let page) = head.decide(request) { return page }
+        return try await transaction(isolation: "REPEATABLE READ READ ONLY") { connection in
+            let head = try await self.pullHead(connection, userId: userId, deviceId: deviceId, cursor: request.cursor)
+            let window: PullWindow
+            switch head.decide(request) {
+            case .answer(let page): return page
+            case .reset(let check):
                 var first: Int64?
                 if let time = check.commitsAfter {
                     first = try await connection.query(
                         "SELECT min(first_seq) FROM commits WHERE user_id = \(userId) AND committed_at > \(time)", logger: self.logger
                     ).decode(Int64?.self).first() ?? nil
                 }
-                return PullWindow.reset(lastSeq: lastSeq, restore: check.restorePoint(firstSeqAfter: first))
-            }
-            guard let window = PullWindow(request, lastSeq: lastSeq, horizon: horizon) else {
-                return PullWindow.reset(lastSeq: lastSeq)
+                return PullWindow.reset(lastSeq: head.lastSeq, restore: check.restorePoint(firstSeqAfter: first))
+            case .read(let read): window = read
             }
             let rows = try await connection.query(
                 """
@@ -247,10 +241,17 @@ public final class PostgresSyncRepository: SyncRepository {
                     id: id, entity: entity, version: version, deleted: deleted, fieldsJSON: fields, updatedAt: updatedAt, device: device)
             }
             var result = page.page(bound: window.bound, limit: window.limit)
-            result.history = result.cursor == request.cursor && commit != nil
-                ? commit?.history : try await self.commit(connection, userId: userId, holding: result.cursor)?.history
+            result.history = result.cursor == request.cursor
+                ? head.commit?.history : try await self.commit(connection, userId: userId, holding: result.cursor)?.history
             return result
         }
+    }
+
+    private func pullHead(_ connection: PostgresConnection, userId: Int64, deviceId: String, cursor: Int64) async throws -> PullHead {
+        guard let head = try await connection.execute(
+            PullHeadQuery(userId: userId, deviceId: deviceId, cursor: cursor), logger: logger
+        ).first() else { throw ServerError.userGone }
+        return head
     }
 
     /// The commit that handed out sequence `seq`, if the library's history still has it.

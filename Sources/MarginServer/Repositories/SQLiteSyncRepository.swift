@@ -221,20 +221,22 @@ public final class SQLiteSyncRepository: SyncRepository {
             guard let library = try Row.fetchOne(
                 db.cachedStatement(sql: "SELECT last_seq, horizon FROM users WHERE id = ?"), arguments: [userId])
             else { throw ServerError.userGone }
-            let lastSeq: Int64 = library["last_seq"]
-            let lastApplied = request.pushedSeq == nil ? 0 : try Int64.fetchOne(
-                db.cachedStatement(sql: "SELECT last_applied_seq FROM devices WHERE user_id = ? AND device_id = ?"),
-                arguments: [userId, deviceId]) ?? 0
-            let commit = request.history == nil ? nil : try Self.commit(db, userId: userId, holding: request.cursor)
-            if let check = HistoryCheck(request, lastSeq: lastSeq, lastApplied: lastApplied, commit: commit) {
+            let head = PullHead(
+                lastSeq: library["last_seq"], horizon: library["horizon"],
+                lastApplied: try Int64.fetchOne(
+                    db.cachedStatement(sql: "SELECT last_applied_seq FROM devices WHERE user_id = ? AND device_id = ?"),
+                    arguments: [userId, deviceId]) ?? 0,
+                commit: try Self.commit(db, userId: userId, holding: request.cursor))
+            let window: PullWindow
+            switch head.decide(request) {
+            case .answer(let page): return page
+            case .reset(let check):
                 let first = try check.commitsAfter.flatMap { time in
                     try Int64.fetchOne(
                         db, sql: "SELECT min(first_seq) FROM commits WHERE user_id = ? AND committed_at > ?", arguments: [userId, time])
                 }
-                return PullWindow.reset(lastSeq: lastSeq, restore: check.restorePoint(firstSeqAfter: first))
-            }
-            guard let window = PullWindow(request, lastSeq: lastSeq, horizon: library["horizon"]) else {
-                return PullWindow.reset(lastSeq: lastSeq)
+                return PullWindow.reset(lastSeq: head.lastSeq, restore: check.restorePoint(firstSeqAfter: first))
+            case .read(let read): window = read
             }
             let rows = try Row.fetchCursor(
                 db.cachedStatement(
@@ -252,8 +254,8 @@ public final class SQLiteSyncRepository: SyncRepository {
                     updatedAt: row["updated_at"], device: row["device"])
             }
             var result = page.page(bound: window.bound, limit: window.limit)
-            result.history = result.cursor == request.cursor && commit != nil
-                ? commit?.history : try Self.commit(db, userId: userId, holding: result.cursor)?.history
+            result.history = result.cursor == request.cursor
+                ? head.commit?.history : try Self.commit(db, userId: userId, holding: result.cursor)?.history
             return result
         }
     }
