@@ -192,7 +192,7 @@ struct SyncBenchmarks {
                     let reply = try transport.post(
                         url: plan.url + "/v1/push",
                         headers: ["Content-Type: application/json", "Content-Encoding: gzip", "Authorization: Bearer \(plan.token)",
-                                  "Margin-Protocol: 1", "Margin-Device: \(plan.device)"],
+                                  "\(SyncProtocol.versionHeader): \(SyncProtocol.version)", "\(SyncProtocol.deviceHeader): \(plan.device)"],
                         body: body, timeout: .seconds(120))
                     if reply.status != 200 { failures.add() }
                 }

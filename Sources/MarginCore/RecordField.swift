@@ -16,35 +16,52 @@ public enum RecordField: String, Sendable, Hashable, CaseIterable, Comparable, C
 
 extension RecordEntity {
     /// The fields every record of this kind has.
-    public var fields: Set<RecordField> {
-        switch self {
-        case .article: [.title, .published, .source, .contentHash, .captions, .tags, .createdAt]
-        case .annotation: [.articleId, .start, .end, .exact, .prefix, .suffix, .note, .tags, .color, .createdAt]
-        case .conflict: [.recordEntity, .recordId, .kind, .field, .value, .device, .hlc, .createdAt]
-        }
-    }
+    public var fields: Set<RecordField> { FieldSets.of(self).fields }
 
     /// Fields a record of this kind may lack (absent means null): those added after records
     /// were first synced, which records made before them do not carry.
-    public var optionalFields: Set<RecordField> {
-        switch self {
-        case .article: [.url, .author, .siteName, .language]
-        case .annotation: [.basis]
-        case .conflict: []
-        }
-    }
+    public var optionalFields: Set<RecordField> { FieldSets.of(self).optionalFields }
 
     /// Every field a record of this kind may have.
-    public var allFields: Set<RecordField> { fields.union(optionalFields) }
+    public var allFields: Set<RecordField> { FieldSets.of(self).allFields }
 
     /// The fields an update may change; the others are fixed when the record is created.
-    public var mutableFields: Set<RecordField> {
-        switch self {
-        // An article's text and what comes with it change when it is updated from the web;
-        // its address and where it came from do not.
-        case .article: [.title, .tags, .contentHash, .captions, .published, .author, .siteName, .language]
-        case .annotation: [.note, .tags, .color]
-        case .conflict: []
+    public var mutableFields: Set<RecordField> { FieldSets.of(self).mutableFields }
+}
+
+/// Each kind's fields, built once: they are consulted for every field of every record
+/// checked (building them on each call was a sixth of a first sync's time).
+private struct FieldSets: Sendable {
+    let fields: Set<RecordField>
+    let optionalFields: Set<RecordField>
+    let allFields: Set<RecordField>
+    let mutableFields: Set<RecordField>
+
+    init(fields: Set<RecordField>, optional: Set<RecordField>, mutable: Set<RecordField>) {
+        self.fields = fields
+        optionalFields = optional
+        allFields = fields.union(optional)
+        mutableFields = mutable
+    }
+
+    static func of(_ entity: RecordEntity) -> FieldSets {
+        switch entity {
+        case .article: article
+        case .annotation: annotation
+        case .conflict: conflict
         }
     }
+
+    // An article's text and what comes with it change when it is updated from the web; its
+    // address and where it came from do not.
+    private static let article = FieldSets(
+        fields: [.title, .published, .source, .contentHash, .captions, .tags, .createdAt],
+        optional: [.url, .author, .siteName, .language],
+        mutable: [.title, .tags, .contentHash, .captions, .published, .author, .siteName, .language])
+    private static let annotation = FieldSets(
+        fields: [.articleId, .start, .end, .exact, .prefix, .suffix, .note, .tags, .color, .createdAt],
+        optional: [.basis],
+        mutable: [.note, .tags, .color])
+    private static let conflict = FieldSets(
+        fields: [.recordEntity, .recordId, .kind, .field, .value, .device, .hlc, .createdAt], optional: [], mutable: [])
 }

@@ -157,7 +157,7 @@ public enum RecordRules {
     /// Checks a whole record: every field present and valid (an annotation's end after
     /// its start).
     public static func check(record fields: [RecordField: FieldValue], of entity: RecordEntity, limits: Bool = true) throws(MarginError) {
-        if let missing = entity.fields.subtracting(fields.keys).sorted().first {
+        if entity.fields.contains(where: { fields[$0] == nil }), let missing = entity.fields.subtracting(fields.keys).sorted().first {
             throw MarginError(.invalidInput, "field '\(missing.rawValue)' is missing from a \(entity.rawValue) record")
         }
         for (field, value) in fields { try check(value, field, of: entity, limits: limits) }
