@@ -1,7 +1,7 @@
 /// A parsed JSON value, as `JSONReader` makes it: the sync protocol's bodies and the
 /// stores' JSON columns are read through it (several times faster than `JSONDecoder`
 /// with the protocol's mixed-type field values, and with errors that give the path).
-public enum JSONNode: Sendable, Hashable {
+package enum JSONNode: Sendable, Hashable {
     case null
     case bool(Bool)
     case integer(Int64)
@@ -11,7 +11,7 @@ public enum JSONNode: Sendable, Hashable {
     /// Members in document order.
     case object([(key: String, value: JSONNode)])
 
-    public static func == (lhs: JSONNode, rhs: JSONNode) -> Bool {
+    package static func == (lhs: JSONNode, rhs: JSONNode) -> Bool {
         switch (lhs, rhs) {
         case (.null, .null): true
         case (.bool(let a), .bool(let b)): a == b
@@ -24,7 +24,7 @@ public enum JSONNode: Sendable, Hashable {
         }
     }
 
-    public func hash(into hasher: inout Hasher) {
+    package func hash(into hasher: inout Hasher) {
         switch self {
         case .null: hasher.combine(0)
         case .bool(let value): hasher.combine(value)
@@ -37,40 +37,40 @@ public enum JSONNode: Sendable, Hashable {
     }
 
     /// Parses a whole JSON text (UTF-8).
-    public static func parse(_ bytes: [UInt8]) throws(MarginError) -> JSONNode {
+    package static func parse(_ bytes: [UInt8]) throws(MarginError) -> JSONNode {
         var reader = JSONReader(bytes)
         return try reader.document()
     }
 
     /// Parses JSON text.
-    public static func parse(_ text: String) throws(MarginError) -> JSONNode {
+    package static func parse(_ text: String) throws(MarginError) -> JSONNode {
         try parse(Array(text.utf8))
     }
 
     // MARK: - Typed access
 
-    public func string() throws(JSONShapeError) -> String {
+    package func string() throws(JSONShapeError) -> String {
         guard case .string(let value) = self else { throw JSONShapeError("expected a string") }
         return value
     }
 
-    public func integer() throws(JSONShapeError) -> Int64 {
+    package func integer() throws(JSONShapeError) -> Int64 {
         guard case .integer(let value) = self else { throw JSONShapeError("expected an integer") }
         return value
     }
 
-    public func bool() throws(JSONShapeError) -> Bool {
+    package func bool() throws(JSONShapeError) -> Bool {
         guard case .bool(let value) = self else { throw JSONShapeError("expected true or false") }
         return value
     }
 
-    public func array() throws(JSONShapeError) -> [JSONNode] {
+    package func array() throws(JSONShapeError) -> [JSONNode] {
         guard case .array(let value) = self else { throw JSONShapeError("expected a list") }
         return value
     }
 
     /// The members of an object; with `known`, a member it does not name is an error.
-    public func object(known: Set<String>? = nil) throws(JSONShapeError) -> JSONObject {
+    package func object(known: Set<String>? = nil) throws(JSONShapeError) -> JSONObject {
         guard case .object(let members) = self else { throw JSONShapeError("expected an object") }
         if let known, let unknown = members.first(where: { !known.contains($0.key) }) {
             throw JSONShapeError("unknown field", at: unknown.key)
@@ -79,7 +79,7 @@ public enum JSONNode: Sendable, Hashable {
     }
 
     /// The value as a record field value: null, an integer, a string or a list of strings.
-    public func fieldValue() throws(JSONShapeError) -> FieldValue {
+    package func fieldValue() throws(JSONShapeError) -> FieldValue {
         switch self {
         case .null: return .null
         case .integer(let value): return .integer(value)
@@ -97,12 +97,12 @@ public enum JSONNode: Sendable, Hashable {
 }
 
 /// An object's members, looked up by key.
-public struct JSONObject: Sendable {
-    public let members: [(key: String, value: JSONNode)]
+package struct JSONObject: Sendable {
+    package let members: [(key: String, value: JSONNode)]
 
     /// The member `key`, or nil when it is absent. An optional member is left out, never
     /// written as null (the protocol's schema does not allow null there).
-    public func optional(_ key: String) throws(JSONShapeError) -> JSONNode? {
+    package func optional(_ key: String) throws(JSONShapeError) -> JSONNode? {
         for member in members where member.key == key {
             guard member.value != .null else { throw JSONShapeError("must be left out rather than null", at: key) }
             return member.value
@@ -110,24 +110,24 @@ public struct JSONObject: Sendable {
         return nil
     }
 
-    public func required(_ key: String) throws(JSONShapeError) -> JSONNode {
+    package func required(_ key: String) throws(JSONShapeError) -> JSONNode {
         for member in members where member.key == key { return member.value }
         throw JSONShapeError("missing", at: key)
     }
 
-    public func string(_ key: String) throws(JSONShapeError) -> String {
+    package func string(_ key: String) throws(JSONShapeError) -> String {
         try within(key) { () throws(JSONShapeError) in try required(key).string() }
     }
 
-    public func integer(_ key: String) throws(JSONShapeError) -> Int64 {
+    package func integer(_ key: String) throws(JSONShapeError) -> Int64 {
         try within(key) { () throws(JSONShapeError) in try required(key).integer() }
     }
 
-    public func bool(_ key: String) throws(JSONShapeError) -> Bool {
+    package func bool(_ key: String) throws(JSONShapeError) -> Bool {
         try within(key) { () throws(JSONShapeError) in try required(key).bool() }
     }
 
-    public func array(_ key: String) throws(JSONShapeError) -> [JSONNode] {
+    package func array(_ key: String) throws(JSONShapeError) -> [JSONNode] {
         try within(key) { () throws(JSONShapeError) in try required(key).array() }
     }
 }

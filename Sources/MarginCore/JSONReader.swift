@@ -1,5 +1,6 @@
 /// A strict, fast JSON parser over UTF-8 bytes (RFC 8259): nesting is limited to 64
-/// levels, integers must fit in 64 bits, and nothing may follow the value.
+/// levels, integers must fit in 64 bits, an object may not name a member twice, and nothing
+/// may follow the value.
 struct JSONReader {
     static let maximumDepth = 64
     private let bytes: [UInt8]
@@ -71,6 +72,9 @@ struct JSONReader {
             let key = try string()
             skipSpace()
             guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw error("expected ':'") }
+            // Readers differ on which of two same-named members wins: neither does here.
+            // (Objects are small and most keys are small strings, compared in place.)
+            if members.contains(where: { $0.key == key }) { throw error("duplicate member '\(key)'") }
             index += 1
             members.append((key, try value()))
             skipSpace()

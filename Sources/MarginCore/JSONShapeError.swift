@@ -1,16 +1,16 @@
 /// What is wrong with a JSON value, and where: `path` is built only when something is
 /// wrong, by each level adding its member name or index on the way out (`within`).
-public struct JSONShapeError: Error, Sendable {
-    public var path: String
-    public var problem: String
+package struct JSONShapeError: Error, Sendable {
+    package var path: String
+    package var problem: String
 
-    public init(_ problem: String, at path: String = "") {
+    package init(_ problem: String, at path: String = "") {
         self.problem = problem
         self.path = path
     }
 
     /// The error as the rest of Marginalia reports it: "changes[2].fields.note: expected a string".
-    public var marginError: MarginError {
+    package var marginError: MarginError {
         MarginError(.invalidInput, path.isEmpty ? problem : "\(path): \(problem)")
     }
 }
@@ -18,7 +18,7 @@ public struct JSONShapeError: Error, Sendable {
 /// Runs `body`, adding `component` (a member name, or `[index]`) to the path of the error
 /// it throws. The component is only built when there is an error.
 @inline(__always)
-public func within<T>(_ component: @autoclosure () -> String, _ body: () throws(JSONShapeError) -> T) throws(JSONShapeError) -> T {
+package func within<T>(_ component: @autoclosure () -> String, _ body: () throws(JSONShapeError) -> T) throws(JSONShapeError) -> T {
     do {
         return try body()
     } catch {

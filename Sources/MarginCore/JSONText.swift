@@ -1,23 +1,23 @@
 /// JSON text for the shapes the stores keep in text columns, with keys in sorted order so
 /// that equal values always give equal text (written by `JSONWriter`).
-public enum JSONText {
+package enum JSONText {
     /// A list of strings as a JSON array.
-    public static func array(_ values: [String]) -> String {
+    package static func array(_ values: [String]) -> String {
         write { $0.array(values) { $0.string($1) } }
     }
 
     /// A field value as JSON.
-    public static func value(_ value: FieldValue) -> String {
+    package static func value(_ value: FieldValue) -> String {
         write { $0.value(value) }
     }
 
     /// A change's fields as `{"field":{"new":…,"old":…}}`.
-    public static func fieldChanges(_ changes: [RecordField: ChangeEntry.FieldChange]) -> String {
+    package static func fieldChanges(_ changes: [RecordField: ChangeEntry.FieldChange]) -> String {
         write { $0.fieldChanges(changes) }
     }
 
     /// A record's field values as a JSON object.
-    public static func object(_ fields: [RecordField: FieldValue]) -> String {
+    package static func object(_ fields: [RecordField: FieldValue]) -> String {
         write { $0.fields(fields) }
     }
 
@@ -30,7 +30,7 @@ public enum JSONText {
 
 extension JSONWriter {
     /// `{"field":{"new":…,"old":…}}` with sorted keys.
-    public mutating func fieldChanges(_ changes: [RecordField: ChangeEntry.FieldChange]) {
+    package mutating func fieldChanges(_ changes: [RecordField: ChangeEntry.FieldChange]) {
         raw("{")
         for (offset, key) in changes.keys.sorted().enumerated() {
             if offset > 0 { comma() }
@@ -49,7 +49,7 @@ extension JSONNode {
     private static let fieldChangeKeys: Set<String> = ["old", "new"]
 
     /// A change's fields, `{"field": {"old": …, "new": …}}`.
-    public func fieldChanges() throws(JSONShapeError) -> [RecordField: ChangeEntry.FieldChange] {
+    package func fieldChanges() throws(JSONShapeError) -> [RecordField: ChangeEntry.FieldChange] {
         let object = try self.object()
         var changes: [RecordField: ChangeEntry.FieldChange] = [:]
         changes.reserveCapacity(object.members.count)
@@ -65,7 +65,7 @@ extension JSONNode {
     }
 
     /// A record's field values, `{"field": value}`.
-    public func fieldValues() throws(JSONShapeError) -> [RecordField: FieldValue] {
+    package func fieldValues() throws(JSONShapeError) -> [RecordField: FieldValue] {
         let object = try self.object()
         var values: [RecordField: FieldValue] = [:]
         values.reserveCapacity(object.members.count)

@@ -1,23 +1,23 @@
 /// Writes JSON into a byte buffer: the sync protocol's bodies and the stores' JSON
 /// columns. Object keys are written in the order given; callers sort them where the
 /// text must be canonical.
-public struct JSONWriter {
-    public private(set) var bytes: [UInt8] = []
+package struct JSONWriter {
+    package private(set) var bytes: [UInt8] = []
 
-    public init(capacity: Int = 256) {
+    package init(capacity: Int = 256) {
         bytes.reserveCapacity(capacity)
     }
 
-    public mutating func raw(_ text: StaticString) {
+    package mutating func raw(_ text: StaticString) {
         text.withUTF8Buffer { bytes.append(contentsOf: $0) }
     }
 
     /// Appends text that is already JSON (a stored column).
-    public mutating func rawJSON(_ text: String) {
+    package mutating func rawJSON(_ text: String) {
         bytes.append(contentsOf: text.utf8)
     }
 
-    public mutating func string(_ value: String) {
+    package mutating func string(_ value: String) {
         bytes.append(UInt8(ascii: "\""))
         let utf8 = value.utf8
         let appendedFast: Void? = utf8.withContiguousStorageIfAvailable { buffer in
@@ -38,7 +38,7 @@ public struct JSONWriter {
     }
 
     /// The bytes `string(value)` appends: quotes included, escapes counted.
-    public static func encodedCount(of value: String) -> Int {
+    package static func encodedCount(of value: String) -> Int {
         value.utf8.reduce(2) { count, byte in
             switch byte {
             case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "\n"), UInt8(ascii: "\r"), UInt8(ascii: "\t"): count + 2
@@ -61,24 +61,24 @@ public struct JSONWriter {
         }
     }
 
-    public mutating func integer(_ value: Int64) {
+    package mutating func integer(_ value: Int64) {
         bytes.append(contentsOf: String(value).utf8)
     }
 
-    public mutating func bool(_ value: Bool) {
+    package mutating func bool(_ value: Bool) {
         value ? raw("true") : raw("false")
     }
 
-    public mutating func key(_ name: String) {
+    package mutating func key(_ name: String) {
         string(name)
         bytes.append(UInt8(ascii: ":"))
     }
 
-    public mutating func comma() {
+    package mutating func comma() {
         bytes.append(UInt8(ascii: ","))
     }
 
-    public mutating func value(_ value: FieldValue) {
+    package mutating func value(_ value: FieldValue) {
         switch value {
         case .null: raw("null")
         case .integer(let number): integer(number)
@@ -88,7 +88,7 @@ public struct JSONWriter {
     }
 
     /// `[a,b,…]`, each element written by `element`.
-    public mutating func array<Element>(_ elements: some Sequence<Element>, _ element: (inout JSONWriter, Element) -> Void) {
+    package mutating func array<Element>(_ elements: some Sequence<Element>, _ element: (inout JSONWriter, Element) -> Void) {
         bytes.append(UInt8(ascii: "["))
         var first = true
         for item in elements {
@@ -100,7 +100,7 @@ public struct JSONWriter {
     }
 
     /// A record's field values as an object with sorted keys.
-    public mutating func fields(_ fields: [RecordField: FieldValue]) {
+    package mutating func fields(_ fields: [RecordField: FieldValue]) {
         bytes.append(UInt8(ascii: "{"))
         for (offset, key) in fields.keys.sorted().enumerated() {
             if offset > 0 { comma() }
@@ -110,5 +110,5 @@ public struct JSONWriter {
         bytes.append(UInt8(ascii: "}"))
     }
 
-    public var text: String { String(decoding: bytes, as: UTF8.self) }
+    package var text: String { String(decoding: bytes, as: UTF8.self) }
 }

@@ -1,13 +1,13 @@
 /// A protocol message that reads itself from parsed JSON and writes itself as JSON. Every
 /// request object is strict: a member it does not know is an error naming its path.
-public protocol WireMessage: Sendable {
+package protocol WireMessage: Sendable {
     init(json: JSONNode) throws(JSONShapeError)
     func write(to writer: inout JSONWriter)
 }
 
 extension WireMessage {
     /// The message in a JSON body.
-    public init(jsonBytes: [UInt8]) throws(MarginError) {
+    package init(jsonBytes: [UInt8]) throws(MarginError) {
         let node = try JSONNode.parse(jsonBytes)
         do {
             try self.init(json: node)
@@ -17,7 +17,7 @@ extension WireMessage {
     }
 
     /// The message as a JSON body.
-    public var jsonBytes: [UInt8] {
+    package var jsonBytes: [UInt8] {
         var writer = JSONWriter(capacity: 1_024)
         write(to: &writer)
         return writer.bytes
@@ -63,7 +63,7 @@ private func optionalValue<T>(
 extension WireChange: WireMessage {
     private static let jsonKeys: Set<String> = ["seq", "entity", "id", "op", "baseVersion", "hlc", "fields"]
 
-    public init(json: JSONNode) throws(JSONShapeError) {
+    package init(json: JSONNode) throws(JSONShapeError) {
         let object = try json.object(known: Self.jsonKeys)
         self.init(
             seq: try object.integer("seq"), entity: try enumValue(object, "entity", RecordEntity.self),
@@ -72,7 +72,7 @@ extension WireChange: WireMessage {
             fields: try within("fields") { () throws(JSONShapeError) in try object.required("fields").fieldChanges() })
     }
 
-    public func write(to writer: inout JSONWriter) {
+    package func write(to writer: inout JSONWriter) {
         writer.raw("{\"seq\":")
         writer.integer(seq)
         writer.raw(",\"entity\":")
@@ -94,12 +94,12 @@ extension WireChange: WireMessage {
 extension WireBody: WireMessage {
     private static let jsonKeys: Set<String> = ["hash", "text"]
 
-    public init(json: JSONNode) throws(JSONShapeError) {
+    package init(json: JSONNode) throws(JSONShapeError) {
         let object = try json.object(known: Self.jsonKeys)
         self.init(hash: try object.string("hash"), text: try object.string("text"))
     }
 
-    public func write(to writer: inout JSONWriter) {
+    package func write(to writer: inout JSONWriter) {
         writer.raw("{\"hash\":")
         writer.string(hash)
         writer.raw(",\"text\":")
@@ -111,7 +111,7 @@ extension WireBody: WireMessage {
 extension PushRequest: WireMessage {
     private static let jsonKeys: Set<String> = ["changes", "bodies", "after"]
 
-    public init(json: JSONNode) throws(JSONShapeError) {
+    package init(json: JSONNode) throws(JSONShapeError) {
         let object = try json.object(known: Self.jsonKeys)
         self.init(
             changes: try [WireChange](json: object, "changes"),
@@ -119,7 +119,7 @@ extension PushRequest: WireMessage {
             after: try optionalValue(object, "after") { node throws(JSONShapeError) in try node.integer() })
     }
 
-    public func write(to writer: inout JSONWriter) {
+    package func write(to writer: inout JSONWriter) {
         writer.raw("{\"changes\":")
         writer.messages(changes)
         writer.raw(",\"bodies\":")
@@ -135,7 +135,7 @@ extension PushRequest: WireMessage {
 extension ServerRecord: WireMessage {
     private static let jsonKeys: Set<String> = ["entity", "id", "version", "deleted", "fields", "updatedAt", "device"]
 
-    public init(json: JSONNode) throws(JSONShapeError) {
+    package init(json: JSONNode) throws(JSONShapeError) {
         let object = try json.object(known: Self.jsonKeys)
         self.init(
             entity: try enumValue(object, "entity", RecordEntity.self), id: try object.string("id"),
@@ -145,7 +145,7 @@ extension ServerRecord: WireMessage {
             device: try optionalValue(object, "device") { node throws(JSONShapeError) in try node.string() })
     }
 
-    public func write(to writer: inout JSONWriter) {
+    package func write(to writer: inout JSONWriter) {
         Self.write(entity: entity, id: id, version: version, deleted: deleted, updatedAt: updatedAt, device: device, to: &writer) {
             writer in writer.fields(fields)
         }
@@ -153,7 +153,7 @@ extension ServerRecord: WireMessage {
 
     /// Writes a record whose fields are written by `fields` (a server splices the JSON it
     /// stored, without decoding it); `device` is left out when nil.
-    public static func write(
+    package static func write(
         entity: RecordEntity, id: String, version: Int64, deleted: Bool, updatedAt: Int64, device: String? = nil,
         to writer: inout JSONWriter, fields: (inout JSONWriter) -> Void
     ) {
@@ -180,7 +180,7 @@ extension ServerRecord: WireMessage {
 extension ChangeResult: WireMessage {
     private static let jsonKeys: Set<String> = ["seq", "outcome", "version", "canonicalId", "reason"]
 
-    public init(json: JSONNode) throws(JSONShapeError) {
+    package init(json: JSONNode) throws(JSONShapeError) {
         let object = try json.object(known: Self.jsonKeys)
         self.init(
             seq: try object.integer("seq"), outcome: try enumValue(object, "outcome", Outcome.self),
@@ -189,7 +189,7 @@ extension ChangeResult: WireMessage {
             reason: try optionalValue(object, "reason") { node throws(JSONShapeError) in try node.string() })
     }
 
-    public func write(to writer: inout JSONWriter) {
+    package func write(to writer: inout JSONWriter) {
         writer.raw("{\"seq\":")
         writer.integer(seq)
         writer.raw(",\"outcome\":")
@@ -213,13 +213,13 @@ extension ChangeResult: WireMessage {
 extension PushResponse: WireMessage {
     private static let jsonKeys: Set<String> = ["results", "records"]
 
-    public init(json: JSONNode) throws(JSONShapeError) {
+    package init(json: JSONNode) throws(JSONShapeError) {
         let object = try json.object(known: Self.jsonKeys)
         self.init(
             results: try [ChangeResult](json: object, "results"), records: try [ServerRecord](json: object, "records"))
     }
 
-    public func write(to writer: inout JSONWriter) {
+    package func write(to writer: inout JSONWriter) {
         writer.raw("{\"results\":")
         writer.messages(results)
         writer.raw(",\"records\":")
@@ -231,7 +231,7 @@ extension PushResponse: WireMessage {
 extension PullRequest: WireMessage {
     private static let jsonKeys: Set<String> = ["cursor", "bound", "limit", "snapshot", "history", "pushedSeq"]
 
-    public init(json: JSONNode) throws(JSONShapeError) {
+    package init(json: JSONNode) throws(JSONShapeError) {
         let object = try json.object(known: Self.jsonKeys)
         self.init(
             cursor: try object.integer("cursor"),
@@ -242,7 +242,7 @@ extension PullRequest: WireMessage {
             pushedSeq: try optionalValue(object, "pushedSeq") { node throws(JSONShapeError) in try node.integer() })
     }
 
-    public func write(to writer: inout JSONWriter) {
+    package func write(to writer: inout JSONWriter) {
         writer.raw("{\"cursor\":")
         writer.integer(cursor)
         if let bound {
@@ -269,7 +269,7 @@ extension PullRequest: WireMessage {
 extension PullResponse: WireMessage {
     private static let jsonKeys: Set<String> = ["records", "cursor", "bound", "more", "reset", "history", "restore"]
 
-    public init(json: JSONNode) throws(JSONShapeError) {
+    package init(json: JSONNode) throws(JSONShapeError) {
         let object = try json.object(known: Self.jsonKeys)
         self.init(
             records: try [ServerRecord](json: object, "records"),
@@ -282,14 +282,14 @@ extension PullResponse: WireMessage {
             })
     }
 
-    public func write(to writer: inout JSONWriter) {
+    package func write(to writer: inout JSONWriter) {
         Self.write(
             cursor: cursor, bound: bound, more: more, reset: reset, history: history, restore: restore, to: &writer
         ) { writer in writer.messages(records) }
     }
 
     /// Writes a page whose records are written by `records`.
-    public static func write(
+    package static func write(
         cursor: Int64, bound: Int64, more: Bool, reset: Bool, history: String?, restore: RestorePoint?,
         to writer: inout JSONWriter, records: (inout JSONWriter) -> Void
     ) {
@@ -321,7 +321,7 @@ extension PullResponse: WireMessage {
 extension BodiesRequest: WireMessage {
     private static let jsonKeys: Set<String> = ["hashes"]
 
-    public init(json: JSONNode) throws(JSONShapeError) {
+    package init(json: JSONNode) throws(JSONShapeError) {
         let object = try json.object(known: Self.jsonKeys)
         var hashes: [String] = []
         for (index, node) in try object.array("hashes").enumerated() {
@@ -332,7 +332,7 @@ extension BodiesRequest: WireMessage {
         self.init(hashes: hashes)
     }
 
-    public func write(to writer: inout JSONWriter) {
+    package func write(to writer: inout JSONWriter) {
         writer.raw("{\"hashes\":")
         writer.array(hashes) { $0.string($1) }
         writer.raw("}")
@@ -342,12 +342,12 @@ extension BodiesRequest: WireMessage {
 extension BodiesResponse: WireMessage {
     private static let jsonKeys: Set<String> = ["bodies"]
 
-    public init(json: JSONNode) throws(JSONShapeError) {
+    package init(json: JSONNode) throws(JSONShapeError) {
         let object = try json.object(known: Self.jsonKeys)
         self.init(bodies: try [WireBody](json: object, "bodies"))
     }
 
-    public func write(to writer: inout JSONWriter) {
+    package func write(to writer: inout JSONWriter) {
         writer.raw("{\"bodies\":")
         writer.messages(bodies)
         writer.raw("}")
@@ -357,13 +357,13 @@ extension BodiesResponse: WireMessage {
 extension ErrorResponse: WireMessage {
     private static let jsonKeys: Set<String> = ["error"]
 
-    public init(json: JSONNode) throws(JSONShapeError) {
+    package init(json: JSONNode) throws(JSONShapeError) {
         let error = try json.object(known: Self.jsonKeys).required("error")
         let detail = try within("error") { () throws(JSONShapeError) in try error.object(known: ["code", "message"]) }
         self.init(code: try detail.string("code"), message: try detail.string("message"))
     }
 
-    public func write(to writer: inout JSONWriter) {
+    package func write(to writer: inout JSONWriter) {
         writer.raw("{\"error\":{\"code\":")
         writer.string(error.code)
         writer.raw(",\"message\":")

@@ -20,7 +20,7 @@ extension Article {
             published: (row["published"] as String?).flatMap(CalendarDate.init),
             source: row["source"],
             contentHash: row["body_hash"],
-            captions: try JSONDecoder().decode([String].self, from: Data(captions.utf8)),
+            captions: try JSONNode.parse(captions).array().map { node throws(JSONShapeError) in try node.string() },
             tags: splitTags(row["tags"]),
             createdAt: Timestamp(milliseconds: row["created_at"]),
             updatedAt: Timestamp(milliseconds: row["updated_at"]),

@@ -33,6 +33,17 @@ import Testing
         #expect(throws: MarginError.self) { try JSONNode.parse([0x22, 0xFF, 0x22]) }
     }
 
+    @Test func refusesAnObjectThatNamesAMemberTwice() throws {
+        for text in [#"{"a": 1, "a": 2}"#, #"{"fields": {"note": "x", "tags": [], "note": "y"}}"#, #"[{"b": 1}, {"a": 1, "a": 1}]"#] {
+            #expect {
+                try JSONNode.parse(text)
+            } throws: { error in
+                (error as? MarginError)?.message.contains("duplicate member") == true
+            }
+        }
+        #expect(try JSONNode.parse(#"[{"a": 1}, {"a": 2}]"#) == .array([.object([("a", .integer(1))]), .object([("a", .integer(2))])]))
+    }
+
     @Test func errorsNameThePathAndTheExpectation() {
         let body = Array(#"{"changes": [{"seq": 1, "entity": "annotation", "id": "x", "op": "update", "baseVersion": 0, "hlc": 0, "fields": {"note": {"old": 1.5, "new": "b"}}}]}"#.utf8)
         #expect {

@@ -92,6 +92,9 @@ import Testing
             ("pull", #"{"cursor": 0, "limit": 5001}"#, nil, 400, "bad_request"),
             ("pull", #"{"cursor": 0, "bound": null}"#, nil, 400, "bad_request"),
             ("pull", "{\"cursor\": 0, \"x\u{0}\": 1}", nil, 400, "bad_request"),
+            // Readers differ on which of two same-named members wins; the server reads neither.
+            ("pull", #"{"cursor": 0, "cursor": 5}"#, nil, 400, "bad_request"),
+            ("push", #"{"changes": [{"seq": 1, "entity": "article", "id": "\#(article.id)", "op": "update", "baseVersion": 1, "hlc": 0, "fields": {"title": {"old": "a", "new": "b"}, "title": {"old": "a", "new": "c"}}}]}"#, nil, 400, "bad_request"),
             ("bodies", #"{"hashes": ["\#(String(repeating: "a", count: 64))"]}"#, nil, 200, ""),
             // Found by schemathesis: a NUL byte reached PostgreSQL, which refused it with a 500.
             ("bodies", #"{"hashes": ["a\u0000"]}"#, nil, 400, "bad_request"),
