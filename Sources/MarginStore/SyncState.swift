@@ -64,7 +64,7 @@ struct SyncState: FetchableRecord, TableRecord {
     var pendingCount: Int { Int(nextSeq - 1 - pushedSeq) }
 
     /// Whether changes wait to be pushed.
-    var hasPending: Bool { nextSeq - 1 > pushedSeq }
+    var hasPending: Bool { pendingCount > 0 }
 
     /// The change-log entry in `row` (of `ChangeEntry.columns`), made on this device.
     func change(_ row: Row) throws -> ChangeEntry {

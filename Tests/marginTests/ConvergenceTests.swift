@@ -233,7 +233,7 @@ import Testing
         let articleId = try article(device[0])
         let annotation = try device[0].store.annotate(articleId: articleId, target: .range(200..<260), note: "kept in place")
         try device[0].sync()
-        let exported = try device[0].state().articles[articleId]!
+        let exported = try #require(try device[0].state().articles[articleId])
         let document = ParsedDocument(
             format: .plainText, title: exported.article.title, published: exported.article.published,
             body: "Một đoạn mở đầu mới.\n\n" + exported.body, captions: exported.article.captions)

@@ -52,9 +52,8 @@ extension PostgresSyncRepository {
             let (lastSeq, horizon, lastApplied, first, last, history, committedAt) = try row.decode(
                 (Int64, Int64, Int64?, Int64?, Int64?, String?, Int64?).self)
             var commit: Commit?
-            // The first commit ending at or after the cursor holds it unless it starts after it.
-            if let first, let last, let history, let committedAt, first <= cursor {
-                commit = Commit(firstSeq: first, lastSeq: last, history: history, committedAt: committedAt)
+            if let first, let last, let history, let committedAt {
+                commit = Commit(holding: cursor, firstSeq: first, lastSeq: last, history: history, committedAt: committedAt)
             }
             return PullHead(lastSeq: lastSeq, horizon: horizon, lastApplied: lastApplied ?? 0, commit: commit)
         }

@@ -211,6 +211,8 @@ public final class PostgresSyncRepository: SyncRepository {
             try await self.pullHead(connection, userId: userId, deviceId: deviceId, cursor: request.cursor)
         }
         if case .answer(let page) = head.decide(request) { return page }
+        // Records are read with the head they are bounded by, in one snapshot: the library
+        // may have moved on (a push, a compaction's horizon) since the read above.
         return try await transaction(isolation: "REPEATABLE READ READ ONLY") { connection in
             let head = try await self.pullHead(connection, userId: userId, deviceId: deviceId, cursor: request.cursor)
             let window: PullWindow
@@ -262,7 +264,7 @@ public final class PostgresSyncRepository: SyncRepository {
             WHERE user_id = \(userId) AND last_seq >= \(seq) ORDER BY last_seq LIMIT 1
             """, logger: logger
         ).decode((Int64, Int64, String, Int64).self).first() else { return nil }
-        return first <= seq ? Commit(firstSeq: first, lastSeq: last, history: history, committedAt: committedAt) : nil
+        return Commit(holding: seq, firstSeq: first, lastSeq: last, history: history, committedAt: committedAt)
     }
 
     // MARK: - Bodies

@@ -267,8 +267,7 @@ public final class SQLiteSyncRepository: SyncRepository {
                 sql: "SELECT first_seq, last_seq, history, committed_at FROM commits WHERE user_id = ? AND last_seq >= ? ORDER BY last_seq LIMIT 1"),
             arguments: [userId, seq])
         else { return nil }
-        let commit = Commit(firstSeq: row[0], lastSeq: row[1], history: row[2], committedAt: row[3])
-        return commit.firstSeq <= seq ? commit : nil
+        return Commit(holding: seq, firstSeq: row[0], lastSeq: row[1], history: row[2], committedAt: row[3])
     }
 
     // MARK: - Bodies

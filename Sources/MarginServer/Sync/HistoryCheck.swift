@@ -28,6 +28,13 @@ struct Commit: Sendable, Hashable {
         self.committedAt = committedAt
     }
 
+    /// The commit holding sequence `seq`, given the first commit of the library that ends at
+    /// or after it; nil when that one starts after `seq` (the commits that held it are gone).
+    init?(holding seq: Int64, firstSeq: Int64, lastSeq: Int64, history: String, committedAt: Int64) {
+        guard firstSeq <= seq else { return nil }
+        self.init(firstSeq: firstSeq, lastSeq: lastSeq, history: history, committedAt: committedAt)
+    }
+
     /// The commit time a history name carries, if it is one.
     static func committedAt(_ history: String) -> Int64? {
         history.split(separator: "-").first.flatMap { Int64($0) }
