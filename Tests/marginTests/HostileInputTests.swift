@@ -115,6 +115,12 @@ import Testing
                 #expect(try BodiesResponse(jsonBytes: reply.body).bodies.isEmpty)
             }
         }
+        // Found by schemathesis: a history is at most 64 characters, as the protocol counts
+        // them (code points), not 64 bytes.
+        let history = String(repeating: "ư", count: 64)
+        let longest = try post("pull", #"{"cursor": 1, "history": "\#(history)"}"#)
+        #expect(longest.status == 200, "\(String(decoding: longest.body, as: UTF8.self))")
+        #expect(try post("pull", #"{"cursor": 1, "history": "\#(history)ư"}"#).status == 400)
 
         // Changes that break the rulebook are refused one by one, with the reason, and change
         // nothing; the rest of the push applies.

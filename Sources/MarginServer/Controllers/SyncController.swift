@@ -43,7 +43,11 @@ struct SyncController {
                 .badRequest,
                 "cursor, bound and pushedSeq cannot be negative, and limit must be from 1 to \(SyncProtocol.maximumBatchCount)")
         }
-        guard (pull.history?.utf8.count ?? 0) <= 64 else { throw ServerError(.badRequest, "history has at most 64 characters") }
+        // Characters as the protocol's description counts them (JSON Schema's maxLength:
+        // code points), not bytes.
+        guard (pull.history?.unicodeScalars.count ?? 0) <= 64 else {
+            throw ServerError(.badRequest, "history has at most 64 characters")
+        }
         let (userId, deviceId) = try identity(context)
         let page = try await repository.pull(pull, userId: userId, deviceId: deviceId, byteLimit: pageBytes)
         return JSONBody.response(page.jsonBytes(protocolVersion: context.protocolVersion), for: request)
