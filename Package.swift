@@ -7,7 +7,6 @@ let package = Package(
     products: [
         .executable(name: "margin", targets: ["margin"]),
         .executable(name: "margin-server", targets: ["margin-server"]),
-        .library(name: "MarginStore", targets: ["MarginStore"]),
     ],
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
@@ -57,17 +56,21 @@ let package = Package(
         .systemLibrary(name: "CCurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         // libxml2's HTML parser, loaded when a web page is read.
         .systemLibrary(name: "CLibXML2", providers: [.apt(["libxml2"])]),
+        // The domain: records, their rules, selectors, anchoring, merging, documents.
         .target(
             name: "MarginCore",
-            dependencies: [
-                "CZlib",
-                .product(name: "Crypto", package: "swift-crypto"),
-            ]
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")]
         ),
+        // The sync protocol on the wire: its messages, JSON reader and writer, gzip. Whoever
+        // depends on it speaks the protocol.
+        .target(name: "MarginWire", dependencies: ["CZlib", "MarginCore"]),
+        // What `margin` shows and writes for people and other tools: the terminal rendering
+        // and the exports (Markdown, CSV, W3C Web Annotations).
+        .target(name: "MarginPresentation", dependencies: ["MarginCore"]),
         // Readable text from web pages: libxml2's tree, charsets, the article and its metadata.
         .target(
             name: "MarginExtract",
-            dependencies: ["CLibXML2", "MarginCore"]
+            dependencies: ["CLibXML2", "MarginCore", "MarginWire"]
         ),
         .target(
             name: "MarginStore",
@@ -76,6 +79,7 @@ let package = Package(
                 "MarginExtract",
                 "MarginSchema",
                 "MarginSQLite",
+                "MarginWire",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
@@ -86,13 +90,14 @@ let package = Package(
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ]
         ),
-        .target(name: "MarginSync", dependencies: ["CCurl", "MarginCore", "MarginExtract", "MarginStore"]),
+        .target(name: "MarginSync", dependencies: ["CCurl", "MarginCore", "MarginExtract", "MarginStore", "MarginWire"]),
         .target(
             name: "MarginServer",
             dependencies: [
                 "MarginCore",
                 "MarginSchema",
                 "MarginSQLite",
+                "MarginWire",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -115,8 +120,10 @@ let package = Package(
             name: "margin",
             dependencies: [
                 "MarginCore",
+                "MarginPresentation",
                 "MarginStore",
                 "MarginSync",
+                "MarginWire",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             linkerSettings: [
@@ -127,7 +134,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "MarginBenchmarks",
-            dependencies: ["MarginCore", "MarginExtract", "MarginStore", "MarginSync", "MarginServer", "MarginTestSupport"],
+            dependencies: ["MarginCore", "MarginExtract", "MarginStore", "MarginSync", "MarginServer", "MarginTestSupport", "MarginWire"],
             path: "Benchmarks/MarginBenchmarks"
         ),
         // Real server processes and a throwaway PostgreSQL cluster, for tests and benchmarks.
@@ -135,6 +142,7 @@ let package = Package(
             name: "MarginTestSupport",
             dependencies: [
                 "MarginCore",
+                "MarginWire",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -145,17 +153,20 @@ let package = Package(
             ],
             path: "Tests/MarginTestSupport"
         ),
-        .testTarget(name: "MarginCoreTests", dependencies: ["MarginCore", "MarginTestSupport"]),
+        .testTarget(name: "MarginCoreTests", dependencies: ["MarginCore", "MarginTestSupport", "MarginWire"]),
+        .testTarget(name: "MarginWireTests", dependencies: ["MarginCore", "MarginWire"]),
+        .testTarget(name: "MarginPresentationTests", dependencies: ["MarginCore", "MarginPresentation", "MarginWire"]),
         .testTarget(name: "MarginExtractTests", dependencies: ["MarginExtract", "MarginCore", "MarginTestSupport"]),
         .testTarget(
             name: "MarginStoreTests",
-            dependencies: ["MarginStore", "MarginSchema", "MarginSQLite", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: ["MarginStore", "MarginSchema", "MarginSQLite", "MarginWire", .product(name: "GRDB", package: "GRDB.swift")]
         ),
-        .testTarget(name: "MarginServerTests", dependencies: ["MarginServer", "MarginSchema"]),
+        .testTarget(name: "MarginServerTests", dependencies: ["MarginServer", "MarginSchema", "MarginWire"]),
         .testTarget(
             name: "marginTests",
             dependencies: [
-                "margin", "margin-server", "MarginCore", "MarginSchema", "MarginStore", "MarginSync", "MarginTestSupport",
+                "margin", "margin-server", "MarginCore", "MarginPresentation", "MarginSchema", "MarginStore", "MarginSync",
+                "MarginTestSupport", "MarginWire",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),

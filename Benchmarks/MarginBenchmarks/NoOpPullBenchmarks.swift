@@ -2,6 +2,7 @@ import Foundation
 import MarginCore
 import MarginStore
 import MarginTestSupport
+import MarginWire
 
 /// How many syncs with nothing to do one server process answers: devices that are up to
 /// date asking for changes (what cron syncs mostly are), measured with wrk — the pull a

@@ -4,6 +4,7 @@ import MarginServer
 import MarginStore
 import MarginSync
 import MarginTestSupport
+import MarginWire
 
 /// The sync scenarios (README, "Benchmarks"), against the release `margin-server` and
 /// `margin` binaries on 127.0.0.1:

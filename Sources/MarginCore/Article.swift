@@ -272,6 +272,14 @@ extension StringProtocol {
     }
 }
 
+extension StringProtocol {
+    /// The text without leading and trailing spaces and tabs.
+    package func trimmingSpaces() -> String {
+        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" }
+        return String(drop(while: isSpace).reversed().drop(while: isSpace).reversed())
+    }
+}
+
 extension Substring {
     /// The substring without leading and trailing white space, by Unicode scalar.
     func trimmingWhitespaceScalars() -> Substring {

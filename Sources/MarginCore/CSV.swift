@@ -2,7 +2,7 @@
 /// field may hold commas, line breaks and `""` for a quotation mark.
 public enum CSV {
     /// The rows of `text`; an unclosed quoted field is an error naming its line.
-    static func rows(_ text: String, fileName: String) throws(MarginError) -> [[String]] {
+    package static func rows(_ text: String, fileName: String) throws(MarginError) -> [[String]] {
         var rows: [[String]] = []
         var row: [String] = []
         var field = ""

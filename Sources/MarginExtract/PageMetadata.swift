@@ -1,5 +1,6 @@
 import Foundation
 import MarginCore
+import MarginWire
 
 /// What a page says about its article, from the places publishers put it: Open Graph and
 /// other `<meta>` tags, `<link rel="canonical">`, schema.org JSON-LD, `<time datetime>`,

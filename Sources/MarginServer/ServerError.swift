@@ -1,5 +1,6 @@
 import Hummingbird
 import MarginCore
+import MarginWire
 
 /// A failure the server reports to a client: an HTTP status, a stable code and a message
 /// naming what was wrong and what to do, sent as `{"error": {"code", "message"}}`.

@@ -1,5 +1,6 @@
 import Hummingbird
 import MarginCore
+import MarginWire
 import NIOCore
 
 /// The per-request context: Hummingbird's core storage, the peer's address (for the

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import MarginCore
+import MarginWire
 
 /// How articles are read from and written to the client store. Callers hold the
 /// transaction; these helpers keep the tag and search tables in step with the row.

@@ -1,5 +1,6 @@
 import GRDB
 import MarginCore
+import MarginWire
 
 /// How change-log entries are read from the client store: every reader of `changes`
 /// decodes its rows here.

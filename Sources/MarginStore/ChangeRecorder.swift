@@ -1,5 +1,6 @@
 import GRDB
 import MarginCore
+import MarginWire
 
 /// Appends change-log entries within one write transaction: numbers them from this
 /// device's sequence and stamps them with its hybrid logical clock.

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import MarginCore
+import MarginWire
 
 extension LibraryStore {
     /// Conflicts, newest first.

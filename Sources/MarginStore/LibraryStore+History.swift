@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import MarginCore
+import MarginWire
 
 /// One change of a record as `margin history` shows it: made here (a change-log entry), or
 /// brought by a pull from another device.

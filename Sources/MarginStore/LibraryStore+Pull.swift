@@ -1,5 +1,6 @@
 import GRDB
 import MarginCore
+import MarginWire
 
 /// A pulled page whose records passed `LibraryStore.check(_:)`.
 public struct CheckedPullPage: Sendable {

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import MarginCore
+import MarginWire
 
 /// What applying a push reply did: how many changes had each outcome.
 public struct PushSummary: Sendable, Hashable {

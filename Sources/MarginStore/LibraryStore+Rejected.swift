@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import MarginCore
+import MarginWire
 
 /// A change the server refused for good (it breaks a rule of `RecordRules`, or cannot
 /// apply), parked with the server's reason so that it never holds back the rest of the

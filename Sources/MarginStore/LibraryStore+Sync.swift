@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import MarginCore
+import MarginWire
 
 /// What pushing and pulling share: checks of what the server sends.
 extension LibraryStore {

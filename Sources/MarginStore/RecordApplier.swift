@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import MarginCore
+import MarginWire
 
 /// Applies records from the server to the local store within one write transaction
 /// (sync rule 4, "no echo, no clobber"): a record this store already has at that version

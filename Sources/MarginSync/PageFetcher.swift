@@ -2,6 +2,7 @@ import Dispatch
 import Foundation
 import MarginCore
 import MarginStore
+import MarginWire
 import Synchronization
 
 /// Pulls the pages after a first one on a background thread, over a connection of its

@@ -1,6 +1,7 @@
 import Foundation
 import MarginCore
 import MarginStore
+import MarginWire
 
 /// Sends sync protocol requests to a remote over one `CurlTransport` (one kept-alive
 /// connection), retrying transient failures — connection errors, timeouts, 429, 502,

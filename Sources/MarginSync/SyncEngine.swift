@@ -1,6 +1,7 @@
 import Foundation
 import MarginCore
 import MarginStore
+import MarginWire
 
 /// Limits and hooks of one sync.
 public struct SyncOptions: Sendable {

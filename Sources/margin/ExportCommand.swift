@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MarginCore
+import MarginPresentation
 import MarginStore
 
 struct ExportCommand: ParsableCommand {

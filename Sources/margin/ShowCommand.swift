@@ -1,5 +1,6 @@
 import ArgumentParser
 import MarginCore
+import MarginPresentation
 import MarginStore
 
 struct ShowCommand: ParsableCommand {

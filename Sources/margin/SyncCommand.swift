@@ -3,6 +3,7 @@ import Foundation
 import MarginCore
 import MarginStore
 import MarginSync
+import MarginWire
 
 struct SyncCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

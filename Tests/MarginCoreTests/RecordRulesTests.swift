@@ -1,5 +1,6 @@
 import Foundation
 @testable import MarginCore
+import MarginWire
 import Testing
 
 @Suite struct RecordRulesTests {

@@ -1,6 +1,7 @@
 import Foundation
 import MarginCore
 import MarginSchema
+import MarginWire
 import Testing
 
 @testable import MarginServer

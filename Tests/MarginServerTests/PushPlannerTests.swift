@@ -1,4 +1,5 @@
 import MarginCore
+import MarginWire
 import Testing
 
 @testable import MarginServer

@@ -5,6 +5,7 @@ import Hummingbird
 import HummingbirdTLS
 import Logging
 import MarginCore
+import MarginWire
 import NIOSSL
 import SwiftASN1
 import Synchronization

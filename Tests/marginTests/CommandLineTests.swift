@@ -1,5 +1,6 @@
 import Foundation
 import MarginCore
+import MarginPresentation
 import Testing
 
 @Suite struct CommandLineTests {

@@ -3,6 +3,7 @@ import MarginCore
 import MarginStore
 import MarginSync
 import MarginTestSupport
+import MarginWire
 import Testing
 
 /// Hostile and malformed input (README, "How sync keeps its promises", bad input): the HTTP API fuzzed from its OpenAPI

@@ -1,6 +1,7 @@
 import Foundation
 import MarginCore
 import MarginTestSupport
+import MarginWire
 import Testing
 
 /// Running on PostgreSQL: outages, migrations and moving a SQLite server's data over.

@@ -3,6 +3,7 @@ import MarginCore
 import MarginSchema
 import MarginSync
 import MarginTestSupport
+import MarginWire
 import Testing
 
 /// Several `margin-server` processes sharing one PostgreSQL database, as behind a load

@@ -2,6 +2,7 @@ import Foundation
 import MarginCore
 import MarginStore
 import MarginTestSupport
+import MarginWire
 import Testing
 
 /// README, "How sync keeps its promises", secrets: every endpoint but `/healthz` and

@@ -1,6 +1,7 @@
 import Foundation
 import MarginCore
 import MarginTestSupport
+import MarginWire
 import Testing
 
 /// What a self-hoster's tooling asks of a running server: readiness that follows the

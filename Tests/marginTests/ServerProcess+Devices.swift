@@ -2,6 +2,7 @@ import Foundation
 import MarginCore
 import MarginSync
 import MarginTestSupport
+import MarginWire
 import Testing
 
 extension ServerProcess {

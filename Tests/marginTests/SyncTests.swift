@@ -3,6 +3,7 @@ import MarginCore
 import MarginStore
 import MarginSync
 import MarginTestSupport
+import MarginWire
 import Testing
 
 /// End to end: real `margin` devices syncing through a real `margin-server` on 127.0.0.1.

@@ -1,5 +1,6 @@
 import Hummingbird
 import MarginCore
+import MarginWire
 
 /// Reading and writing the protocol's JSON bodies: gzip either way, size limits before
 /// and after decompression, strict UTF-8, and decoding errors that say where.

@@ -2,6 +2,7 @@ import Hummingbird
 import Logging
 import MarginCore
 import MarginSchema
+import MarginWire
 
 /// The sync protocol's endpoints under `/v1` (authenticated): push, pull, bodies and the
 /// protocol's description.

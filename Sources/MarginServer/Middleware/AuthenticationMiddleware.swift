@@ -1,6 +1,7 @@
 import HTTPTypes
 import Hummingbird
 import MarginCore
+import MarginWire
 import NIOCore
 
 /// Guards `/v1`: checks the protocol version (missing: 400; another: 426), then the

@@ -3,6 +3,7 @@ import Hummingbird
 import Logging
 import MarginCore
 import MarginSchema
+import MarginWire
 
 /// Outermost middleware: turns every error into a JSON error reply (never a stack trace,
 /// never a payload), logs one line per request, and feeds the request metrics.

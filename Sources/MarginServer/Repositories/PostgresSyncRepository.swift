@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import MarginCore
 import MarginSchema
+import MarginWire
 import NIOSSL
 import PostgresNIO
 

@@ -4,6 +4,7 @@ import Logging
 import MarginCore
 import MarginSQLite
 import MarginSchema
+import MarginWire
 
 /// The zero-set-up backend: one SQLite file in WAL mode. Pushes are serialized by
 /// SQLite's single writer; pulls read concurrently from WAL snapshots.

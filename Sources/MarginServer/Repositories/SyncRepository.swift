@@ -1,4 +1,5 @@
 import MarginCore
+import MarginWire
 
 /// The failures every backend reports, in the same words.
 extension ServerError {

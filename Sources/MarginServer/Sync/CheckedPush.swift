@@ -1,4 +1,5 @@
 import MarginCore
+import MarginWire
 
 /// A push whose changes were checked against the rulebook (`RecordRules`): a change that
 /// breaks the protocol's shape refuses the whole request (400), one that breaks a rule is

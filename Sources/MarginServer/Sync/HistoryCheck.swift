@@ -1,4 +1,5 @@
 import MarginCore
+import MarginWire
 
 /// One push's place in a library's history: the sequences it handed out, and a name
 /// for that history no other push (on this server or on a copy of it) shares. Devices

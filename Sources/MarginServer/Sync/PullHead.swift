@@ -1,4 +1,5 @@
 import MarginCore
+import MarginWire
 
 /// What a pull reads before any record, the same on every backend: the library's last
 /// sequence and compaction horizon, the last change of the pulling device the library

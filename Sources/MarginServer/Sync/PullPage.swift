@@ -1,4 +1,5 @@
 import MarginCore
+import MarginWire
 
 /// One page of a pull as a repository reads it: each record's fields are the JSON text
 /// the repository stored, spliced into the reply without being decoded.

@@ -1,4 +1,5 @@
 import MarginCore
+import MarginWire
 
 /// What a pull reads, decided from the library's sequence and compaction horizon the same
 /// way on every backend.

@@ -1,4 +1,5 @@
 import MarginCore
+import MarginWire
 
 /// What a push needs to know of a library, read by a repository before planning: the
 /// records the changes name (through aliases), the articles of those annotations, live

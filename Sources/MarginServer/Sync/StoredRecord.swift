@@ -1,4 +1,5 @@
 import MarginCore
+import MarginWire
 
 /// Who last wrote one field of a record: the version, clock and device of that write.
 /// Stored as a JSON array `[version, hlc, device]`.

@@ -1,3 +1,5 @@
+import MarginCore
+
 /// A strict, fast JSON parser over UTF-8 bytes (RFC 8259): nesting is limited to 64
 /// levels, integers must fit in 64 bits, an object may not name a member twice, and nothing
 /// may follow the value.

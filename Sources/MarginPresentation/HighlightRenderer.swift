@@ -1,3 +1,5 @@
+import MarginCore
+
 /// Lays highlights over an article body for a terminal: ANSI background colors on a
 /// TTY, `[[…]][n]` markers otherwise. Overlapping highlights nest: on a TTY the one that
 /// began last shows its color.

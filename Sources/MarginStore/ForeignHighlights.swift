@@ -1,3 +1,6 @@
+import MarginCore
+import MarginWire
+
 /// Highlights exported by other tools, read into one shape: Hypothesis's JSON export (and its
 /// API's search results), W3C Web Annotation JSON-LD from any producer (an annotation, a list
 /// of them, an `AnnotationPage` or an `AnnotationCollection`), and Readwise's CSV export.

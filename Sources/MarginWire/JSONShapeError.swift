@@ -1,3 +1,5 @@
+import MarginCore
+
 /// What is wrong with a JSON value, and where: `path` is built only when something is
 /// wrong, by each level adding its member name or index on the way out (`within`).
 package struct JSONShapeError: Error, Sendable {

@@ -1,5 +1,7 @@
 import Foundation
 import MarginCore
+import MarginPresentation
+import MarginWire
 import Testing
 
 @Suite struct HighlightRendererTests {

@@ -1,3 +1,5 @@
+import MarginCore
+
 /// The sync protocol's messages (version 5), shared by `margin` and `margin-server`.
 /// `Schema/openapi.json` describes the same shapes; a test keeps the two in step.
 ///
@@ -30,15 +32,6 @@ public enum SyncProtocol {
     public static let maximumBatchCount = 5_000
     /// The largest request body the server accepts, before and after gzip decompression.
     public static let maximumRequestBytes = 16 * 1024 * 1024
-}
-
-/// The kinds of records the protocol carries.
-public enum RecordEntity: String, Sendable, Hashable, Codable, CaseIterable {
-    case article, annotation
-    /// A value that lost a conflict, or a delete that lost to an edit, kept so that it can
-    /// be restored (`ConflictRecord`). Made by the server; devices dismiss (delete) them,
-    /// and send one again (create) that a restored server lost.
-    case conflict
 }
 
 /// One change a device pushes: a change-log entry on the wire.

@@ -1,3 +1,5 @@
+import MarginCore
+
 /// Annotations as CSV (RFC 4180, CRLF): one row per annotation, under a header, with its
 /// article's title and address; text cells that a spreadsheet would take for a formula are
 /// made safe (`CSV.safe`).

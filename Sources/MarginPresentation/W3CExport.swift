@@ -1,3 +1,5 @@
+import MarginCore
+
 /// Annotations as a W3C Web Annotation Data Model `AnnotationCollection` (JSON-LD), with
 /// `TextQuoteSelector` and `TextPositionSelector` counted in code points of the NFC body.
 /// Each level is a type of its own; encoded with sorted keys, it is the document the model

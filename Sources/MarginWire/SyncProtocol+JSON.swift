@@ -1,3 +1,5 @@
+import MarginCore
+
 /// A protocol message that reads itself from parsed JSON and writes itself as JSON. Every
 /// request object is strict: a member it does not know is an error naming its path.
 package protocol WireMessage: Sendable {

@@ -1,4 +1,5 @@
 import Foundation
+import MarginCore
 
 /// A folder of Markdown files, one per article (`margin export --per-article`), that
 /// exports write again and again. A file is found by the article id in its front matter,

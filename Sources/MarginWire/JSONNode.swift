@@ -1,3 +1,5 @@
+import MarginCore
+
 /// A parsed JSON value, as `JSONReader` makes it: the sync protocol's bodies and the
 /// stores' JSON columns are read through it (several times faster than `JSONDecoder`
 /// with the protocol's mixed-type field values, and with errors that give the path).

@@ -1,4 +1,5 @@
 import Foundation
+import MarginCore
 
 /// A library as Markdown, through a `MarkdownTemplate` (`defaultTemplate` unless the user
 /// gives one): one document with a section per article, or one file per article for note

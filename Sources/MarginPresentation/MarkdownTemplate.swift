@@ -1,4 +1,5 @@
 import Foundation
+import MarginCore
 
 /// A value a template names: text (empty counts as absent in a section), or a list whose
 /// items a section repeats, each with its own variables.
@@ -170,13 +171,5 @@ public struct MarkdownTemplate: Sendable, Hashable {
         private func error(_ message: String) -> MarginError {
             MarginError(.invalidInput, "template line \(line): \(message)")
         }
-    }
-}
-
-extension StringProtocol {
-    /// The text without leading and trailing spaces and tabs.
-    package func trimmingSpaces() -> String {
-        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" }
-        return String(drop(while: isSpace).reversed().drop(while: isSpace).reversed())
     }
 }

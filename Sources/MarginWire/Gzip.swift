@@ -1,4 +1,5 @@
 import CZlib
+import MarginCore
 
 /// gzip for request and response bodies, over the system zlib.
 public enum Gzip {

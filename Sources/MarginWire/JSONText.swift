@@ -1,3 +1,5 @@
+import MarginCore
+
 /// JSON text for the shapes the stores keep in text columns, with keys in sorted order so
 /// that equal values always give equal text (written by `JSONWriter`).
 package enum JSONText {

@@ -1,3 +1,5 @@
+import MarginCore
+
 /// Writes JSON into a byte buffer: the sync protocol's bodies and the stores' JSON
 /// columns. Object keys are written in the order given; callers sort them where the
 /// text must be canonical.
