@@ -8,8 +8,8 @@ struct MarginServerCommand: AsyncParsableCommand {
         commandName: "margin-server",
         abstract: "The Marginalia sync server.",
         subcommands: [
-            ServeCommand.self, UserCommand.self, DeviceCommand.self, MigrateCommand.self, BackupCommand.self, RestoreCommand.self,
-            HealthcheckCommand.self,
+            ServeCommand.self, UserCommand.self, DeviceCommand.self, MigrateCommand.self, CompactCommand.self, BackupCommand.self,
+            RestoreCommand.self, HealthcheckCommand.self,
         ])
 
     /// Runs `body`, turning a server error into one line on stderr and exit status 1.

@@ -14,8 +14,7 @@ struct ServeCommand: AsyncParsableCommand {
 
     @OptionGroup var database: DatabaseOptions
 
-    @Option(help: "Seconds a deleted record is kept before it is purged.")
-    var tombstoneRetention: Int64 = 90 * 86_400
+    @OptionGroup var retention: RetentionOptions
 
     @Option(help: "Log level: trace, debug, info, notice, warning, error or critical. (default: info)", transform: Self.logLevel)
     var logLevel = Logger.Level.info
@@ -34,7 +33,6 @@ struct ServeCommand: AsyncParsableCommand {
     var trustedProxies: [String] = []
 
     func validate() throws {
-        guard tombstoneRetention >= 0 else { throw ValidationError("--tombstone-retention cannot be negative") }
         guard failedAuthLimit >= 1 else { throw ValidationError("--failed-auth-limit must be at least 1") }
         do {
             _ = try TrustedProxies(trustedProxies)
@@ -73,7 +71,7 @@ struct ServeCommand: AsyncParsableCommand {
         try await database.withRepository(logger: Logger(label: "margin-server")) { repository in
             let app = buildApplication(
                 ServerConfiguration(
-                    host: host, port: port, tombstoneRetention: tombstoneRetention, metricsToken: metricsToken,
+                    host: host, port: port, tombstoneRetention: retention.tombstoneRetention, metricsToken: metricsToken,
                     failedAuthenticationLimit: failedAuthLimit, trustedProxies: try TrustedProxies(trustedProxies)),
                 repository: repository, logger: Logger(label: "margin-server")
             ) { port in

@@ -117,6 +117,19 @@ public final class ServerProcess: @unchecked Sendable {
     public func issueToken(_ name: String) throws -> String {
         try administer(["user", "token", name]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     }
+
+    /// Purges every deleted record now (`margin-server compact --tombstone-retention 0`), as
+    /// the server's own compaction does once the retention window has passed; returns how
+    /// many were purged.
+    @discardableResult
+    public func compact() throws -> Int {
+        let result = try administer(["compact", "--tombstone-retention", "0"])
+        // "purged N deleted records"
+        guard result.status == 0, let count = result.stdout.split(separator: " ").dropFirst().first.flatMap({ Int($0) }) else {
+            throw ServerProcessError(description: "margin-server compact failed (\(result.status)): \(result.stderr)")
+        }
+        return count
+    }
 }
 
 public struct ServerProcessError: Error, CustomStringConvertible {
