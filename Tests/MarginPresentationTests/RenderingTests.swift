@@ -44,48 +44,89 @@ import Testing
             updatedAt: Timestamp(milliseconds: 5))
     }
 
+    /// The parts of a W3C Web Annotation document these tests read, decoded from the
+    /// exported bytes as another tool would read them.
+    struct W3CDocument: Decodable {
+        struct Page: Decodable {
+            var id: String
+            var type: String
+            var partOf: String
+            var items: [Item]
+        }
+        struct Item: Decodable {
+            var id: String
+            var type: String
+            var target: Target
+            var body: [Body]?
+        }
+        struct Target: Decodable {
+            var source: Source
+            var selector: [Selector]
+        }
+        struct Source: Decodable {
+            var id: String
+            var title: String?
+            var language: String?
+        }
+        struct Selector: Decodable {
+            var type: String
+            var exact: String?
+            var start: Int?
+            var end: Int?
+        }
+        struct Body: Decodable {
+            var purpose: String
+        }
+        enum CodingKeys: String, CodingKey {
+            case context = "@context", id, type, first
+        }
+
+        var context: String
+        var id: String
+        var type: String
+        var first: Page
+
+        init(exporting articles: [Article], annotations: [Annotation]) throws {
+            let document = W3CExport.document(
+                annotations: annotations, articles: Dictionary(uniqueKeysWithValues: articles.map { ($0.id, $0) }),
+                id: ExportFormatTests.collectionId)
+            self = try JSONDecoder().decode(Self.self, from: JSONEncoder().encode(document))
+        }
+    }
+
     @Test func w3cDocumentHasBothSelectorsInCodePoints() throws {
-        let document = W3CExport.document(annotations: [annotation], articles: [article.id: article], id: Self.collectionId)
-        let json = try JSONSerialization.jsonObject(with: try JSONEncoder().encode(document)) as! [String: Any]
-        #expect(json["@context"] as? String == "http://www.w3.org/ns/anno.jsonld")
-        #expect(json["type"] as? String == "AnnotationCollection")
+        let json = try W3CDocument(exporting: [article], annotations: [annotation])
+        #expect(json.context == "http://www.w3.org/ns/anno.jsonld")
+        #expect(json.type == "AnnotationCollection")
         // Every collection and page has an IRI (Web Annotation Data Model, 5.1 and 5.2).
-        #expect(json["id"] as? String == "urn:uuid:\(Self.collectionId)")
-        let page = try #require(json["first"] as? [String: Any])
-        #expect(page["id"] as? String == "urn:uuid:\(Self.collectionId)#page-1")
-        #expect(page["type"] as? String == "AnnotationPage")
-        #expect(page["partOf"] as? String == "urn:uuid:\(Self.collectionId)")
-        let items = (json["first"] as! [String: Any])["items"] as! [[String: Any]]
-        let item = items[0]
-        #expect(item["type"] as? String == "Annotation")
-        #expect(item["id"] as? String == "urn:uuid:\(annotation.id)")
-        let target = item["target"] as! [String: Any]
-        let selectors = target["selector"] as! [[String: Any]]
-        #expect(selectors[0]["type"] as? String == "TextQuoteSelector")
-        #expect(selectors[0]["exact"] as? String == "hội")
-        #expect(selectors[1]["type"] as? String == "TextPositionSelector")
-        #expect(selectors[1]["start"] as? Int == 3)
-        #expect(selectors[1]["end"] as? Int == 6)
-        let bodies = item["body"] as! [[String: Any]]
-        #expect(bodies.map { $0["purpose"] as? String } == ["commenting", "tagging", "tagging"])
+        #expect(json.id == "urn:uuid:\(Self.collectionId)")
+        #expect(json.first.id == "urn:uuid:\(Self.collectionId)#page-1")
+        #expect(json.first.type == "AnnotationPage")
+        #expect(json.first.partOf == "urn:uuid:\(Self.collectionId)")
+        let item = try #require(json.first.items.first)
+        #expect(item.type == "Annotation")
+        #expect(item.id == "urn:uuid:\(annotation.id)")
+        let selectors = item.target.selector
+        try #require(selectors.count == 2)
+        #expect(selectors[0].type == "TextQuoteSelector")
+        #expect(selectors[0].exact == "hội")
+        #expect(selectors[1].type == "TextPositionSelector")
+        #expect(selectors[1].start == 3)
+        #expect(selectors[1].end == 6)
+        #expect(item.body?.map(\.purpose) == ["commenting", "tagging", "tagging"])
     }
 
     @Test func aWebArticleIsTargetedByItsAddress() throws {
         var web = article
         web.url = "https://vnexpress.net/hoi-nghi-4812345.html"
         web.language = "vi"
-        let document = W3CExport.document(annotations: [annotation], articles: [web.id: web], id: Self.collectionId)
-        let json = try JSONSerialization.jsonObject(with: try JSONEncoder().encode(document)) as! [String: Any]
-        let item = ((json["first"] as! [String: Any])["items"] as! [[String: Any]])[0]
-        let source = (item["target"] as! [String: Any])["source"] as! [String: Any]
-        #expect(source["id"] as? String == "https://vnexpress.net/hoi-nghi-4812345.html")
-        #expect(source["title"] as? String == "Tiêu đề")
-        #expect(source["language"] as? String == "vi")
+        let source = try #require(try W3CDocument(exporting: [web], annotations: [annotation]).first.items.first).target.source
+        #expect(source.id == "https://vnexpress.net/hoi-nghi-4812345.html")
+        #expect(source.title == "Tiêu đề")
+        #expect(source.language == "vi")
 
-        let plain = W3CExport.document(annotations: [annotation], articles: [article.id: article], id: Self.collectionId)
-        let plainJSON = try JSONSerialization.jsonObject(with: try JSONEncoder().encode(plain)) as! [String: Any]
-        let plainItem = ((plainJSON["first"] as! [String: Any])["items"] as! [[String: Any]])[0]
-        #expect(((plainItem["target"] as! [String: Any])["source"] as! [String: Any])["id"] as? String == "urn:uuid:\(article.id)")
+        let plain = try #require(try W3CDocument(exporting: [article], annotations: [annotation]).first.items.first)
+        #expect(plain.target.source.id == "urn:uuid:\(article.id)")
     }
 
     func markdown(_ entries: [(Article, [Annotation])]) throws -> String {
