@@ -161,7 +161,13 @@ let package = Package(
             name: "MarginStoreTests",
             dependencies: ["MarginStore", "MarginSchema", "MarginSQLite", "MarginWire", .product(name: "GRDB", package: "GRDB.swift")]
         ),
-        .testTarget(name: "MarginServerTests", dependencies: ["MarginServer", "MarginSchema", "MarginWire"]),
+        .testTarget(
+            name: "MarginServerTests",
+            dependencies: [
+                "MarginServer", "MarginSchema", "MarginWire", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .testTarget(
             name: "marginTests",
             dependencies: [

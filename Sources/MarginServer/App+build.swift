@@ -65,8 +65,10 @@ func buildRouter(
     router.add(middleware: ResponseMiddleware(metrics: metrics))
     StatusController(repository: repository, metrics: metrics, metricsToken: configuration.metricsToken).addRoutes(to: router)
     let limiter = FailedAuthenticationLimiter(limit: configuration.failedAuthenticationLimit)
-    let v1 = router.group("v1").add(middleware: AuthenticationMiddleware(
-        repository: repository, limiter: limiter, trustedProxies: configuration.trustedProxies, metrics: metrics))
+    let v1 = router.group("v1")
+        .add(middleware: AuthenticationMiddleware(
+            repository: repository, limiter: limiter, trustedProxies: configuration.trustedProxies, metrics: metrics))
+        .group(context: AuthenticatedRequestContext.self)
     SyncController(repository: repository, metrics: metrics).addRoutes(to: v1)
     return router
 }

@@ -2,12 +2,9 @@ import Hummingbird
 import MarginCore
 import MarginWire
 
-/// Reading and writing the protocol's JSON bodies: gzip either way, size limits before
-/// and after decompression, strict UTF-8, and decoding errors that say where.
+/// Reading the protocol's JSON request bodies: plain or gzip, size limits before and after
+/// decompression, strict UTF-8, and decoding errors that say where.
 enum JSONBody {
-    /// Replies larger than this are gzip-compressed when the client accepts it.
-    static let compressionThreshold = 1_400
-
     static func decode<Value: WireMessage>(_ type: Value.Type, from request: Request) async throws -> Value {
         var request = request
         let buffer: ByteBuffer
@@ -40,10 +37,29 @@ enum JSONBody {
         }
     }
 
-    static func response(_ bytes: [UInt8], for request: Request) -> Response {
+}
+
+/// A reply of the protocol: its JSON, gzip-compressed when it is larger than
+/// `compressionThreshold` and the client accepts gzip.
+struct JSONReply: ResponseGenerator {
+    /// Replies larger than this are compressed.
+    static let compressionThreshold = 1_400
+
+    let bytes: [UInt8]
+
+    init(_ message: some WireMessage) {
+        bytes = message.jsonBytes
+    }
+
+    /// A reply already written (a pull page is written for the version the request speaks).
+    init(bytes: [UInt8]) {
+        self.bytes = bytes
+    }
+
+    func response(from request: Request, context: some RequestContext) -> Response {
         var bytes = bytes
         var headers: HTTPFields = [.contentType: "application/json"]
-        if bytes.count > compressionThreshold, request.headers[.acceptEncoding]?.contains("gzip") == true {
+        if bytes.count > Self.compressionThreshold, request.headers[.acceptEncoding]?.contains("gzip") == true {
             bytes = Gzip.compress(bytes, level: 1)
             headers[.contentEncoding] = "gzip"
         }

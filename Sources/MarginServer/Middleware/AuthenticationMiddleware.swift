@@ -5,7 +5,8 @@ import MarginWire
 import NIOCore
 
 /// Guards `/v1`: checks the protocol version (missing: 400; another: 426), then the
-/// bearer token and device id, and records the user and device in the context. Addresses
+/// bearer token and device id, and records who sent the request in the context (which the
+/// routes behind it see as an `AuthenticatedRequestContext`). Addresses
 /// that keep failing are refused for a while (`FailedAuthenticationLimiter`); behind a
 /// trusted proxy, the address is the client's (`TrustedProxies`).
 struct AuthenticationMiddleware: RouterMiddleware {
@@ -44,16 +45,16 @@ struct AuthenticationMiddleware: RouterMiddleware {
         guard let deviceId = request.headers[Self.deviceHeader], Identifier.isValid(deviceId) else {
             throw ServerError(.badRequest, "the \(SyncProtocol.deviceHeader) header must carry the device's id")
         }
-        var context = context
+        let userId: Int64
         do {
-            context.userId = try await repository.authenticate(
+            userId = try await repository.authenticate(
                 tokenHash: DeviceToken.hash(token), deviceId: deviceId, now: Timestamp.now().milliseconds)
         } catch let error as ServerError where error.code == .unauthorized {
             await fail(address)
             throw error
         }
-        context.deviceId = deviceId
-        context.protocolVersion = number
+        var context = context
+        context.sender = .init(userId: userId, deviceId: deviceId, protocolVersion: number)
         return try await next(request, context)
     }
 

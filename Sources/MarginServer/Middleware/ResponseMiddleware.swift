@@ -1,4 +1,3 @@
-import GRDB
 import Hummingbird
 import Logging
 import MarginCore
@@ -68,9 +67,6 @@ struct ResponseMiddleware: RouterMiddleware {
                 return ServerError(.tooLarge, "the request body is larger than \(SyncProtocol.maximumRequestBytes >> 20) MiB")
             default: return ServerError(.badRequest, "bad request (\(error.status.code))")
             }
-        }
-        if let error = error as? DatabaseError, [.SQLITE_BUSY, .SQLITE_LOCKED].contains(error.resultCode) {
-            return ServerError(.unavailable, "the server is busy; try again shortly")
         }
         return ServerError(.internalError, "the server failed; the request was not applied. Try again later.")
     }

@@ -64,7 +64,7 @@ public final class SQLiteSyncRepository: SyncRepository {
                 ).map { row in TokenUse(userId: row["user_id"], deviceId: row["device_id"], lastUsedAt: row["last_used_at"]) }
             }
         } bind: {
-            try await pool.write { db in
+            try await write { db in
                 try db.execute(
                     sql: """
                         UPDATE tokens SET device_id = ?, first_used_at = ?, last_used_at = ? \
@@ -74,7 +74,7 @@ public final class SQLiteSyncRepository: SyncRepository {
                 return try String.fetchOne(db, sql: "SELECT device_id FROM tokens WHERE hash = ?", arguments: [tokenHash])
             }
         } touch: {
-            try await pool.write { db in
+            try await write { db in
                 try db.execute(sql: "UPDATE tokens SET last_used_at = ? WHERE hash = ?", arguments: [now, tokenHash])
             }
         }
@@ -84,7 +84,7 @@ public final class SQLiteSyncRepository: SyncRepository {
 
     public func push(_ push: CheckedPush, userId: Int64, deviceId: String, now: Int64) async throws -> PushOutcome {
         let request = push.request
-        return try await pool.write { db in
+        return try await write { db in
             guard let lastSeq = try Int64.fetchOne(db, sql: "SELECT last_seq FROM users WHERE id = ?", arguments: [userId]) else {
                 throw ServerError.userGone
             }
@@ -214,7 +214,36 @@ public final class SQLiteSyncRepository: SyncRepository {
     /// A read of one statement (`isolated` false) needs no transaction: SQLite runs it on
     /// one snapshot by itself.
     private func readHere<T>(isolated: Bool = true, _ body: (Database) throws -> T) throws -> T {
-        try isolated ? pool.read(body) : pool.unsafeRead(body)
+        do {
+            return try isolated ? pool.read(body) : pool.unsafeRead(body)
+        } catch let error as DatabaseError {
+            throw Self.storageError(error)
+        }
+    }
+
+    /// Runs `body` in a write transaction on the pool's writer.
+    private func write<T: Sendable>(_ body: @Sendable (Database) throws -> T) async throws -> T {
+        do {
+            return try await pool.write(body)
+        } catch let error as DatabaseError {
+            throw Self.storageError(error)
+        }
+    }
+
+    /// Runs `body` in a read transaction on one of the pool's readers.
+    private func read<T: Sendable>(_ body: @Sendable (Database) throws -> T) async throws -> T {
+        do {
+            return try await pool.read(body)
+        } catch let error as DatabaseError {
+            throw Self.storageError(error)
+        }
+    }
+
+    /// A store still locked by another writer when the busy timeout ran out is
+    /// `unavailable` (503: the client retries); any other SQLite error stays what it is (500).
+    private static func storageError(_ error: DatabaseError) -> any Error {
+        guard [.SQLITE_BUSY, .SQLITE_LOCKED].contains(error.resultCode) else { return error }
+        return ServerError(.unavailable, "the server is busy; try again shortly", cause: error)
     }
 
     public func pull(_ request: PullRequest, userId: Int64, deviceId: String, byteLimit: Int) async throws -> PullPage {
@@ -274,7 +303,7 @@ public final class SQLiteSyncRepository: SyncRepository {
     // MARK: - Bodies
 
     public func bodies(_ hashes: [String], userId: Int64, byteLimit: Int) async throws -> [WireBody] {
-        try await pool.read { db in
+        try await read { db in
             var bodies: [WireBody] = []
             var bytes = 0
             for chunk in hashes.chunked(500) {
@@ -296,7 +325,7 @@ public final class SQLiteSyncRepository: SyncRepository {
     // MARK: - Users
 
     public func addUser(name: String, tokenHash: String, now: Int64) async throws {
-        try await pool.write { db in
+        try await write { db in
             guard try !Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM users WHERE name = ?)", arguments: [name])! else {
                 throw ServerError.userExists(name)
             }
@@ -308,7 +337,7 @@ public final class SQLiteSyncRepository: SyncRepository {
     }
 
     public func addToken(userName: String, tokenHash: String, now: Int64) async throws {
-        try await pool.write { db in
+        try await write { db in
             guard let userId = try Int64.fetchOne(
                 db, sql: "SELECT id FROM users WHERE name = ? AND revoked_at IS NULL", arguments: [userName])
             else { throw ServerError.noActiveUser(userName) }
@@ -318,7 +347,7 @@ public final class SQLiteSyncRepository: SyncRepository {
     }
 
     public func revokeUser(name: String, now: Int64) async throws {
-        try await pool.write { db in
+        try await write { db in
             guard let userId = try Int64.fetchOne(db, sql: "SELECT id FROM users WHERE name = ?", arguments: [name]) else {
                 throw ServerError.noUser(name)
             }
@@ -329,7 +358,7 @@ public final class SQLiteSyncRepository: SyncRepository {
     }
 
     public func users() async throws -> [UserSummary] {
-        try await pool.read { db in
+        try await read { db in
             try Row.fetchAll(
                 db,
                 sql: """
@@ -348,7 +377,7 @@ public final class SQLiteSyncRepository: SyncRepository {
     }
 
     public func devices(userName: String) async throws -> [DeviceSummary] {
-        try await pool.read { db in
+        try await read { db in
             guard let userId = try Int64.fetchOne(db, sql: "SELECT id FROM users WHERE name = ?", arguments: [userName]) else {
                 throw ServerError.noUser(userName)
             }
@@ -373,7 +402,7 @@ public final class SQLiteSyncRepository: SyncRepository {
     }
 
     public func revokeDevice(_ device: String, now: Int64) async throws -> String {
-        try await pool.write { db in
+        try await write { db in
             let matches = try String.fetchAll(
                 db, sql: "SELECT DISTINCT device_id FROM tokens WHERE substr(device_id, 1, ?) = ?", arguments: [device.count, device])
             let deviceId = try ServerError.device(device, among: matches)
@@ -386,11 +415,11 @@ public final class SQLiteSyncRepository: SyncRepository {
     // MARK: - Compaction
 
     public func checkReady() async throws {
-        _ = try await pool.read { db in try Int.fetchOne(db, sql: "SELECT 1") }
+        _ = try await read { db in try Int.fetchOne(db, sql: "SELECT 1") }
     }
 
     public func compact(deletedBefore cutoff: Int64) async throws -> Int {
-        try await pool.write { db in
+        try await write { db in
             var purged = 0
             let libraries = try Row.fetchAll(
                 db,
