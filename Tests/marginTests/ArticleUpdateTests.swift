@@ -42,7 +42,7 @@ import Testing
 
     /// Every annotation as a device shows it: its quote, where it stands and its state, by id.
     private func placements(_ device: MarginProcess) throws -> [String: String] {
-        let all = try device.run(["annotations", "--json"]).json() as! [[String: Any]]
+        let all = try device.run(["annotations", "--json"]).json([[String: Any]].self)
         return Dictionary(uniqueKeysWithValues: all.map { entry in
             let anchor = (entry["anchor"] as? [String: Int]).map { "\($0["start"]!)..<\($0["end"]!)" } ?? "none"
             let quote = (entry["quote"] as! [String: Any])["exact"] as! String
@@ -51,7 +51,7 @@ import Testing
     }
 
     private func quoteStates(_ device: MarginProcess) throws -> [String: String] {
-        let all = try device.run(["annotations", "--json"]).json() as! [[String: Any]]
+        let all = try device.run(["annotations", "--json"]).json([[String: Any]].self)
         return Dictionary(uniqueKeysWithValues: all.map { (($0["quote"] as! [String: Any])["exact"] as! String, $0["state"] as! String) })
     }
 
@@ -86,7 +86,7 @@ import Testing
 
         let body = Self.corrected.joined(separator: "\n\n")
         for device in [laptop, desktop, newcomer] {
-            let shown = try device.run(["show", article, "--json"]).json() as! [String: Any]
+            let shown = try device.run(["show", article, "--json"]).json([String: Any].self)
             #expect(shown["body"] as? String == body)
         }
         let expected = try placements(laptop)
@@ -99,13 +99,13 @@ import Testing
         ])
         // Where each placed one stands holds its words.
         let scalars = Array(body.unicodeScalars)
-        for entry in try laptop.run(["annotations", "--json"]).json() as! [[String: Any]] {
+        for entry in try laptop.run(["annotations", "--json"]).json([[String: Any]].self) {
             guard let anchor = entry["anchor"] as? [String: Int], entry["state"] as? String == "anchored" else { continue }
             #expect(String(String.UnicodeScalarView(scalars[anchor["start"]!..<anchor["end"]!])) == (entry["quote"] as! [String: Any])["exact"] as? String)
         }
         #expect(try laptop.state().library == desktop.state().library)
         #expect(try newcomer.state().library == laptop.state().library)
-        let changed = try desktop.run(["annotations", "--changed", "--json"]).json() as! [[String: Any]]
+        let changed = try desktop.run(["annotations", "--changed", "--json"]).json([[String: Any]].self)
         #expect(changed.map { ($0["quote"] as! [String: Any])["exact"] as? String } == ["opened its new reading room on Monday"])
     }
 
@@ -139,7 +139,7 @@ import Testing
         try newcomer.syncQuietly()
 
         let contentHash = ContentHash.of(Self.original.joined(separator: "\n\n"))
-        let annotation = try #require((try newcomer.run(["annotations", "--json"]).json() as! [[String: Any]]).first)
+        let annotation = try #require((try newcomer.run(["annotations", "--json"]).json([[String: Any]].self)).first)
         #expect(annotation["basis"] as? String == contentHash)
         #expect(annotation["state"] as? String == "anchored")
         #expect(try placements(newcomer) == placements(laptop))
@@ -165,11 +165,11 @@ import Testing
         let winner = Self.rewritten.joined(separator: "\n\n")
         let loser = Self.corrected.joined(separator: "\n\n")
         for device in [laptop, desktop] {
-            #expect((try device.run(["show", article, "--json"]).json() as! [String: Any])["body"] as? String == winner)
+            #expect((try device.run(["show", article, "--json"]).json([String: Any].self))["body"] as? String == winner)
         }
         #expect(try placements(laptop) == placements(desktop))
         #expect(try quoteStates(laptop) == ["talking is allowed until noon": "anchored", "a long argument about the roof": "anchored"])
-        let conflicts = try laptop.run(["conflicts", "list", "--json"]).json() as! [[String: Any]]
+        let conflicts = try laptop.run(["conflicts", "list", "--json"]).json([[String: Any]].self)
         #expect(conflicts.count == 1)
         let conflict = try #require(conflicts.first)
         #expect(conflict["field"] as? String == "contentHash")
@@ -180,7 +180,7 @@ import Testing
         let restored = try laptop.run(["conflicts", "restore", conflict["id"] as! String])
         #expect(restored.status == 0, "\(restored.stderr)")
         for device in [laptop, desktop] { try device.syncQuietly() }
-        #expect((try desktop.run(["show", article, "--json"]).json() as! [String: Any])["body"] as? String == loser)
+        #expect((try desktop.run(["show", article, "--json"]).json([String: Any].self))["body"] as? String == loser)
         #expect(try placements(laptop) == placements(desktop))
         #expect(try quoteStates(desktop) == ["talking is allowed until noon": "orphaned", "a long argument about the roof": "anchored"])
         let previous = try desktop.run(["show", article, "--previous"])

@@ -7,7 +7,7 @@ import Testing
     private func importedSeeds(_ margin: MarginProcess) throws -> [[String: Any]] {
         let result = try margin.run(["import", MarginProcess.seeds])
         #expect(result.status == 0)
-        return try margin.run(["list", "--json"]).json() as! [[String: Any]]
+        return try margin.run(["list", "--json"]).json([[String: Any]].self)
     }
 
     private func article(_ articles: [[String: Any]], published: String) throws -> String {
@@ -38,7 +38,7 @@ import Testing
 
         #expect(result.status == 1)
         #expect(result.stderr == "margin: \(bad.path): not valid UTF-8 text; convert it to UTF-8 and import again\n")
-        let json = try result.json() as! [String: Any]
+        let json = try result.json([String: Any].self)
         #expect((json["imported"] as! [Any]).count == 5)
         #expect((json["failed"] as! [[String: Any]]).map { $0["path"] as? String } == [bad.path])
     }
@@ -96,7 +96,7 @@ import Testing
         #expect(result.status == 1)
         #expect(result.stderr.contains("the quote occurs 2 times"))
         #expect(result.stderr.contains("--occurrence N (1 to 2)"))
-        #expect((try margin.run(["annotations", "--json"]).json() as! [Any]).isEmpty)
+        #expect((try margin.run(["annotations", "--json"]).json([Any].self)).isEmpty)
     }
 
     @Test func showColorsHighlightsOnATerminalUnlessNoColorIsSet() throws {
@@ -148,7 +148,7 @@ import Testing
         let status = try margin.run(["status", "--json"], environment: ["XDG_DATA_HOME": dataHome], useStoreOption: false)
 
         #expect(FileManager.default.fileExists(atPath: fromEnvironment))
-        let json = try status.json() as! [String: Any]
+        let json = try status.json([String: Any].self)
         #expect(json["store"] as? String == dataHome + "/marginalia/library.sqlite")
         #expect(json["articles"] as? Int == 5)
         #expect(json["pendingChanges"] as? Int == 5)
@@ -159,16 +159,16 @@ import Testing
         let articles = try importedSeeds(margin)
         let id = try article(articles, published: "2025-10-20")
         let annotation = try margin.run(["annotate", id, "--range", "0:3", "--note", "ghi chú", "--tag", "t", "--json"])
-        let annotationId = (try annotation.json() as! [String: Any])["id"] as! String
+        let annotationId = (try annotation.json([String: Any].self))["id"] as! String
 
         let article = articles.first { $0["id"] as? String == id }!
         #expect(Set(article.keys) == [
             "id", "title", "published", "source", "url", "author", "siteName", "language", "contentHash", "captions",
             "tags", "createdAt", "updatedAt", "annotationCount",
         ])
-        let shown = try margin.run(["show", id, "--json"]).json() as! [String: Any]
+        let shown = try margin.run(["show", id, "--json"]).json([String: Any].self)
         #expect(Set(shown.keys) == ["article", "body", "annotations"])
-        let listed = try margin.run(["annotations", id, "--json"]).json() as! [[String: Any]]
+        let listed = try margin.run(["annotations", id, "--json"]).json([[String: Any]].self)
         #expect(Set(listed[0].keys) == [
             "id", "articleId", "position", "quote", "note", "tags", "color", "createdAt", "updatedAt", "basis", "articleTitle",
             "anchor", "state", "orphan",
@@ -177,15 +177,15 @@ import Testing
         #expect(listed[0]["position"] as? [String: Int] == ["start": 0, "end": 3])
         #expect(listed[0]["anchor"] as? [String: Int] == ["start": 0, "end": 3])
         #expect(listed[0]["state"] as? String == "anchored")
-        let found = try margin.run(["search", "ghi", "chu", "--json"]).json() as! [[String: Any]]
+        let found = try margin.run(["search", "ghi", "chu", "--json"]).json([[String: Any]].self)
         #expect(found.contains { $0["id"] as? String == annotationId && $0["kind"] as? String == "annotation" })
         #expect(Set(found[0].keys) == ["kind", "id", "articleId", "articleTitle", "snippet", "rank"])
-        let log = try margin.run(["log", "--pending", "--json"]).json() as! [[String: Any]]
+        let log = try margin.run(["log", "--pending", "--json"]).json([[String: Any]].self)
         #expect(log.count == 6)
         #expect(Set(log[5].keys) == ["seq", "deviceId", "entity", "entityId", "op", "fields", "baseVersion", "hlc", "pushed"])
-        let edited = try margin.run(["edit", String(annotationId.prefix(24)), "--color", "red", "--json"]).json() as! [String: Any]
+        let edited = try margin.run(["edit", String(annotationId.prefix(24)), "--color", "red", "--json"]).json([String: Any].self)
         #expect(edited["color"] as? String == "red")
-        let deleted = try margin.run(["delete", id, "--json"]).json() as! [String: Any]
+        let deleted = try margin.run(["delete", id, "--json"]).json([String: Any].self)
         #expect(deleted as NSDictionary == ["kind": "article", "id": id, "annotationsDeleted": 1] as NSDictionary)
     }
 
@@ -204,8 +204,8 @@ import Testing
         #expect(json.status == 0)
         #expect((try FileManager.default.attributesOfItem(atPath: file)[.posixPermissions] as? Int) == 0o600)
         #expect(reimported.status == 0)
-        let original = try margin.run(["export"]).json() as! [String: Any]
-        let copied = try copy.run(["export"]).json() as! [String: Any]
+        let original = try margin.run(["export"]).json([String: Any].self)
+        let copied = try copy.run(["export"]).json([String: Any].self)
         #expect((original["articles"] as! NSArray) == (copied["articles"] as! NSArray))
         #expect((original["annotations"] as! NSArray) == (copied["annotations"] as! NSArray))
         #expect(w3c.stdout.contains("\"TextQuoteSelector\""))
@@ -283,7 +283,7 @@ import Testing
     @Test func orphansAreListedAndShownUnderTheText() throws {
         let margin = try MarginProcess()
         let id = try article(try importedSeeds(margin), published: "2025-10-20")
-        var export = try margin.run(["export"]).json() as! [String: Any]
+        var export = try margin.run(["export"]).json([String: Any].self)
         export["annotations"] = [[
             "id": "019a1005-f6cb-7000-8000-0000000000aa", "articleId": id,
             "position": ["start": 3, "end": 20], "quote": ["exact": "một câu đã bị xóa khỏi bài", "prefix": "", "suffix": ""],
@@ -294,7 +294,7 @@ import Testing
         try JSONSerialization.data(withJSONObject: export).write(to: file)
 
         #expect(try margin.run(["import", file.path]).status == 0)
-        let orphans = try margin.run(["annotations", "--orphans", "--json"]).json() as! [[String: Any]]
+        let orphans = try margin.run(["annotations", "--orphans", "--json"]).json([[String: Any]].self)
         let shown = try margin.run(["show", id]).stdout
 
         #expect(orphans.count == 1)
@@ -311,7 +311,7 @@ import Testing
     @Test func movedAndChangedAnnotationsAreListedAndMarked() throws {
         let margin = try MarginProcess()
         let id = try article(try importedSeeds(margin), published: "2025-10-20")
-        let body = try #require((try margin.run(["show", id, "--json"]).json() as! [String: Any])["body"] as? String)
+        let body = try #require((try margin.run(["show", id, "--json"]).json([String: Any].self))["body"] as? String)
         let scalars = Array(body.unicodeScalars)
         func text(_ range: Range<Int>) -> String { String(String.UnicodeScalarView(scalars[range])) }
         // Moved: the right quote and context, at a stale position. Changed: one word of the
@@ -319,7 +319,7 @@ import Testing
         let quote = 200..<260
         var edited = Array(text(quote).unicodeScalars)
         edited[edited.count / 2] = "X"
-        var export = try margin.run(["export"]).json() as! [String: Any]
+        var export = try margin.run(["export"]).json([String: Any].self)
         export["annotations"] = [
             ["id": "019a1005-f6cb-7000-8000-0000000000a1", "articleId": id, "position": ["start": 0, "end": 60],
              "quote": ["exact": text(quote), "prefix": text(168..<200), "suffix": text(260..<292)]],
@@ -333,7 +333,7 @@ import Testing
         try JSONSerialization.data(withJSONObject: export).write(to: file)
 
         #expect(try margin.run(["import", file.path]).status == 0)
-        let changed = try margin.run(["annotations", "--changed", "--json"]).json() as! [[String: Any]]
+        let changed = try margin.run(["annotations", "--changed", "--json"]).json([[String: Any]].self)
         let shown = try margin.run(["show", id]).stdout
 
         #expect(changed.map { $0["state"] as? String } == ["moved", "changed"])
@@ -364,9 +364,9 @@ import Testing
 
         let one = try margin.run(["export", "--format", "csv", "--article", first]).stdout
         #expect(one.components(separatedBy: "\r\n").count == 3)
-        let future = try margin.run(["export", "--since", "2999-01-01"]).json() as! [String: Any]
+        let future = try margin.run(["export", "--since", "2999-01-01"]).json([String: Any].self)
         #expect((future["articles"] as? [Any])?.isEmpty == true && (future["annotations"] as? [Any])?.isEmpty == true)
-        let today = try margin.run(["export", "--since", String(Timestamp.now().iso8601.prefix(10))]).json() as! [String: Any]
+        let today = try margin.run(["export", "--since", String(Timestamp.now().iso8601.prefix(10))]).json([String: Any].self)
         #expect((today["annotations"] as? [Any])?.count == 2)
         #expect(try margin.run(["export", "--since", "yesterday"]).status == 2)
     }

@@ -19,7 +19,7 @@ import Testing
     }
 
     static func annotations(_ margin: MarginProcess) throws -> [[String: Any]] {
-        try margin.run(["annotations", "--json"]).json() as! [[String: Any]]
+        try margin.run(["annotations", "--json"]).json([[String: Any]].self)
     }
 
     static func quote(_ annotation: [String: Any]) -> String? {
@@ -68,7 +68,7 @@ import Testing
         let result = try margin.run(["import", Self.fixtures.appendingPathComponent("web-annotations.jsonld").path, "--json"])
 
         #expect(result.status == 0, "\(result.stderr)")
-        let counts = try #require((try result.json() as! [String: Any])["highlights"] as? [String: Int])
+        let counts = try #require((try result.json([String: Any].self))["highlights"] as? [String: Int])
         #expect(counts == ["anchored": 2, "changed": 0, "orphaned": 0, "skipped": 0, "unquoted": 1])
         let annotations = try Self.annotations(margin)
         let budget = try #require(annotations.first { Self.quote($0) == "will cost an estimated $48 million over six years" })
@@ -84,7 +84,7 @@ import Testing
         let page = Self.pages.appendingPathComponent("blog-post.html").path
         let laptop = try MarginProcess()
         #expect(try laptop.run(["import", page]).status == 0)
-        let article = try #require((try laptop.run(["list", "--json"]).json() as! [[String: Any]]).first?["id"] as? String)
+        let article = try #require((try laptop.run(["list", "--json"]).json([[String: Any]].self)).first?["id"] as? String)
         let made = try laptop.run(["annotate", article, "--quote", "feeding it with whole rye", "--note", "try it", "--tag", "baking", "--color", "green"])
         #expect(made.status == 0, "\(made.stderr)")
         let export = laptop.directory.appendingPathComponent("w3c.json")

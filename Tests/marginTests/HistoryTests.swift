@@ -27,14 +27,14 @@ import Testing
         try desktop.syncQuietly()
         try laptop.syncQuietly()
 
-        let history = try laptop.run(["history", note, "--json"]).json() as! [[String: Any]]
+        let history = try laptop.run(["history", note, "--json"]).json([[String: Any]].self)
         #expect(history.map { "\($0["origin"]!) \($0["op"]!) \($0["device"]!)" } == [
             "local create \(laptopId)", "pulled update \(desktopId)",
         ])
         let noteChange = (history[1]["fields"] as! [String: Any])["note"] as! [String: Any]
         #expect(noteChange["old"] as? String == "from the laptop" && noteChange["new"] as? String == "from the desktop")
         #expect(history[0]["seq"] is Int && history[1]["seq"] == nil)
-        let pulledCreate = try desktop.run(["history", note, "--json"]).json() as! [[String: Any]]
+        let pulledCreate = try desktop.run(["history", note, "--json"]).json([[String: Any]].self)
         #expect(pulledCreate.map { "\($0["origin"]!) \($0["op"]!) \($0["device"]!)" } == [
             "pulled create \(laptopId)", "local update \(desktopId)",
         ])
@@ -58,7 +58,7 @@ import Testing
         try desktop.run(["edit", note, "--color", "green"])
         try desktop.syncQuietly()
         try laptop.syncQuietly()
-        let merged = try #require((try laptop.run(["history", note, "--json"]).json() as! [[String: Any]]).last)
+        let merged = try #require((try laptop.run(["history", note, "--json"]).json([[String: Any]].self)).last)
         #expect(merged["origin"] as? String == "merged" && merged["device"] is NSNull)
         #expect(Array((merged["fields"] as! [String: Any]).keys) == ["color"])
         #expect(try laptop.run(["history", note]).stdout.contains("the server      merged"))
@@ -68,7 +68,7 @@ import Testing
         try desktop.run(["delete", note])
         try desktop.syncQuietly()
         try laptop.syncQuietly()
-        let afterDelete = try laptop.run(["history", note, "--json"]).json() as! [[String: Any]]
+        let afterDelete = try laptop.run(["history", note, "--json"]).json([[String: Any]].self)
         #expect(afterDelete.map { "\($0["origin"]!) \($0["op"]!)" } == [
             "local create", "pulled update", "pulled update", "local update", "merged update", "pulled delete",
         ])
@@ -102,6 +102,6 @@ import Testing
     }
 
     private func deviceId(_ device: MarginProcess) throws -> String {
-        try #require((try device.run(["status", "--json"]).json() as! [String: Any])["deviceId"] as? String)
+        try #require((try device.run(["status", "--json"]).json([String: Any].self))["deviceId"] as? String)
     }
 }

@@ -198,7 +198,7 @@ import Testing
         let token = margin.directory.appendingPathComponent("token").path
         _ = FileManager.default.createFile(atPath: token, contents: Data("mgn_0".utf8), attributes: [.posixPermissions: 0o600])
         try margin.run(["remote", "set", proxy.url, "--token-file", token])
-        let before = try margin.run(["export", "--format", "json"]).json() as! [String: Any]
+        let before = try margin.run(["export", "--format", "json"]).json([String: Any].self)
         let store = try LibraryStore(path: margin.store)
         let pending = try store.syncStatus().pendingChanges
 
@@ -206,7 +206,7 @@ import Testing
 
         #expect(result.status == reply.exit, "\(result.stderr)")
         #expect(result.stderr.contains(reply.message) && result.stderr.filter { $0 == "\n" }.count == 1, "\(result.stderr)")
-        var after = try margin.run(["export", "--format", "json"]).json() as! [String: Any]
+        var after = try margin.run(["export", "--format", "json"]).json([String: Any].self)
         after["exportedAt"] = before["exportedAt"]
         #expect(NSDictionary(dictionary: after) == NSDictionary(dictionary: before))
         #expect(try store.syncStatus().pendingChanges == pending)
@@ -218,7 +218,7 @@ import Testing
         try margin.run(["import", MarginProcess.seeds])
         let export = margin.directory.appendingPathComponent("library.json")
         let other = try MarginProcess()
-        let article = try #require((try margin.run(["list", "--json"]).json() as! [[String: Any]]).first?["id"] as? String)
+        let article = try #require((try margin.run(["list", "--json"]).json([[String: Any]].self)).first?["id"] as? String)
         try margin.run(["annotate", article, "--range", "0:5", "--note", "marker-note"])
         let text = try margin.run(["export", "--format", "json"]).stdout.replacingOccurrences(of: "marker-note", with: "marker\\u0000note")
         try text.write(to: export, atomically: true, encoding: .utf8)
@@ -227,7 +227,7 @@ import Testing
 
         #expect(result.status == 1)
         #expect(result.stderr.contains("NUL"), "\(result.stderr)")
-        #expect((try other.run(["list", "--json"]).json() as! [Any]).isEmpty)
+        #expect((try other.run(["list", "--json"]).json([Any].self)).isEmpty)
     }
 
     @Test func filesThatAreNotTextAreRefusedByNameAndImportNothing() throws {
@@ -248,6 +248,6 @@ import Testing
             #expect(result.status == 1, "\(name)")
             #expect(result.stderr.hasPrefix("margin: \(path.path): ") && result.stderr.filter { $0 == "\n" }.count == 1, "\(result.stderr)")
         }
-        #expect((try margin.run(["list", "--json"]).json() as! [Any]).isEmpty)
+        #expect((try margin.run(["list", "--json"]).json([Any].self)).isEmpty)
     }
 }

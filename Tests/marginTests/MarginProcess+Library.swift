@@ -5,9 +5,9 @@ import Testing
 extension MarginProcess {
     /// What the device holds: its export (without the export's time) and its conflicts.
     func state() throws -> (library: NSDictionary, conflicts: NSArray) {
-        var library = try run(["export", "--format", "json"]).json() as! [String: Any]
+        var library = try run(["export", "--format", "json"]).json([String: Any].self)
         library["exportedAt"] = nil
-        let conflicts = try run(["conflicts", "list", "--json"]).json() as! [Any]
+        let conflicts = try run(["conflicts", "list", "--json"]).json([Any].self)
         return (library as NSDictionary, conflicts as NSArray)
     }
 
@@ -19,11 +19,11 @@ extension MarginProcess {
     }
 
     func articleIds() throws -> [String] {
-        (try run(["list", "--json"]).json() as! [[String: Any]]).map { $0["id"] as! String }
+        (try run(["list", "--json"]).json([[String: Any]].self)).map { $0["id"] as! String }
     }
 
     func annotation(_ id: String) throws -> [String: Any] {
-        let all = try run(["annotations", "--json"]).json() as! [[String: Any]]
+        let all = try run(["annotations", "--json"]).json([[String: Any]].self)
         return try #require(all.first { $0["id"] as? String == id })
     }
 

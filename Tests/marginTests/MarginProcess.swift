@@ -1,6 +1,11 @@
 import Foundation
 
 /// Runs the built `margin` executable as a user would, in a temporary folder of its own.
+/// Output that is not the JSON shape a test expected.
+struct OutputShapeError: Error, CustomStringConvertible {
+    var description: String
+}
+
 final class MarginProcess: Sendable {
     struct Result {
         var status: Int32
@@ -10,6 +15,16 @@ final class MarginProcess: Sendable {
         /// Standard output parsed as JSON.
         func json() throws -> Any {
             try JSONSerialization.jsonObject(with: Data(stdout.utf8))
+        }
+
+        /// Standard output parsed as JSON of the shape `shape` (`[String: Any]`,
+        /// `[[String: Any]]`, …): output of another shape fails the test, saying what it was,
+        /// where a forced cast would end the whole test run.
+        func json<Shape>(_ shape: Shape.Type) throws -> Shape {
+            guard let value = try json() as? Shape else {
+                throw OutputShapeError(description: "expected \(Shape.self) on stdout, got: \(stdout.prefix(300))")
+            }
+            return value
         }
     }
 

@@ -19,11 +19,11 @@ import Testing
         let device = try server.device(token: token)
         try device.run(["import", MarginProcess.seeds])
         #expect(try device.run(["sync", "--quiet"]).status == 0)
-        let article = (try device.run(["list", "--json"]).json() as! [[String: Any]])[0]["id"] as! String
+        let article = (try device.run(["list", "--json"]).json([[String: Any]].self))[0]["id"] as! String
         try device.run(["annotate", article, "--range", "0:10", "--note", "written during the outage"])
 
         try cluster.stop()
-        let deviceId = try device.run(["status", "--json"]).json() as! [String: Any]
+        let deviceId = try device.run(["status", "--json"]).json([String: Any].self)
         let started = Date()
         let reply = try server.post(
             "pull", body: PullRequest(cursor: 0, bound: nil, limit: 10).jsonBytes, token: token,
@@ -40,7 +40,7 @@ import Testing
         try cluster.start()
         let recovered = try device.run(["sync", "--json", "--timeout", "30"])
         #expect(recovered.status == 0, "\(recovered.stderr)")
-        #expect((try recovered.json() as! [String: Any])["pushed"] as? Int == 1)
+        #expect((try recovered.json([String: Any].self))["pushed"] as? Int == 1)
         #expect(try server.users().first?["records"] as? Int == 6)
     }
 
@@ -72,7 +72,7 @@ import Testing
         _ = try sqlite.addUser("ben")
         try sqlite.administer(["user", "revoke", "ben"])
         try laptop.run(["import", MarginProcess.seeds])
-        let article = (try laptop.run(["list", "--json"]).json() as! [[String: Any]])[0]["id"] as! String
+        let article = (try laptop.run(["list", "--json"]).json([[String: Any]].self))[0]["id"] as! String
         let doomed = try laptop.run(["annotate", article, "--range", "0:10", "--note", "to delete"]).stdout
             .trimmingCharacters(in: .whitespacesAndNewlines)
         try laptop.run(["annotate", article, "--range", "20:30", "--note", "tab\tnewline\nbackslash\\ kept"])
@@ -101,13 +101,13 @@ import Testing
         // The desktop pulls only what it had not seen (the delete); nothing is re-sent.
         let caughtUp = try desktop.run(["sync", "--json"])
         #expect(caughtUp.status == 0, "\(caughtUp.stderr)")
-        let report = try caughtUp.json() as! [String: Any]
+        let report = try caughtUp.json([String: Any].self)
         #expect(report["pushed"] as? Int == 0)
         #expect(report["pulled"] as? Int == 1)
-        let noop = try laptop.run(["sync", "--json"]).json() as! [String: Any]
+        let noop = try laptop.run(["sync", "--json"]).json([String: Any].self)
         #expect(noop["pulled"] as? Int == 0)
         #expect(noop["requests"] as? Int == 1)
-        let notes = (try desktop.run(["annotations", "--json"]).json() as! [[String: Any]]).compactMap { $0["note"] as? String }
+        let notes = (try desktop.run(["annotations", "--json"]).json([[String: Any]].self)).compactMap { $0["note"] as? String }
         #expect(notes == ["tab\tnewline\nbackslash\\ kept"])
         // New users get ids after the copied ones.
         #expect(try server.administer(["user", "add", "cleo"]).status == 0)

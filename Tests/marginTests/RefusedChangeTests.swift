@@ -33,11 +33,11 @@ import Testing
     }
 
     private func rejected(_ device: MarginProcess) throws -> [[String: Any]] {
-        try device.run(["log", "--rejected", "--json"]).json() as! [[String: Any]]
+        try device.run(["log", "--rejected", "--json"]).json([[String: Any]].self)
     }
 
     private func title(_ device: MarginProcess, _ article: String) throws -> String? {
-        (try device.run(["list", "--json"]).json() as! [[String: Any]]).first { $0["id"] as? String == article }?["title"] as? String
+        (try device.run(["list", "--json"]).json([[String: Any]].self)).first { $0["id"] as? String == article }?["title"] as? String
     }
 
     @Test(arguments: ServerProcess.Backend.allCases)
@@ -67,7 +67,7 @@ import Testing
             "field 'title' has 5000 characters; at most 4096 are allowed",
             "the article body has 3000000 bytes; at most 2097152 (2 MiB) are allowed",
         ])
-        let status = try laptop.run(["status", "--json"]).json() as! [String: Any]
+        let status = try laptop.run(["status", "--json"]).json([String: Any].self)
         #expect(status["rejected"] as? Int == 2)
         #expect(status["pendingChanges"] as? Int == 0)
         // The refused edit left the article as the server has it; the refused create stays here.
@@ -112,7 +112,7 @@ import Testing
         try laptop.syncQuietly()
         try desktop.syncQuietly()
         let article = try #require(try desktop.articleIds().first)
-        let shown = try desktop.run(["show", article, "--json"]).json() as! [String: Any]
+        let shown = try desktop.run(["show", article, "--json"]).json([String: Any].self)
         #expect((shown["body"] as? String)?.utf8.count == RecordRules.body.maximum)
     }
 
@@ -134,6 +134,6 @@ import Testing
         // Nothing is pending, so the next sync has nothing to retry.
         let again = try laptop.run(["sync", "--json"])
         #expect(again.status == 0, "\(again.stderr)")
-        #expect((try again.json() as! [String: Any])["pushed"] as? Int == 0)
+        #expect((try again.json([String: Any].self))["pushed"] as? Int == 0)
     }
 }

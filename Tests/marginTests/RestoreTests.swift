@@ -116,7 +116,7 @@ import Testing
         #expect(try newcomer.annotation(shared)["color"] as? String == "blue")
         #expect(try !newcomer.articleIds().contains(articles[4]))
         for device in [laptop, desktop] {
-            let status = try device.run(["status", "--json"]).json() as! [String: Any]
+            let status = try device.run(["status", "--json"]).json([String: Any].self)
             #expect(status["pendingChanges"] as? Int == 0)
             #expect(status["rejected"] as? Int == 0)
         }

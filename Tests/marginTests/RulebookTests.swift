@@ -21,7 +21,7 @@ import Testing
     /// without the export's own time.
     static func state(_ margin: MarginProcess) throws -> String {
         let log = try margin.run(["log", "--json"]).stdout
-        var export = try margin.run(["export", "--format", "json"]).json() as! [String: Any]
+        var export = try margin.run(["export", "--format", "json"]).json([String: Any].self)
         export["exportedAt"] = nil
         return log + String(decoding: try JSONSerialization.data(withJSONObject: export, options: .sortedKeys), as: UTF8.self)
     }
@@ -32,7 +32,7 @@ import Testing
         let file = margin.directory.appendingPathComponent("article.txt")
         try Data(words(bodyBytes).utf8).write(to: file)
         #expect(try margin.run(["import", file.path]).status == 0)
-        let article = try #require((try margin.run(["list", "--json"]).json() as! [[String: Any]]).first?["id"] as? String)
+        let article = try #require((try margin.run(["list", "--json"]).json([[String: Any]].self)).first?["id"] as? String)
         let annotation = try margin.run(["annotate", article, "--range", "0:4"]).stdout.trimmingCharacters(in: .newlines)
         return (margin, article, annotation)
     }
@@ -91,7 +91,7 @@ import Testing
     /// into a fresh library.
     static func importEdited(_ edit: (inout [String: Any], inout [String: Any]) -> Void) throws -> (MarginProcess, MarginProcess.Result) {
         let (source, _, _) = try library()
-        var export = try source.run(["export", "--format", "json"]).json() as! [String: Any]
+        var export = try source.run(["export", "--format", "json"]).json([String: Any].self)
         var article = (export["articles"] as! [[String: Any]])[0]
         var annotation = (export["annotations"] as! [[String: Any]])[0]
         edit(&article, &annotation)
@@ -133,7 +133,7 @@ import Testing
     func anEditedExportIsImportedAtTheLimitAndRefusedWholeOneOver(_ limit: RecordLimit) throws {
         let (accepted, made) = try Self.importEdited { Self.edit(limit, size: limit.maximum, &$0, &$1) }
         #expect(made.status == 0, "\(made.stderr)")
-        #expect((try accepted.run(["annotations", "--json"]).json() as! [Any]).count == 1)
+        #expect((try accepted.run(["annotations", "--json"]).json([Any].self)).count == 1)
 
         let (refused, result) = try Self.importEdited { Self.edit(limit, size: limit.maximum + 1, &$0, &$1) }
         #expect(result.status == 1)
@@ -141,8 +141,8 @@ import Testing
         #expect(result.stderr.contains("\(limit.maximum + 1)") && result.stderr.contains("at most \(limit.maximum)"), "\(result.stderr)")
         #expect(result.stderr.contains([RecordRules.body, RecordRules.title, RecordRules.source, RecordRules.url, RecordRules.author,
             RecordRules.siteName, RecordRules.caption, RecordRules.captions].contains(limit) ? "articles[0]" : "annotations[0]"))
-        #expect((try refused.run(["log", "--json"]).json() as! [Any]).isEmpty)
-        #expect((try refused.run(["list", "--json"]).json() as! [Any]).isEmpty)
+        #expect((try refused.run(["log", "--json"]).json([Any].self)).isEmpty)
+        #expect((try refused.run(["list", "--json"]).json([Any].self)).isEmpty)
     }
 
     @Test func contextBeyondTheLimitIsTrimmedOnImportKeepingWhatIsNearestTheHighlight() throws {
@@ -155,7 +155,7 @@ import Testing
             annotation["quote"] = quote
         }
         #expect(result.status == 0, "\(result.stderr)")
-        let imported = try #require((try margin.run(["annotations", "--json"]).json() as! [[String: Any]]).first)
+        let imported = try #require((try margin.run(["annotations", "--json"]).json([[String: Any]].self)).first)
         let quote = try #require(imported["quote"] as? [String: Any])
         #expect(quote["prefix"] as? String == Self.text(32))
         #expect(quote["suffix"] as? String == Self.text(32))

@@ -85,7 +85,7 @@ import Testing
         let token = try server.addUser("quiet")
         let device = try server.device(token: token)
         try device.run(["import", MarginProcess.seeds])
-        let article = (try device.run(["list", "--json"]).json() as! [[String: Any]])[0]["id"] as! String
+        let article = (try device.run(["list", "--json"]).json([[String: Any]].self))[0]["id"] as! String
         let secret = "secret-note-\(UUID().uuidString)"
         try device.run(["annotate", article, "--range", "0:10", "--note", secret, "--tag", secret.lowercased()])
         let synced = try device.run(["sync", "--json"])

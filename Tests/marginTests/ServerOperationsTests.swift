@@ -105,8 +105,8 @@ import Testing
         try laptop.run(["import", MarginProcess.seeds])
         try laptop.syncQuietly()
         try desktop.syncQuietly()
-        let laptopId = try #require((try laptop.run(["status", "--json"]).json() as! [String: Any])["deviceId"] as? String)
-        let desktopId = try #require((try desktop.run(["status", "--json"]).json() as! [String: Any])["deviceId"] as? String)
+        let laptopId = try #require((try laptop.run(["status", "--json"]).json([String: Any].self))["deviceId"] as? String)
+        let desktopId = try #require((try desktop.run(["status", "--json"]).json([String: Any].self))["deviceId"] as? String)
 
         let listing = try server.administer(["device", "list", "ada", "--json"])
         let devices = try JSONSerialization.jsonObject(with: Data(listing.stdout.utf8)) as! [[String: Any]]

@@ -46,7 +46,7 @@ import Testing
 
         try sync(desktop)
         // The laptop's push loses three values: its sync names them, as margin conflicts does.
-        let laptopSync = try laptop.run(["sync", "--json"]).json() as! [String: Any]
+        let laptopSync = try laptop.run(["sync", "--json"]).json([String: Any].self)
         let reported = try #require(laptopSync["newConflicts"] as? [[String: Any]])
         #expect(Set(reported.map { "\($0["kind"]!) \($0["field"] ?? "-") \($0["recordId"]!)" })
             == ["value color \(colored)", "value note \(contested)", "delete - \(deletedThere)"])
@@ -54,7 +54,7 @@ import Testing
         let desktopSync = try desktop.run(["sync"])
         #expect(desktopSync.stdout.contains("3 new conflict(s)"), "\(desktopSync.stdout)")
         #expect(desktopSync.stdout.contains("note of annotation"), "\(desktopSync.stdout)")
-        let laptopAgain = try laptop.run(["sync", "--json"]).json() as! [String: Any]
+        let laptopAgain = try laptop.run(["sync", "--json"]).json([String: Any].self)
         #expect((laptopAgain["newConflicts"] as? [Any])?.isEmpty == true)
 
         let (laptopLibrary, laptopConflicts) = try laptop.state()
@@ -69,10 +69,10 @@ import Testing
         #expect(try laptop.annotation(contested)["note"] as? String == "laptop's version")
         #expect(try laptop.annotation(deletedThere)["note"] as? String == "still needed")
         #expect(try laptop.annotation(created)["note"] as? String == "made on the desktop")
-        let all = try laptop.run(["annotations", "--json"]).json() as! [[String: Any]]
+        let all = try laptop.run(["annotations", "--json"]).json([[String: Any]].self)
         #expect(!all.contains { $0["id"] as? String == deletedHere })
         #expect(try laptop.articleIds() == articles.filter { $0 != articles[4] })
-        let conflicts = try laptop.run(["conflicts", "list", "--json"]).json() as! [[String: Any]]
+        let conflicts = try laptop.run(["conflicts", "list", "--json"]).json([[String: Any]].self)
         let summary = Set(conflicts.map { "\($0["kind"]!) \($0["field"] ?? "-") \($0["recordId"]!) \($0["value"] ?? "null")" })
         #expect(summary == [
             "value color \(colored) blue", "value note \(contested) desktop's version", "delete - \(deletedThere) <null>",
@@ -83,7 +83,7 @@ import Testing
         #expect(try desktop.run(["conflicts", "restore", noteConflict]).status == 0)
         try sync(desktop, laptop)
         #expect(try laptop.annotation(contested)["note"] as? String == "desktop's version")
-        #expect((try laptop.run(["conflicts", "list", "--json"]).json() as! [Any]).count == 2)
+        #expect((try laptop.run(["conflicts", "list", "--json"]).json([Any].self)).count == 2)
         #expect(try laptop.state().library == desktop.state().library)
     }
 
@@ -127,7 +127,7 @@ import Testing
         let retry = try device.run(["sync", "--json"])
 
         #expect(retry.status == 0, "\(retry.stderr)")
-        let report = try retry.json() as! [String: Any]
+        let report = try retry.json([String: Any].self)
         #expect((report["outcomes"] as? [String: Int]) == ["already_applied": 6])
         #expect(try store.syncStatus().pendingChanges == 0)
         let other = try server.device(token: try server.issueToken("lost"))
@@ -165,10 +165,10 @@ import Testing
         let resumed = try reader.run(["sync", "--json"])
 
         #expect(resumed.status == 0, "\(resumed.stderr)")
-        #expect((try resumed.json() as! [String: Any])["pulled"] as? Int == 25 - 10)
+        #expect((try resumed.json([String: Any].self))["pulled"] as? Int == 25 - 10)
         #expect(try reader.state().library == writer.state().library)
         // Up to date: one request, nothing moved.
-        let idle = try reader.run(["sync", "--json"]).json() as! [String: Any]
+        let idle = try reader.run(["sync", "--json"]).json([String: Any].self)
         #expect(idle["requests"] as? Int == 1)
         #expect(idle["pushed"] as? Int == 0)
         #expect(idle["pulled"] as? Int == 0)
@@ -204,7 +204,7 @@ import Testing
         #expect(report.bodiesFetched == 5)
         #expect(report.requests == 7 + 2)
         #expect(try reader.state().library == writer.state().library)
-        let idle = try reader.run(["sync", "--json"]).json() as! [String: Any]
+        let idle = try reader.run(["sync", "--json"]).json([String: Any].self)
         #expect(idle["requests"] as? Int == 1)
         #expect(idle["pulled"] as? Int == 0)
     }
@@ -229,7 +229,7 @@ import Testing
         let cursor = try store.pullState().cursor
         #expect(cursor == 4 || cursor == 8)
         let articles = try reader.articleIds().count
-        let annotations = (try reader.run(["annotations", "--json"]).json() as! [Any]).count
+        let annotations = (try reader.run(["annotations", "--json"]).json([Any].self)).count
         #expect(Int64(articles + annotations) == cursor)
         #expect(try store.syncStatus().lastError?.hasPrefix("cannot reach") == true)
     }
@@ -262,7 +262,7 @@ import Testing
         #expect(refused.stdout.isEmpty)
         #expect(refused.stderr.hasPrefix("margin: the server refused the token"))
         #expect(refused.stderr.filter { $0 == "\n" }.count == 1)
-        let status = try device.run(["status", "--json"]).json() as! [String: Any]
+        let status = try device.run(["status", "--json"]).json([String: Any].self)
         #expect((status["lastError"] as? String)?.contains("refused the token") == true)
     }
 
@@ -377,12 +377,12 @@ import Testing
         let result = try second.run(["sync", "--json"])
 
         #expect(result.status == 0, "\(result.stderr)")
-        let report = try result.json() as! [String: Any]
+        let report = try result.json([String: Any].self)
         #expect(report["reset"] as? Bool == true)
         try sync(first)
         #expect(try first.state().library == second.state().library)
         #expect(try first.annotation(kept)["note"] as? String == "edited while behind")
-        let remaining = try second.run(["annotations", "--json"]).json() as! [[String: Any]]
+        let remaining = try second.run(["annotations", "--json"]).json([[String: Any]].self)
         #expect(!remaining.contains { $0["id"] as? String == doomed })
     }
 }

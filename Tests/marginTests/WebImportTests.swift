@@ -31,11 +31,11 @@ import Testing
     }
 
     private func articles(_ margin: MarginProcess) async throws -> [[String: Any]] {
-        try await self.margin(margin, ["list", "--json"]).json() as! [[String: Any]]
+        try await self.margin(margin, ["list", "--json"]).json([[String: Any]].self)
     }
 
     private func body(_ margin: MarginProcess, _ id: String) async throws -> String {
-        (try await self.margin(margin, ["show", id, "--json"]).json() as! [String: Any])["body"] as! String
+        (try await self.margin(margin, ["show", id, "--json"]).json([String: Any].self))["body"] as! String
     }
 
     @Test func theCorpusImportsOverHTTPAsItDoesFromSavedFiles() async throws {
@@ -52,7 +52,7 @@ import Testing
         // The page of links has no article: reported, the others imported.
         #expect(result.status == 1)
         #expect(result.stderr == "margin: \(server.url)/pages/link-page.html: no article text found\n")
-        let json = try result.json() as! [String: Any]
+        let json = try result.json([String: Any].self)
         #expect((json["imported"] as! [Any]).count == corpus.pages.count - 1)
         #expect(fromFiles.stderr == "margin: \(WebPageCorpus.folder.path)/link-page.html: no article text found\n")
         let web = try await articles(fetched)
@@ -158,7 +158,7 @@ import Testing
         let tlsLine = try #require(lines.first { $0.hasPrefix("margin: \(tls.url)/pages/comments.html: the TLS connection failed (") })
         #expect(tlsLine.hasSuffix("; --insecure skips the checks"))
         #expect(lines.count == bad.count + 1)
-        let json = try result.json() as! [String: Any]
+        let json = try result.json([String: Any].self)
         #expect((json["failed"] as! [[String: Any]]).count == bad.count + 1)
         #expect(Set(try await articles(library).compactMap { $0["title"] as? String }) == [
             "Why I switched my sourdough starter to rye flour", "How to replace a bicycle inner tube",
@@ -174,7 +174,7 @@ import Testing
 
         #expect(result.status == 1)
         #expect(try await articles(library).isEmpty)
-        let status = try await margin(library, ["status", "--json"]).json() as! [String: Any]
+        let status = try await margin(library, ["status", "--json"]).json([String: Any].self)
         #expect(status["pendingChanges"] as? Int == 0)
     }
 
@@ -252,7 +252,7 @@ import Testing
         #expect(noEarlierText.status == 1)
         #expect(noEarlierText.stderr == "margin: article \(id) has not been updated on this machine: there is no earlier text\n")
         #expect(updated.status == 0, "\(updated.stderr)")
-        let json = try updated.json() as! [String: Any]
+        let json = try updated.json([String: Any].self)
         let entries = json["updated"] as! [[String: Any]]
         #expect(entries.map { $0["id"] as? String } == [id])
         #expect(entries[0]["annotations"] as? [String: Int] == ["anchored": 1, "moved": 0, "changed": 0, "orphaned": 0])
@@ -267,7 +267,7 @@ import Testing
         #expect(shown.stdout.contains("good [[lamps]]") == false)
         #expect(shown.stdout.contains("[[good lamps]][1]"), "\(shown.stdout)")
         let listed = try await margin(library, ["annotations", "--json"])
-        let annotation = try #require((try listed.json() as! [[String: Any]]).first)
+        let annotation = try #require((try listed.json([[String: Any]].self)).first)
         let start = ([update] + Self.paragraphs).joined(separator: "\n\n").unicodeScalars.count - Self.paragraphs.joined(separator: "\n\n").unicodeScalars.count
             + Self.paragraphs[0].unicodeScalars.count + 2 + Array(Self.paragraphs[1].unicodeScalars).firstRange(of: Array("good lamps".unicodeScalars))!.lowerBound
         #expect(annotation["anchor"] as? [String: Int] == ["start": start, "end": start + 10])
@@ -309,7 +309,7 @@ import Testing
         #expect(same.stdout == "refreshed 1: updated 0, unchanged 1\n")
         #expect(refreshed.status == 0, "\(refreshed.stderr)")
         #expect(refreshed.stdout == "refreshed 1: updated 1, unchanged 0\nupdated \(id) “Reading room opens”: highlights 2 anchored, 0 moved, 0 changed, 1 orphaned\n")
-        let entries = try listed.json() as! [[String: Any]]
+        let entries = try listed.json([[String: Any]].self)
         let states = Dictionary(uniqueKeysWithValues: entries.map { (($0["quote"] as! [String: Any])["exact"] as! String, $0["state"] as! String) })
         // The first paragraph is what the diff keeps (it is the longest run the texts share):
         // its highlight is carried there, the others' paragraphs changed around them.
