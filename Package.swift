@@ -164,8 +164,9 @@ let package = Package(
         .testTarget(
             name: "MarginServerTests",
             dependencies: [
-                "MarginServer", "MarginSchema", "MarginWire", .product(name: "GRDB", package: "GRDB.swift"),
-                .product(name: "Logging", package: "swift-log"),
+                "MarginCore", "MarginServer", "MarginSchema", "MarginWire", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "HTTPTypes", package: "swift-http-types"), .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"), .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(
