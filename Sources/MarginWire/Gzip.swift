@@ -1,5 +1,4 @@
 import CZlib
-import MarginCore
 
 /// gzip for request and response bodies, over the system zlib.
 public enum Gzip {

@@ -2,7 +2,6 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
-import Logging
 import MarginCore
 import MarginWire
 import Testing
@@ -19,15 +18,14 @@ import Testing
     func withRouter(
         failedAuthenticationLimit: Int = 20, _ body: @Sendable (any TestClientProtocol, String) async throws -> Void
     ) async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("middleware-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let repository = try SQLiteSyncRepository(path: directory.appendingPathComponent("server.sqlite").path)
-        defer { repository.close(logger: Logger(label: "test")) }
-        let token = DeviceToken.make()
-        try await repository.addUser(name: "ada", tokenHash: DeviceToken.hash(token), now: 0)
-        let router = buildRouter(
-            ServerConfiguration(failedAuthenticationLimit: failedAuthenticationLimit), repository: repository, metrics: ServerMetrics())
-        try await Application(router: router).test(.router) { client in try await body(client, token) }
+        try await withTemporaryStore { repository, _ in
+            let token = DeviceToken.make()
+            try await repository.addUser(name: "ada", tokenHash: DeviceToken.hash(token), now: 0)
+            let router = buildRouter(
+                ServerConfiguration(failedAuthenticationLimit: failedAuthenticationLimit), repository: repository,
+                metrics: ServerMetrics())
+            try await Application(router: router).test(.router) { client in try await body(client, token) }
+        }
     }
 
     /// A reply's status and, for an error, its code.

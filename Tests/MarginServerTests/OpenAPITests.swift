@@ -22,11 +22,10 @@ import Testing
         Set((schema(name)["properties"] as? [String: Any] ?? [:]).keys)
     }
 
-    @Test func everyRouteTheServerExposesIsDocumentedAndNoOther() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("openapi-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let repository = try SQLiteSyncRepository(path: directory.appendingPathComponent("server.sqlite").path)
-        let router = buildRouter(ServerConfiguration(), repository: repository, metrics: ServerMetrics())
+    @Test func everyRouteTheServerExposesIsDocumentedAndNoOther() async throws {
+        let router = try await withTemporaryStore { repository, _ in
+            buildRouter(ServerConfiguration(), repository: repository, metrics: ServerMetrics())
+        }
 
         let served = Set(router.routes.map { "\($0.method.rawValue.uppercased()) \($0.path)" })
         let paths = try #require(Self.document["paths"] as? [String: [String: Any]])

@@ -1,11 +1,11 @@
 import Foundation
 
-/// Runs the built `margin` executable as a user would, in a temporary folder of its own.
 /// Output that is not the JSON shape a test expected.
 struct OutputShapeError: Error, CustomStringConvertible {
     var description: String
 }
 
+/// Runs the built `margin` executable as a user would, in a temporary folder of its own.
 final class MarginProcess: Sendable {
     struct Result {
         var status: Int32
