@@ -31,28 +31,39 @@ public struct ServerConfiguration: Sendable {
     }
 }
 
-/// The server application: the router over `repository`, and tombstone compaction.
+/// The server application: the router over `repository`, the repository's own services
+/// (PostgreSQL's connection pool) and tombstone compaction. The repository is migrated
+/// before the server listens; compaction starts once it does.
 ///
 /// For example:
 /// ```swift
-/// let repository = try SQLiteSyncRepository(path: "server.sqlite")
-/// let app = buildApplication(ServerConfiguration(port: 0), repository: repository, logger: logger) { port in
-///     print("listening on \(port)")
+/// try await withServableRepository(.sqlite(path: "server.sqlite"), logger: logger) { repository in
+///     let app = buildApplication(ServerConfiguration(port: 0), repository: repository, logger: logger) { port in
+///         print("listening on \(port)")
+///     }
+///     try await app.runService()
 /// }
-/// try await app.runService()
 /// ```
 public func buildApplication(
     _ configuration: ServerConfiguration, repository: any SyncRepository, logger: Logger,
     onListening: @escaping @Sendable (Int) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
     let metrics = ServerMetrics()
+    let (listening, startListening) = AsyncStream<Never>.makeStream()
     var app = Application(
         router: buildRouter(configuration, repository: repository, metrics: metrics),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "margin-server"),
-        onServerRunning: { channel in await onListening(channel.localAddress?.port ?? configuration.port) },
+        onServerRunning: { channel in
+            startListening.finish()
+            await onListening(channel.localAddress?.port ?? configuration.port)
+        },
         logger: logger)
+    // Services stop in the reverse order of their start: the pool outlives whatever uses it.
+    app.addServices(repository.services)
     app.addServices(
-        TombstoneCompaction(repository: repository, retention: configuration.tombstoneRetention, logger: logger))
+        TombstoneCompaction(
+            repository: repository, retention: configuration.tombstoneRetention, listening: listening, logger: logger))
+    app.beforeServerStarts { try await repository.migrate() }
     return app
 }
 
@@ -73,16 +84,19 @@ func buildRouter(
     return router
 }
 
-/// Purges tombstones past the retention window, at start and then every tenth of the
-/// window (between one second and one hour).
+/// Purges tombstones past the retention window, once the server listens (the store is
+/// migrated then) and every tenth of the window after (between one second and one hour).
 struct TombstoneCompaction: Service {
     let repository: any SyncRepository
     let retention: Int64
+    /// Ends when the server listens.
+    let listening: AsyncStream<Never>
     let logger: Logger
 
     func run() async throws {
         let interval = Duration.seconds(min(max(retention / 10, 1), 3_600))
         try? await cancelWhenGracefulShutdown {
+            for await _ in listening {}
             while !Task.isCancelled {
                 do {
                     let purged = try await repository.compact(deletedBefore: Timestamp.now().milliseconds - retention * 1_000)

@@ -105,6 +105,15 @@ public struct PostgresSettings: Sendable, Equatable {
 public func withSyncRepository<Result: Sendable>(
     _ database: ServerDatabase, logger: Logger, _ body: (any SyncRepository) async throws -> Result
 ) async throws -> Result {
+    try await withServableRepository(database, logger: logger) { repository in try await running(repository, body) }
+}
+
+/// Opens the repository `database` names for an application that serves it
+/// (`buildApplication`): the application runs its services and migrates it before it
+/// listens. A SQLite store is opened (and migrated) here, and closed when `body` returns.
+public func withServableRepository<Result: Sendable>(
+    _ database: ServerDatabase, logger: Logger, _ body: (any SyncRepository) async throws -> Result
+) async throws -> Result {
     switch database {
     case .sqlite(let path):
         let repository = try SQLiteSyncRepository(path: path)
@@ -114,7 +123,7 @@ public func withSyncRepository<Result: Sendable>(
         defer { repository.close(logger: logger) }
         return try await body(repository)
     case .postgres(let settings):
-        return try await withPostgresSyncRepository(settings, logger: logger, body)
+        return try await body(PostgresSyncRepository(settings, logger: logger))
     }
 }
 
@@ -124,8 +133,16 @@ public func withPostgresSyncRepository<Result: Sendable>(
     _ settings: PostgresSettings, logger: Logger, _ body: (PostgresSyncRepository) async throws -> Result
 ) async throws -> Result {
     let repository = PostgresSyncRepository(settings, logger: logger)
-    return try await withThrowingTaskGroup(of: Void.self) { group in
-        group.addTask { await repository.run() }
+    return try await running(repository, body)
+}
+
+/// Runs `body` with `repository` while its services run beside it, once it is migrated
+/// (a command's work, outside an application).
+private func running<Repository: SyncRepository, Result: Sendable>(
+    _ repository: Repository, _ body: (Repository) async throws -> Result
+) async throws -> Result {
+    try await withThrowingTaskGroup(of: Void.self) { group in
+        for service in repository.services { group.addTask { try await service.run() } }
         defer { group.cancelAll() }
         try await repository.migrate()
         return try await body(repository)

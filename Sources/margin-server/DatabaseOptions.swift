@@ -54,6 +54,16 @@ struct DatabaseOptions: ParsableArguments {
         return try await MarginServerCommand.report { try await withSyncRepository(database, logger: logger, body) }
     }
 
+    /// Opens the store for an application that serves it (`buildApplication` runs and
+    /// migrates it); a store that cannot be opened, or a server that fails, ends the command
+    /// with one line on stderr and status 1.
+    func withServableRepository<Result: Sendable>(
+        logger: Logger, _ body: (any SyncRepository) async throws -> Result
+    ) async throws -> Result {
+        let database = try serverDatabase()
+        return try await MarginServerCommand.report { try await MarginServer.withServableRepository(database, logger: logger, body) }
+    }
+
     /// `withRepository` for a command that only PostgreSQL supports; another database is a
     /// usage error saying `why`.
     func withPostgresRepository<Result: Sendable>(

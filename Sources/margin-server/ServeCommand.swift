@@ -68,7 +68,7 @@ struct ServeCommand: AsyncParsableCommand {
             return try StoreLock(store: path, exclusive: false)
         }
         defer { withExtendedLifetime(lock) {} }
-        try await database.withRepository(logger: Logger(label: "margin-server")) { repository in
+        try await database.withServableRepository(logger: Logger(label: "margin-server")) { repository in
             let app = buildApplication(
                 ServerConfiguration(
                     host: host, port: port, tombstoneRetention: retention.tombstoneRetention, metricsToken: metricsToken,

@@ -75,6 +75,43 @@ import Testing
         #expect(usage.status == 64)
     }
 
+    /// A server started on a new store migrates it before anything else uses it: tombstone
+    /// compaction, which runs beside the server, waits until the server listens, and then
+    /// purges without an error in the log.
+    @Test(arguments: ServerProcess.Backend.allCases)
+    func aServerOnANewStoreMigratesItBeforeCompacting(_ backend: ServerProcess.Backend) throws {
+        let logs = try MarginProcess()
+        let log = logs.directory.appendingPathComponent("server.log")
+        let server = try ServerProcess.start(backend, arguments: ["--tombstone-retention", "1"], logLevel: "info", log: log)
+        let device = try server.device(token: try server.addUser("tidy"))
+        try device.run(["import", MarginProcess.seeds])
+        let article = (try device.run(["list", "--json"]).json([[String: Any]].self))[0]["id"] as! String
+        #expect(try device.run(["sync", "--quiet"]).status == 0)
+        try device.run(["delete", article])
+        #expect(try device.run(["sync", "--quiet"]).status == 0)
+        let deadline = Date().addingTimeInterval(20)
+        while try !String(contentsOf: log, encoding: .utf8).contains("compacted tombstones"), Date() < deadline {
+            Thread.sleep(forTimeInterval: 0.2)
+        }
+        server.stop()
+
+        let lines = try String(contentsOf: log, encoding: .utf8).split(separator: "\n")
+        #expect(lines.contains { $0.contains("compacted tombstones") }, "\(lines)")
+        #expect(!lines.contains { $0.contains(" error ") || $0.contains(" critical ") }, "\(lines)")
+    }
+
+    /// `serve` on a PostgreSQL database that does not answer ends with one line and status 1.
+    @Test func serveSaysInOneLineThatPostgreSQLDoesNotAnswer() throws {
+        let served = try Self.marginServer([
+            "serve", "--listen", "127.0.0.1:0", "--database", "postgres://nobody@127.0.0.1:1/none?sslmode=disable", "--database-timeout", "1",
+        ])
+        #expect(served.status == 1)
+        #expect(served.stdout.isEmpty)
+        #expect(
+            served.stderr == "error: PostgreSQL at postgres://nobody@127.0.0.1:1/none did not answer within 1.0 seconds "
+                + "(is it running and reachable?); try again later\n", "\(served.stderr)")
+    }
+
     /// A server that says how long to wait (429 with `Retry-After: 60` once an address has
     /// failed to authenticate too often) is taken at its word: one attempt, no retries
     /// hammering it, and the sync says why it stopped.

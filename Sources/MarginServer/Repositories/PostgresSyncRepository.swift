@@ -5,6 +5,7 @@ import MarginSchema
 import MarginWire
 import NIOSSL
 import PostgresNIO
+import ServiceLifecycle
 
 /// The backend for many users: a PostgreSQL database that several stateless server
 /// processes share.
@@ -23,7 +24,8 @@ public final class PostgresSyncRepository: SyncRepository {
     let settings: PostgresSettings
     let logger: Logger
 
-    /// A repository over `settings`; it answers only while `run()` runs.
+    /// A repository over `settings`; it answers only while its connection pool
+    /// (`services`) runs.
     public init(_ settings: PostgresSettings, logger: Logger) {
         var configuration = PostgresClient.Configuration(
             host: settings.host, port: settings.port, username: settings.user, password: settings.password,
@@ -53,8 +55,8 @@ public final class PostgresSyncRepository: SyncRepository {
         }
     }
 
-    /// Runs the connection pool until the task is cancelled.
-    public func run() async { await client.run() }
+    /// The connection pool, which ends on cancellation or graceful shutdown.
+    public var services: [any Service] { [client] }
 
     // MARK: - Authentication
 

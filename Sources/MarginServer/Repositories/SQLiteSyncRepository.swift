@@ -5,6 +5,7 @@ import MarginCore
 import MarginSQLite
 import MarginSchema
 import MarginWire
+import ServiceLifecycle
 
 /// The zero-set-up backend: one SQLite file in WAL mode. Pushes are serialized by
 /// SQLite's single writer; pulls read concurrently from WAL snapshots.
@@ -37,6 +38,12 @@ public final class SQLiteSyncRepository: SyncRepository {
         }
         try migrator.migrate(pool)
     }
+
+    /// Nothing runs beside a SQLite store.
+    public var services: [any Service] { [] }
+
+    /// Nothing to do: the store was migrated when it was opened.
+    public func migrate() async throws {}
 
     /// Closes the store: its write-ahead log is checkpointed into the file and emptied, so
     /// that the file alone is the whole store (what a backup of a stopped server copies).

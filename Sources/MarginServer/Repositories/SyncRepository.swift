@@ -1,5 +1,6 @@
 import MarginCore
 import MarginWire
+import ServiceLifecycle
 
 /// The failures every backend reports, in the same words.
 extension ServerError {
@@ -73,4 +74,12 @@ public protocol SyncRepository: Sendable {
 
     /// Returns once the database answers a query; throws when it cannot be reached in time.
     func checkReady() async throws
+
+    /// What must run for the repository to answer (PostgreSQL's connection pool): run as
+    /// services of the application that serves the repository, or beside a command's work.
+    var services: [any Service] { get }
+
+    /// Applies the schema migrations the store lacks; called once the services run, before
+    /// the repository serves anything.
+    func migrate() async throws
 }
