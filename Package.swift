@@ -164,8 +164,8 @@ let package = Package(
         .testTarget(
             name: "MarginServerTests",
             dependencies: [
-                "MarginCore", "MarginServer", "MarginSchema", "MarginWire", .product(name: "GRDB", package: "GRDB.swift"),
-                .product(name: "HTTPTypes", package: "swift-http-types"), .product(name: "Hummingbird", package: "hummingbird"),
+                "MarginCore", "MarginServer", "MarginSchema", "MarginTestSupport", "MarginWire",
+                .product(name: "GRDB", package: "GRDB.swift"), .product(name: "HTTPTypes", package: "swift-http-types"), .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"), .product(name: "Logging", package: "swift-log"),
             ]
         ),

@@ -96,10 +96,3 @@ final class PageFetcher: Sendable {
         return accepted
     }
 }
-
-extension PullRequest {
-    /// Asks for the page after `page`, in the same pass.
-    mutating func follow(_ page: PullResponse) {
-        (cursor, bound, history) = (page.cursor, page.bound, page.history)
-    }
-}

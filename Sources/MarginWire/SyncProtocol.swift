@@ -207,6 +207,13 @@ public struct PullRequest: Sendable, Hashable {
     }
 }
 
+extension PullRequest {
+    /// Asks for the page after `page`, in the same pass.
+    package mutating func follow(_ page: PullResponse) {
+        (cursor, bound, history) = (page.cursor, page.bound, page.history)
+    }
+}
+
 /// Where a device's history and the server's part: the server was restored from a backup
 /// (or moved to an older copy) and lost what it had acknowledged after it.
 public struct RestorePoint: Sendable, Hashable {

@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 
 /// A throwaway PostgreSQL cluster for tests and benchmarks: `initdb` into a temporary
 /// folder (as the `postgres` user when running as root), `pg_ctl` on 127.0.0.1 and a free
@@ -163,5 +164,15 @@ public final class PostgresCluster: @unchecked Sendable {
         }
         guard bound else { throw Unavailable(description: "cannot bind a socket on 127.0.0.1") }
         return Int(UInt16(bigEndian: address.sin_port))
+    }
+}
+
+/// Runs `body`; when it finds no PostgreSQL on this machine, the current test (case) is
+/// cancelled — reported as skipped — with the reason, except in CI (`CI` set), where it fails.
+public func cancelledWithoutPostgres<T>(_ body: () throws -> T) throws -> T {
+    do {
+        return try body()
+    } catch let error as PostgresCluster.Unavailable where ProcessInfo.processInfo.environment["CI"] == nil {
+        try Test.cancel("\(error)")
     }
 }

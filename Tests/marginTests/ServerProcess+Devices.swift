@@ -57,13 +57,3 @@ extension ServerProcess {
         return try transport.post(url: url + "/v1/" + endpoint, headers: headers ?? standard, body: body, timeout: .seconds(10))
     }
 }
-
-/// Runs `body`; when it finds no PostgreSQL on this machine, the current test (case) is
-/// cancelled — reported as skipped — with the reason, except in CI (`CI` set), where it fails.
-func cancelledWithoutPostgres<T>(_ body: () throws -> T) throws -> T {
-    do {
-        return try body()
-    } catch let error as PostgresCluster.Unavailable where ProcessInfo.processInfo.environment["CI"] == nil {
-        try Test.cancel("\(error)")
-    }
-}
