@@ -18,8 +18,9 @@ public struct AnnotationListing: Sendable, Hashable {
 }
 
 /// How annotations are read from and written to the client store. Callers hold the
-/// transaction; these helpers keep the tag and search tables in step with the row.
-extension Annotation {
+/// transaction; these helpers keep the tag and search tables in step with the row. An
+/// annotation is read from a row of `selection` (with its tags and its article's title).
+extension Annotation: FetchableRecord {
     static let selection = """
         SELECT n.id, n.article_id, n.start, n."end", n.exact, n.prefix, n.suffix, n.note, n.color, n.basis, \
         n.created_at, n.updated_at, n.anchor_start, n.anchor_end, n.anchor_state, a.title AS article_title, \
@@ -27,7 +28,7 @@ extension Annotation {
         FROM annotations n JOIN articles a ON a.id = n.article_id
         """
 
-    init(row: Row) throws {
+    public init(row: Row) throws {
         let colorName: String = row["color"]
         guard let color = HighlightColor(rawValue: colorName) else {
             throw MarginError(.corruptStore, "an annotation has the unknown color '\(colorName)'")
@@ -47,7 +48,7 @@ extension Annotation {
     }
 
     static func fetchOne(_ db: Database, id: String) throws -> Annotation? {
-        try Row.fetchOne(db.cachedStatement(sql: selection + " WHERE n.id = ?"), arguments: [id]).map(Annotation.init(row:))
+        try fetchOne(db.cachedStatement(sql: selection + " WHERE n.id = ?"), arguments: [id])
     }
 
     static func fetchListings(
@@ -98,7 +99,7 @@ extension Annotation {
     static func reanchor(_ db: Database, articleId: String, in current: ArticleText, hash: String) throws {
         var texts: [String: ArticleText] = [:]
         let update = try db.cachedStatement(sql: "UPDATE annotations SET anchor_start = ?, anchor_end = ?, anchor_state = ? WHERE id = ?")
-        for annotation in try Row.fetchAll(db, sql: selection + " WHERE n.article_id = ?", arguments: [articleId]).map(Annotation.init(row:)) {
+        for annotation in try fetchAll(db, sql: selection + " WHERE n.article_id = ?", arguments: [articleId]) {
             let anchor = try annotation.anchor(db, in: current, hash: hash, texts: &texts)
             try update.execute(bound: [
                 BoundValue(anchor.range.map { Int64($0.lowerBound) }), BoundValue(anchor.range.map { Int64($0.upperBound) }),

@@ -4,8 +4,9 @@ import MarginCore
 import MarginWire
 
 /// How articles are read from and written to the client store. Callers hold the
-/// transaction; these helpers keep the tag and search tables in step with the row.
-extension Article {
+/// transaction; these helpers keep the tag and search tables in step with the row. An
+/// article is read from a row of `selection` (with its tags).
+extension Article: FetchableRecord {
     static let selection = """
         SELECT a.id, a.title, a.published, a.source, a.body_hash, a.captions, a.created_at, a.updated_at, \
         a.url, a.author, a.site_name, a.language, \
@@ -13,7 +14,7 @@ extension Article {
         FROM articles a
         """
 
-    init(row: Row) throws {
+    public init(row: Row) throws {
         let captions: String = row["captions"]
         self.init(
             id: row["id"],
@@ -30,14 +31,13 @@ extension Article {
     }
 
     static func fetchOne(_ db: Database, id: String) throws -> Article? {
-        try Row.fetchOne(db.cachedStatement(sql: selection + " WHERE a.id = ?"), arguments: [id]).map(Article.init(row:))
+        try fetchOne(db.cachedStatement(sql: selection + " WHERE a.id = ?"), arguments: [id])
     }
 
     static func fetchAll(_ db: Database, where condition: String = "", arguments: StatementArguments = []) throws -> [Article] {
-        try Row.fetchAll(
+        try fetchAll(
             db, sql: selection + " \(condition) ORDER BY a.published IS NULL, a.published DESC, a.created_at DESC, a.id",
-            arguments: arguments
-        ).map(Article.init(row:))
+            arguments: arguments)
     }
 
     /// The server version the article was last synchronized at.
