@@ -69,7 +69,7 @@ import Testing
             ("Error", ErrorResponse(code: "c", message: "m")),
         ]
         for (name, sample) in samples {
-            let object = try JSONSerialization.jsonObject(with: Data(sample.jsonBytes)) as! [String: Any]
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(sample.jsonBytes)) as? [String: Any], "\(name)")
             #expect(Set(object.keys) == Self.properties(name), "\(name)")
             let required = Set(Self.schema(name)["required"] as? [String] ?? [])
             #expect(required.isSubset(of: object.keys), "\(name)")

@@ -42,17 +42,16 @@ import Testing
 
     /// Every annotation as a device shows it: its quote, where it stands and its state, by id.
     private func placements(_ device: MarginProcess) throws -> [String: String] {
-        let all = try device.run(["annotations", "--json"]).json([[String: Any]].self)
+        let all = try device.run(["annotations", "--json"]).decoded([MarginProcess.ListedAnnotation].self)
         return Dictionary(uniqueKeysWithValues: all.map { entry in
-            let anchor = (entry["anchor"] as? [String: Int]).map { "\($0["start"]!)..<\($0["end"]!)" } ?? "none"
-            let quote = (entry["quote"] as! [String: Any])["exact"] as! String
-            return (entry["id"] as! String, "\(quote) @ \(anchor) \(entry["state"] as! String) on \(entry["basis"] as? String ?? "-")")
+            let anchor = entry.anchor.map { "\($0.start)..<\($0.end)" } ?? "none"
+            return (entry.id, "\(entry.quote.exact) @ \(anchor) \(entry.state) on \(entry.basis ?? "-")")
         })
     }
 
     private func quoteStates(_ device: MarginProcess) throws -> [String: String] {
-        let all = try device.run(["annotations", "--json"]).json([[String: Any]].self)
-        return Dictionary(uniqueKeysWithValues: all.map { (($0["quote"] as! [String: Any])["exact"] as! String, $0["state"] as! String) })
+        let all = try device.run(["annotations", "--json"]).decoded([MarginProcess.ListedAnnotation].self)
+        return Dictionary(uniqueKeysWithValues: all.map { ($0.quote.exact, $0.state) })
     }
 
     private func annotate(_ device: MarginProcess, _ article: String, quote: String) throws {
@@ -99,14 +98,14 @@ import Testing
         ])
         // Where each placed one stands holds its words.
         let scalars = Array(body.unicodeScalars)
-        for entry in try laptop.run(["annotations", "--json"]).json([[String: Any]].self) {
-            guard let anchor = entry["anchor"] as? [String: Int], entry["state"] as? String == "anchored" else { continue }
-            #expect(String(String.UnicodeScalarView(scalars[anchor["start"]!..<anchor["end"]!])) == (entry["quote"] as! [String: Any])["exact"] as? String)
+        for entry in try laptop.run(["annotations", "--json"]).decoded([MarginProcess.ListedAnnotation].self) {
+            guard let anchor = entry.anchor, entry.state == "anchored" else { continue }
+            #expect(String(String.UnicodeScalarView(scalars[anchor.start..<anchor.end])) == entry.quote.exact)
         }
         #expect(try laptop.state().library == desktop.state().library)
         #expect(try newcomer.state().library == laptop.state().library)
-        let changed = try desktop.run(["annotations", "--changed", "--json"]).json([[String: Any]].self)
-        #expect(changed.map { ($0["quote"] as! [String: Any])["exact"] as? String } == ["opened its new reading room on Monday"])
+        let changed = try desktop.run(["annotations", "--changed", "--json"]).decoded([MarginProcess.ListedAnnotation].self)
+        #expect(changed.map(\.quote.exact) == ["opened its new reading room on Monday"])
     }
 
     @Test(arguments: ServerProcess.Backend.allCases)
@@ -177,7 +176,7 @@ import Testing
         #expect(try laptop.state().library == desktop.state().library)
 
         // The losing text can be put back from either machine, and reaches the other.
-        let restored = try laptop.run(["conflicts", "restore", conflict["id"] as! String])
+        let restored = try laptop.run(["conflicts", "restore", try #require(conflict["id"] as? String)])
         #expect(restored.status == 0, "\(restored.stderr)")
         for device in [laptop, desktop] { try device.syncQuietly() }
         #expect((try desktop.run(["show", article, "--json"]).json([String: Any].self))["body"] as? String == loser)

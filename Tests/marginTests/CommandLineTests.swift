@@ -39,8 +39,8 @@ import Testing
         #expect(result.status == 1)
         #expect(result.stderr == "margin: \(bad.path): not valid UTF-8 text; convert it to UTF-8 and import again\n")
         let json = try result.json([String: Any].self)
-        #expect((json["imported"] as! [Any]).count == 5)
-        #expect((json["failed"] as! [[String: Any]]).map { $0["path"] as? String } == [bad.path])
+        #expect((json["imported"] as? [Any])?.count == 5)
+        #expect((json["failed"] as? [[String: Any]])?.map { $0["path"] as? String } == [bad.path])
     }
 
     @Test(arguments: [
@@ -118,11 +118,11 @@ import Testing
         let margin = try MarginProcess()
         let articles = try importedSeeds(margin)
 
-        let result = try margin.run(["show", String((articles[0]["id"] as! String).prefix(8))])
+        let result = try margin.run(["show", String(try #require(articles[0]["id"] as? String).prefix(8))])
 
         #expect(result.status == 1)
         #expect(result.stderr.contains("is ambiguous"))
-        for article in articles { #expect(result.stderr.contains(article["id"] as! String)) }
+        for article in articles { #expect(result.stderr.contains(try #require(article["id"] as? String))) }
     }
 
     @Test func unknownIdsAndBrokenStoresFailWithOneLine() throws {
@@ -159,7 +159,7 @@ import Testing
         let articles = try importedSeeds(margin)
         let id = try article(articles, published: "2025-10-20")
         let annotation = try margin.run(["annotate", id, "--range", "0:3", "--note", "ghi chú", "--tag", "t", "--json"])
-        let annotationId = (try annotation.json([String: Any].self))["id"] as! String
+        let annotationId = try #require(try annotation.json([String: Any].self)["id"] as? String)
 
         let article = articles.first { $0["id"] as? String == id }!
         #expect(Set(article.keys) == [
@@ -206,8 +206,8 @@ import Testing
         #expect(reimported.status == 0)
         let original = try margin.run(["export"]).json([String: Any].self)
         let copied = try copy.run(["export"]).json([String: Any].self)
-        #expect((original["articles"] as! NSArray) == (copied["articles"] as! NSArray))
-        #expect((original["annotations"] as! NSArray) == (copied["annotations"] as! NSArray))
+        #expect(try #require(original["articles"] as? NSArray) == copied["articles"] as? NSArray)
+        #expect(try #require(original["annotations"] as? NSArray) == copied["annotations"] as? NSArray)
         #expect(w3c.stdout.contains("\"TextQuoteSelector\""))
         #expect(w3c.stdout.contains("\"TextPositionSelector\""))
         #expect(markdown.stdout.contains("> Viktor Orban"))
@@ -220,8 +220,8 @@ import Testing
     @Test func perArticleMarkdownKeepsWhatTheUserWroteAcrossExports() throws {
         let margin = try MarginProcess()
         let articles = try importedSeeds(margin)
-        let first = articles[0]["id"] as! String
-        let second = articles[1]["id"] as! String
+        let first = try #require(articles[0]["id"] as? String)
+        let second = try #require(articles[1]["id"] as? String)
         _ = try margin.annotate(first, range: "0:12", note: "first thought", tags: ["later"])
         let folder = margin.directory.appendingPathComponent("vault/Marginalia")
         let export = ["export", "--format", "markdown", "--per-article", "--output", folder.path]
@@ -235,7 +235,7 @@ import Testing
         let firstFile = folder.appendingPathComponent(firstName)
         #expect((try FileManager.default.attributesOfItem(atPath: firstFile.path)[.posixPermissions] as? Int) == 0o600)
         let written = try String(contentsOf: firstFile, encoding: .utf8)
-        #expect(written.hasPrefix("---\ntitle: \"\(articles[0]["title"] as! String)\"\n"))
+        #expect(written.hasPrefix("---\ntitle: \"\(try #require(articles[0]["title"] as? String))\"\n"))
         #expect(written.contains("\nid: \(first)\n---\n\n\(MarkdownExport.blockStart)\n## "))
         #expect(written.contains("first thought") && written.contains("#later"))
 

@@ -31,7 +31,7 @@ import Testing
         #expect(history.map { "\($0["origin"]!) \($0["op"]!) \($0["device"]!)" } == [
             "local create \(laptopId)", "pulled update \(desktopId)",
         ])
-        let noteChange = (history[1]["fields"] as! [String: Any])["note"] as! [String: Any]
+        let noteChange = try #require((history[1]["fields"] as? [String: Any])?["note"] as? [String: Any])
         #expect(noteChange["old"] as? String == "from the laptop" && noteChange["new"] as? String == "from the desktop")
         #expect(history[0]["seq"] is Int && history[1]["seq"] == nil)
         let pulledCreate = try desktop.run(["history", note, "--json"]).json([[String: Any]].self)
@@ -60,7 +60,7 @@ import Testing
         try laptop.syncQuietly()
         let merged = try #require((try laptop.run(["history", note, "--json"]).json([[String: Any]].self)).last)
         #expect(merged["origin"] as? String == "merged" && merged["device"] is NSNull)
-        #expect(Array((merged["fields"] as! [String: Any]).keys) == ["color"])
+        #expect((merged["fields"] as? [String: Any]).map { Array($0.keys) } == ["color"])
         #expect(try laptop.run(["history", note]).stdout.contains("the server      merged"))
 
         // A record deleted elsewhere keeps its history, named by its full id.
@@ -91,7 +91,7 @@ import Testing
             ]
             let reply = try server.post("pull", body: Array(#"{"cursor": 0}"#.utf8), token: token, deviceId: device, headers: headers)
             #expect(reply.status == 200)
-            return (try JSONSerialization.jsonObject(with: Data(reply.body)) as! [String: Any])["records"] as! [[String: Any]]
+            return try #require((try JSONSerialization.jsonObject(with: Data(reply.body)) as? [String: Any])?["records"] as? [[String: Any]])
         }
 
         let current = try records(5)

@@ -18,8 +18,13 @@ extension MarginProcess {
         #expect(result.stdout.isEmpty, sourceLocation: sourceLocation)
     }
 
+    /// `margin list --json`.
+    func articles() throws -> [ListedArticle] {
+        try run(["list", "--json"]).decoded([ListedArticle].self)
+    }
+
     func articleIds() throws -> [String] {
-        (try run(["list", "--json"]).json([[String: Any]].self)).map { $0["id"] as! String }
+        try articles().map(\.id)
     }
 
     func annotation(_ id: String) throws -> [String: Any] {

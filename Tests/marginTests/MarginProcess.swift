@@ -26,6 +26,32 @@ final class MarginProcess: Sendable {
             }
             return value
         }
+
+        /// Standard output decoded as `shape` (one of the typed shapes below, or an array of
+        /// them); output of another shape fails the test, saying what it was.
+        func decoded<Shape: Decodable>(_ shape: Shape.Type) throws -> Shape {
+            do {
+                return try JSONDecoder().decode(Shape.self, from: Data(stdout.utf8))
+            } catch {
+                throw OutputShapeError(description: "expected \(Shape.self) on stdout (\(error)), got: \(stdout.prefix(300))")
+            }
+        }
+    }
+
+    /// An article as `list --json` shows it: the keys the tests read.
+    struct ListedArticle: Decodable {
+        var id, title, contentHash: String
+        var source: String?
+    }
+
+    /// An annotation as `annotations --json` lists it: the keys the tests read.
+    struct ListedAnnotation: Decodable {
+        struct Quote: Decodable { var exact: String }
+        struct Range: Decodable { var start, end: Int }
+        var id, state, note: String
+        var quote: Quote
+        var anchor: Range?
+        var basis: String?
     }
 
     static let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()

@@ -92,8 +92,8 @@ import Testing
     static func importEdited(_ edit: (inout [String: Any], inout [String: Any]) -> Void) throws -> (MarginProcess, MarginProcess.Result) {
         let (source, _, _) = try library()
         var export = try source.run(["export", "--format", "json"]).json([String: Any].self)
-        var article = (export["articles"] as! [[String: Any]])[0]
-        var annotation = (export["annotations"] as! [[String: Any]])[0]
+        var article = try #require((export["articles"] as? [[String: Any]])?.first)
+        var annotation = try #require((export["annotations"] as? [[String: Any]])?.first)
         edit(&article, &annotation)
         export["articles"] = [article]
         export["annotations"] = [annotation]
@@ -119,7 +119,7 @@ import Testing
         case RecordRules.tags: annotation["tags"] = (0..<size).map { String(format: "t%04d", $0) }
         case RecordRules.note: annotation["note"] = text(size)
         case RecordRules.exact:
-            var quote = annotation["quote"] as! [String: Any]
+            var quote = annotation["quote"] as? [String: Any] ?? [:]
             quote["exact"] = text(size)
             annotation["quote"] = quote
         default:
@@ -149,7 +149,7 @@ import Testing
         let prefix = "0123456789" + Self.text(32)
         let suffix = Self.text(32) + "0123456789"
         let (margin, result) = try Self.importEdited { _, annotation in
-            var quote = annotation["quote"] as! [String: Any]
+            var quote = annotation["quote"] as? [String: Any] ?? [:]
             quote["prefix"] = prefix
             quote["suffix"] = suffix
             annotation["quote"] = quote

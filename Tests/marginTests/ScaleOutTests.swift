@@ -16,7 +16,7 @@ import Testing
         for _ in 1..<6 { tokens.append(try servers[1].issueToken("team")) }
         let devices = try tokens.enumerated().map { index, token in try servers[index % 3].device(token: token) }
         try devices[0].run(["import", MarginProcess.seeds])
-        let articles = (try devices[0].run(["list", "--json"]).json([[String: Any]].self)).map { $0["id"] as! String }
+        let articles = try devices[0].articleIds()
         let shared = try devices[0].run(["annotate", articles[0], "--range", "0:10", "--note", "shared"])
             .stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         var made = 5 + 1
@@ -53,9 +53,9 @@ import Testing
         // Quiet rounds: everyone catches up with everyone.
         for _ in 0..<2 { for device in devices { try sync(device) } }
 
-        let first = try state(devices[0])
+        let first = try devices[0].state()
         for (index, device) in devices.enumerated().dropFirst() {
-            let other = try state(device)
+            let other = try device.state()
             #expect(other.library == first.library, "device \(index) differs from device 0: \(difference(other.library, first.library))")
             #expect(other.conflicts == first.conflicts)
         }
@@ -78,7 +78,7 @@ import Testing
         let writer = try servers[0].device(token: try servers[0].addUser("race"))
         let seed = try FileManager.default.contentsOfDirectory(atPath: MarginProcess.seeds).sorted()[0]
         try writer.run(["import", MarginProcess.seeds + "/" + seed])
-        let articleId = ((try writer.run(["list", "--json"]).json([[String: Any]].self))[0]["id"] as! String)
+        let articleId = try writer.articleIds()[0]
         try writer.run(["annotate", articleId, "--range", "0:10", "--note", "template"])
         try sync(writer)
         let template = try pullAll(servers[0], token: try servers[0].issueToken("race"), deviceId: Identifier.make())
@@ -215,12 +215,6 @@ import Testing
     private func sync(_ device: MarginProcess) throws {
         let result = try device.run(["sync", "--quiet"])
         #expect(result.status == 0, "\(result.stderr)")
-    }
-
-    private func state(_ device: MarginProcess) throws -> (library: NSDictionary, conflicts: NSArray) {
-        var library = try device.run(["export", "--format", "json"]).json([String: Any].self)
-        library["exportedAt"] = nil
-        return (library as NSDictionary, try device.run(["conflicts", "list", "--json"]).json() as! NSArray)
     }
 }
 

@@ -14,8 +14,8 @@ import Testing
     /// Every documented method and path, from Schema/openapi.json.
     static func operations() throws -> [(method: String, path: String)] {
         let document = try JSONSerialization.jsonObject(
-            with: Data(contentsOf: MarginProcess.repositoryRoot.appendingPathComponent("Schema/openapi.json"))) as! [String: Any]
-        let paths = document["paths"] as! [String: [String: Any]]
+            with: Data(contentsOf: MarginProcess.repositoryRoot.appendingPathComponent("Schema/openapi.json"))) as? [String: Any]
+        let paths = try #require(document?["paths"] as? [String: [String: Any]])
         return paths.flatMap { path, methods in methods.keys.map { ($0.uppercased(), path) } }.sorted { $0.path < $1.path }
     }
 
@@ -85,7 +85,7 @@ import Testing
         let token = try server.addUser("quiet")
         let device = try server.device(token: token)
         try device.run(["import", MarginProcess.seeds])
-        let article = (try device.run(["list", "--json"]).json([[String: Any]].self))[0]["id"] as! String
+        let article = try device.articleIds()[0]
         let secret = "secret-note-\(UUID().uuidString)"
         try device.run(["annotate", article, "--range", "0:10", "--note", secret, "--tag", secret.lowercased()])
         let synced = try device.run(["sync", "--json"])

@@ -85,7 +85,7 @@ import Testing
         let server = try ServerProcess.start(backend, arguments: ["--tombstone-retention", "1"], logLevel: "info", log: log)
         let device = try server.device(token: try server.addUser("tidy"))
         try device.run(["import", MarginProcess.seeds])
-        let article = (try device.run(["list", "--json"]).json([[String: Any]].self))[0]["id"] as! String
+        let article = try device.articleIds()[0]
         #expect(try device.run(["sync", "--quiet"]).status == 0)
         try device.run(["delete", article])
         #expect(try device.run(["sync", "--quiet"]).status == 0)
@@ -145,14 +145,13 @@ import Testing
         let laptopId = try #require((try laptop.run(["status", "--json"]).json([String: Any].self))["deviceId"] as? String)
         let desktopId = try #require((try desktop.run(["status", "--json"]).json([String: Any].self))["deviceId"] as? String)
 
-        let listing = try server.administer(["device", "list", "ada", "--json"])
-        let devices = try JSONSerialization.jsonObject(with: Data(listing.stdout.utf8)) as! [[String: Any]]
+        let devices = try server.devices(of: "ada")
 
         #expect(devices.map { $0["deviceId"] as? String } == [laptopId, desktopId, nil])
         for device in devices.prefix(2) {
             let first = try #require(device["firstSeenAt"] as? Int64)
             let last = try #require(device["lastSeenAt"] as? Int64)
-            #expect(first >= device["tokenCreatedAt"] as! Int64 && last >= first)
+            #expect(try first >= #require(device["tokenCreatedAt"] as? Int64) && last >= first)
             #expect(device["revokedAt"] == nil)
         }
         #expect(devices[0]["changesPushed"] as? Int64 == 5)
@@ -172,8 +171,7 @@ import Testing
         let articles = try desktop.articleIds()
         _ = try desktop.annotate(articles[0], range: "0:10", note: "still syncing")
         try desktop.syncQuietly()
-        let after = try JSONSerialization.jsonObject(
-            with: Data(try server.administer(["device", "list", "ada", "--json"]).stdout.utf8)) as! [[String: Any]]
+        let after = try server.devices(of: "ada")
         #expect(after[0]["revokedAt"] is Int64)
         #expect(after[1]["revokedAt"] == nil && after[1]["changesPushed"] as? Int64 == 1)
 

@@ -42,8 +42,18 @@ extension ServerProcess {
 
     /// `margin-server user list --json`.
     func users() throws -> [[String: Any]] {
-        let listing = try administer(["user", "list", "--json"])
-        return try JSONSerialization.jsonObject(with: Data(listing.stdout.utf8)) as! [[String: Any]]
+        try listing(["user", "list"])
+    }
+
+    /// `margin-server device list USER --json`.
+    func devices(of user: String) throws -> [[String: Any]] {
+        try listing(["device", "list", user])
+    }
+
+    /// The objects `margin-server ARGUMENTS… --json` lists.
+    private func listing(_ arguments: [String]) throws -> [[String: Any]] {
+        let output = try administer(arguments + ["--json"]).stdout
+        return try #require(try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [[String: Any]], "\(output)")
     }
 
     /// POSTs raw bytes to `/v1/<endpoint>` as a device would, with extra or replaced headers.

@@ -35,7 +35,7 @@ import Testing
     }
 
     private func body(_ margin: MarginProcess, _ id: String) async throws -> String {
-        (try await self.margin(margin, ["show", id, "--json"]).json([String: Any].self))["body"] as! String
+        try #require(try await self.margin(margin, ["show", id, "--json"]).json([String: Any].self)["body"] as? String)
     }
 
     @Test func theCorpusImportsOverHTTPAsItDoesFromSavedFiles() async throws {
@@ -53,7 +53,7 @@ import Testing
         #expect(result.status == 1)
         #expect(result.stderr == "margin: \(server.url)/pages/link-page.html: no article text found\n")
         let json = try result.json([String: Any].self)
-        #expect((json["imported"] as! [Any]).count == corpus.pages.count - 1)
+        #expect((json["imported"] as? [Any])?.count == corpus.pages.count - 1)
         #expect(fromFiles.stderr == "margin: \(WebPageCorpus.folder.path)/link-page.html: no article text found\n")
         let web = try await articles(fetched)
         let files = try await articles(saved)
@@ -159,7 +159,7 @@ import Testing
         #expect(tlsLine.hasSuffix("; --insecure skips the checks"))
         #expect(lines.count == bad.count + 1)
         let json = try result.json([String: Any].self)
-        #expect((json["failed"] as! [[String: Any]]).count == bad.count + 1)
+        #expect((json["failed"] as? [[String: Any]])?.count == bad.count + 1)
         #expect(Set(try await articles(library).compactMap { $0["title"] as? String }) == [
             "Why I switched my sourdough starter to rye flour", "How to replace a bicycle inner tube",
         ])
@@ -222,7 +222,7 @@ import Testing
         #expect(vietnamese["title"] as? String == "Ngoại trưởng Nga và Mỹ điện đàm về thượng đỉnh Putin - Trump")
         let germanArticle = try #require(imported.first { $0["url"] as? String == server.url + "/de-latin1.html" })
         #expect(germanArticle["title"] as? String == "Größere Brücke für Fußgänger")
-        #expect(try await body(library, germanArticle["id"] as! String).hasPrefix("Die Stadt baut über den Fluss eine größere Brücke"))
+        #expect(try await body(library, #require(germanArticle["id"] as? String)).hasPrefix("Die Stadt baut über den Fluss eine größere Brücke"))
     }
 
     @Test func anAddressAlreadyInTheLibraryIsSkippedOrUpdatedNeverDoubled() async throws {
@@ -235,7 +235,7 @@ import Testing
 
         let first = try await margin(library, ["import", server.url + path])
         let again = try await margin(library, ["import", server.url + path])
-        let id = try await articles(library)[0]["id"] as! String
+        let id = try #require(try await articles(library)[0]["id"] as? String)
         let note = try await margin(library, ["annotate", id, "--quote", "good lamps", "--note", "finally"])
         #expect(note.status == 0, "\(note.stderr)")
         let noEarlierText = try await margin(library, ["show", id, "--previous"])
@@ -253,7 +253,7 @@ import Testing
         #expect(noEarlierText.stderr == "margin: article \(id) has not been updated on this machine: there is no earlier text\n")
         #expect(updated.status == 0, "\(updated.stderr)")
         let json = try updated.json([String: Any].self)
-        let entries = json["updated"] as! [[String: Any]]
+        let entries = try #require(json["updated"] as? [[String: Any]])
         #expect(entries.map { $0["id"] as? String } == [id])
         #expect(entries[0]["annotations"] as? [String: Int] == ["anchored": 1, "moved": 0, "changed": 0, "orphaned": 0])
         let stored = try await articles(library)
@@ -309,16 +309,15 @@ import Testing
         #expect(same.stdout == "refreshed 1: updated 0, unchanged 1\n")
         #expect(refreshed.status == 0, "\(refreshed.stderr)")
         #expect(refreshed.stdout == "refreshed 1: updated 1, unchanged 0\nupdated \(id) “Reading room opens”: highlights 2 anchored, 0 moved, 0 changed, 1 orphaned\n")
-        let entries = try listed.json([[String: Any]].self)
-        let states = Dictionary(uniqueKeysWithValues: entries.map { (($0["quote"] as! [String: Any])["exact"] as! String, $0["state"] as! String) })
+        let entries = try listed.decoded([MarginProcess.ListedAnnotation].self)
+        let states = Dictionary(uniqueKeysWithValues: entries.map { ($0.quote.exact, $0.state) })
         // The first paragraph is what the diff keeps (it is the longest run the texts share):
         // its highlight is carried there, the others' paragraphs changed around them.
         #expect(states == ["long argument about the roof": "anchored", "talking is allowed until noon": "orphaned", "evening classes and the chess club": "anchored"])
         let text = Array(try await body(library, id).unicodeScalars)
         for entry in entries {
-            guard let anchor = entry["anchor"] as? [String: Int] else { continue }
-            let shown = String(String.UnicodeScalarView(text[anchor["start"]!..<anchor["end"]!]))
-            #expect(shown == (entry["quote"] as! [String: Any])["exact"] as? String)
+            guard let anchor = entry.anchor else { continue }
+            #expect(String(String.UnicodeScalarView(text[anchor.start..<anchor.end])) == entry.quote.exact)
         }
         #expect(withoutAddress.status == 1)
         #expect(withoutAddress.stderr.hasPrefix("margin: article "))
@@ -369,7 +368,7 @@ import Testing
         #expect(result.status == 0, "\(result.stderr)")
         let article = try #require(try await articles(library).first)
         #expect(article["url"] as? String == server.url + "/notes.txt")
-        #expect(try await body(library, article["id"] as! String) == Self.paragraphs.joined(separator: "\n\n"))
+        #expect(try await body(library, #require(article["id"] as? String)) == Self.paragraphs.joined(separator: "\n\n"))
     }
 
     /// `http_proxy` is honored: a host that only the proxy can reach imports through it.
@@ -432,7 +431,8 @@ import Testing
     @Test func theSeedsImportExactlyAsBefore() async throws {
         let library = try MarginProcess()
         _ = try await margin(library, ["import", MarginProcess.seeds])
-        let hashes = Dictionary(uniqueKeysWithValues: try await articles(library).map { ($0["source"] as! String, $0["contentHash"] as! String) })
+        let listed = try await margin(library, ["list", "--json"]).decoded([MarginProcess.ListedArticle].self)
+        let hashes = Dictionary(uniqueKeysWithValues: listed.map { ($0.source ?? "-", $0.contentHash) })
         #expect(hashes == [
             "000_ce75f4c29c345759.txt": "4cd4649b86262cc0ab925bab53cd5971b0ee41e221384b427bbf663a6fccc6b4",
             "001_eede1ab4931b32b1.txt": "e40a81e8281e78b26f69d67f90bd5ba0b87c3f84a17e9f03004ae3271f7c2fc2",
