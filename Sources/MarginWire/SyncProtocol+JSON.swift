@@ -268,7 +268,7 @@ extension PullRequest: WireMessage {
     }
 }
 
-extension PullResponse: WireMessage {
+extension PullReply: WireMessage where Record == ServerRecord {
     private static let jsonKeys: Set<String> = ["records", "cursor", "bound", "more", "reset", "history", "restore"]
 
     package init(json: JSONNode) throws(JSONShapeError) {
@@ -285,18 +285,15 @@ extension PullResponse: WireMessage {
     }
 
     package func write(to writer: inout JSONWriter) {
-        Self.write(
-            cursor: cursor, bound: bound, more: more, reset: reset, history: history, restore: restore, to: &writer
-        ) { writer in writer.messages(records) }
+        write(to: &writer) { writer, record in record.write(to: &writer) }
     }
+}
 
-    /// Writes a page whose records are written by `records`.
-    package static func write(
-        cursor: Int64, bound: Int64, more: Bool, reset: Bool, history: String?, restore: RestorePoint?,
-        to writer: inout JSONWriter, records: (inout JSONWriter) -> Void
-    ) {
+extension PullReply {
+    /// Writes the page, each record by `record` (a server splices the fields it stored).
+    package func write(to writer: inout JSONWriter, record: (inout JSONWriter, Record) -> Void) {
         writer.raw("{\"records\":")
-        records(&writer)
+        writer.array(records, record)
         writer.raw(",\"cursor\":")
         writer.integer(cursor)
         writer.raw(",\"bound\":")

@@ -205,9 +205,7 @@ public struct PullRequest: Sendable, Hashable {
         self.history = history
         self.pushedSeq = pushedSeq
     }
-}
 
-extension PullRequest {
     /// Asks for the page after `page`, in the same pass.
     package mutating func follow(_ page: PullResponse) {
         (cursor, bound, history) = (page.cursor, page.bound, page.history)
@@ -229,11 +227,14 @@ public struct RestorePoint: Sendable, Hashable {
     }
 }
 
-/// One page of a pull. With `cursor` 0 it is a snapshot of current state (no tombstones).
-public struct PullResponse: Sendable, Hashable {
+/// One page of a pull, over the kind of record it carries: the protocol's reply
+/// (`PullResponse`) carries `ServerRecord`s; a server builds its pages from records whose
+/// fields stay the JSON text it stored. With `cursor` 0 it is a snapshot of current state
+/// (no tombstones).
+public struct PullReply<Record: Sendable>: Sendable {
     /// Records with `cursor < version ≤ bound`, in version order; a device's own writes
     /// are left out (its push replies carried them) except in a snapshot.
-    public var records: [ServerRecord]
+    public var records: [Record]
     /// Where the next page starts.
     public var cursor: Int64
     public var bound: Int64
@@ -249,7 +250,7 @@ public struct PullResponse: Sendable, Hashable {
     public var restore: RestorePoint?
 
     public init(
-        records: [ServerRecord], cursor: Int64, bound: Int64, more: Bool, reset: Bool, history: String? = nil,
+        records: [Record], cursor: Int64, bound: Int64, more: Bool, reset: Bool, history: String? = nil,
         restore: RestorePoint? = nil
     ) {
         self.records = records
@@ -261,6 +262,12 @@ public struct PullResponse: Sendable, Hashable {
         self.restore = restore
     }
 }
+
+extension PullReply: Equatable where Record: Equatable {}
+extension PullReply: Hashable where Record: Hashable {}
+
+/// `POST /v1/pull`'s reply: one page of records.
+public typealias PullResponse = PullReply<ServerRecord>
 
 /// `POST /v1/bodies`: article bodies by hash.
 public struct BodiesRequest: Sendable, Hashable {

@@ -3,42 +3,32 @@ import MarginWire
 
 /// One page of a pull as a repository reads it: each record's fields are the JSON text
 /// the repository stored, spliced into the reply without being decoded.
-public struct PullPage: Sendable {
-    public struct Record: Sendable {
-        public var entity: RecordEntity
-        public var id: String
-        public var version: Int64
-        public var deleted: Bool
-        /// A JSON object of field values, as stored.
-        public var fieldsJSON: String
-        public var updatedAt: Int64
-        /// The device whose change wrote it last.
-        public var device: String
-    }
+public typealias PullPage = PullReply<StoredPullRecord>
 
-    public var records: [Record]
-    public var cursor: Int64
-    public var bound: Int64
-    public var more: Bool
-    public var reset: Bool
-    /// The history `cursor` belongs to (`Commit.history`).
-    public var history: String?
-    public var restore: RestorePoint?
+/// A record of a `PullPage`.
+public struct StoredPullRecord: Sendable {
+    public var entity: RecordEntity
+    public var id: String
+    public var version: Int64
+    public var deleted: Bool
+    /// A JSON object of field values, as stored.
+    public var fieldsJSON: String
+    public var updatedAt: Int64
+    /// The device whose change wrote it last.
+    public var device: String
+}
 
+extension PullReply where Record == StoredPullRecord {
     /// The page as the protocol's `PullResponse` body, each record naming its device from
     /// protocol version `SyncProtocol.recordDeviceVersion` on.
     public func jsonBytes(protocolVersion: Int) -> [UInt8] {
         let withDevices = protocolVersion >= SyncProtocol.recordDeviceVersion
         var writer = JSONWriter(capacity: records.reduce(256) { $0 + $1.fieldsJSON.utf8.count + 210 })
-        PullResponse.write(
-            cursor: cursor, bound: bound, more: more, reset: reset, history: history, restore: restore, to: &writer
-        ) { writer in
-            writer.array(records) { writer, record in
-                ServerRecord.write(
-                    entity: record.entity, id: record.id, version: record.version, deleted: record.deleted,
-                    updatedAt: record.updatedAt, device: withDevices ? record.device : nil, to: &writer
-                ) { writer in writer.rawJSON(record.fieldsJSON) }
-            }
+        write(to: &writer) { writer, record in
+            ServerRecord.write(
+                entity: record.entity, id: record.id, version: record.version, deleted: record.deleted,
+                updatedAt: record.updatedAt, device: withDevices ? record.device : nil, to: &writer
+            ) { writer in writer.rawJSON(record.fieldsJSON) }
         }
         return writer.bytes
     }
@@ -46,7 +36,7 @@ public struct PullPage: Sendable {
 
 /// Collects a pull's records up to the page's byte budget, the same way on every backend.
 struct PullPageBuilder {
-    private var records: [PullPage.Record] = []
+    private var records: [StoredPullRecord] = []
     /// Rows read, kept or not: what the query's LIMIT counts.
     private var rows = 0
     private var bytes = 0
@@ -72,7 +62,7 @@ struct PullPageBuilder {
         cursor = version
         guard let entity = RecordEntity(rawValue: entity) else { return }
         records.append(
-            PullPage.Record(
+            StoredPullRecord(
                 entity: entity, id: id, version: version, deleted: deleted, fieldsJSON: fieldsJSON, updatedAt: updatedAt,
                 device: device))
     }
