@@ -1,5 +1,8 @@
 import Foundation
+
+#if canImport(Testing)
 import Testing
+#endif
 
 /// A throwaway PostgreSQL cluster for tests and benchmarks: `initdb` into a temporary
 /// folder (as the `postgres` user when running as root), `pg_ctl` on 127.0.0.1 and a free
@@ -167,6 +170,7 @@ public final class PostgresCluster: @unchecked Sendable {
     }
 }
 
+#if canImport(Testing)
 /// Runs `body`; when it finds no PostgreSQL on this machine, the current test (case) is
 /// cancelled — reported as skipped — with the reason, except in CI (`CI` set), where it fails.
 public func cancelledWithoutPostgres<T>(_ body: () throws -> T) throws -> T {
@@ -176,3 +180,4 @@ public func cancelledWithoutPostgres<T>(_ body: () throws -> T) throws -> T {
         try Test.cancel("\(error)")
     }
 }
+#endif
