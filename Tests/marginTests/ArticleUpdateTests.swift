@@ -62,8 +62,7 @@ import Testing
     @Test(arguments: ServerProcess.Backend.allCases)
     func anUpdateOnOneMachineAndAnnotationsOfTheOldTextOnAnotherLandAlikeEverywhere(_ backend: ServerProcess.Backend) throws {
         let server = try ServerProcess.start(backend)
-        let laptop = try server.device(token: try server.addUser("ana"))
-        let desktop = try server.device(token: try server.issueToken("ana"))
+        let (laptop, desktop) = try server.twoDevices(of: "ana")
         let first = try page(Self.original, in: laptop.directory, name: "v1.html")
         #expect(try laptop.run(["import", first]).status == 0)
         let article = try #require(try laptop.articleIds().first)
@@ -147,8 +146,7 @@ import Testing
     @Test(arguments: ServerProcess.Backend.allCases)
     func twoMachinesUpdatingOneArticleAgreeAndKeepTheLosingText(_ backend: ServerProcess.Backend) throws {
         let server = try ServerProcess.start(backend)
-        let laptop = try server.device(token: try server.addUser("ana"))
-        let desktop = try server.device(token: try server.issueToken("ana"))
+        let (laptop, desktop) = try server.twoDevices(of: "ana")
         #expect(try laptop.run(["import", try page(Self.original, in: laptop.directory, name: "v1.html")]).status == 0)
         let article = try #require(try laptop.articleIds().first)
         try annotate(laptop, article, quote: "talking is allowed until noon")

@@ -9,11 +9,8 @@ import Testing
     @Test(arguments: ServerProcess.Backend.allCases)
     func aRecordsHistoryNamesEachDeviceAndAnUndoSyncs(_ backend: ServerProcess.Backend) throws {
         let server = try ServerProcess.start(backend)
-        let laptop = try server.device(token: try server.addUser("ada"))
-        let desktop = try server.device(token: try server.issueToken("ada"))
-        try laptop.run(["import", MarginProcess.seeds])
-        try laptop.syncQuietly()
-        try desktop.syncQuietly()  // the whole library arrives: no history of its own
+        // The desktop's whole library arrives in one pull: no history of its own.
+        let (laptop, desktop) = try server.twoDevicesWithTheSeeds(of: "ada")
         let article = try laptop.articleIds()[0]
         #expect((try desktop.run(["history", article, "--json"]).json() as? [Any])?.isEmpty == true)
         #expect(try desktop.run(["history", article]).stdout == "\(article): no change since it arrived with this library's first sync\n")

@@ -43,11 +43,7 @@ import Testing
     @Test(arguments: ServerProcess.Backend.allCases)
     func refusedChangesAreParkedWhileEverythingElseSyncsAndAreFixedOrDiscarded(_ backend: ServerProcess.Backend) throws {
         let server = try ServerProcess.start(backend)
-        let laptop = try server.device(token: try server.addUser("ana"))
-        let desktop = try server.device(token: try server.issueToken("ana"))
-        try laptop.run(["import", MarginProcess.seeds])
-        try laptop.syncQuietly()
-        try desktop.syncQuietly()
+        let (laptop, desktop) = try server.twoDevicesWithTheSeeds(of: "ana")
         let articles = try laptop.articleIds()
         let original = try #require(try title(laptop, articles[0]))
 
@@ -102,8 +98,7 @@ import Testing
 
     @Test func aBodyAtTheLimitTravelsEvenWhenEveryCharacterIsEscaped() throws {
         let server = try ServerProcess.start()
-        let laptop = try server.device(token: try server.addUser("ana"))
-        let desktop = try server.device(token: try server.issueToken("ana"))
+        let (laptop, desktop) = try server.twoDevices(of: "ana")
         // 2 MiB of control characters, six bytes each in JSON: the largest push there can be.
         let body = "A book of marks. " + String(repeating: "\u{1}", count: RecordRules.body.maximum - 17)
         let file = laptop.directory.appendingPathComponent("marks.txt")

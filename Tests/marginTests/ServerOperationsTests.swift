@@ -136,8 +136,7 @@ import Testing
     @Test(arguments: ServerProcess.Backend.allCases)
     func oneDeviceIsListedAndRevokedAlone(_ backend: ServerProcess.Backend) throws {
         let server = try ServerProcess.start(backend)
-        let laptop = try server.device(token: try server.addUser("ada"))
-        let desktop = try server.device(token: try server.issueToken("ada"))
+        let (laptop, desktop) = try server.twoDevices(of: "ada")
         _ = try server.issueToken("ada")  // for a machine not set up yet
         try laptop.run(["import", MarginProcess.seeds])
         try laptop.syncQuietly()

@@ -31,6 +31,21 @@ extension ServerProcess {
         try ServerProcess(binary: executable, database: database, arguments: arguments)
     }
 
+    /// A laptop and a desktop of the new user `name`.
+    func twoDevices(of name: String) throws -> (laptop: MarginProcess, desktop: MarginProcess) {
+        (try device(token: try addUser(name)), try device(token: try issueToken(name)))
+    }
+
+    /// A laptop and a desktop of the new user `name` holding the seeds: the laptop imported
+    /// and pushed them, then the desktop pulled them.
+    func twoDevicesWithTheSeeds(of name: String) throws -> (laptop: MarginProcess, desktop: MarginProcess) {
+        let (laptop, desktop) = try twoDevices(of: name)
+        try laptop.run(["import", MarginProcess.seeds])
+        try laptop.syncQuietly()
+        try desktop.syncQuietly()
+        return (laptop, desktop)
+    }
+
     /// A `margin` device with its own store, its token in a 0600 file and this server as its remote.
     func device(token: String) throws -> MarginProcess {
         let device = try MarginProcess()

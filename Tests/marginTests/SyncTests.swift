@@ -15,8 +15,7 @@ import Testing
     @Test(arguments: ServerProcess.Backend.allCases)
     func twoDevicesEditingOfflineConvergeAndKeepEveryLosingValue(_ backend: ServerProcess.Backend) throws {
         let server = try ServerProcess.start(backend)
-        let laptop = try server.device(token: try server.addUser("ana"))
-        let desktop = try server.device(token: try server.issueToken("ana"))
+        let (laptop, desktop) = try server.twoDevices(of: "ana")
         // Both import the same seeds offline: one set of articles after syncing.
         try laptop.run(["import", MarginProcess.seeds])
         try desktop.run(["import", MarginProcess.seeds])
@@ -90,8 +89,7 @@ import Testing
     @Test(arguments: ServerProcess.Backend.allCases)
     func anEditOfOneFieldOverAnotherDevicesEditOfAnotherKeepsBothOnBoth(_ backend: ServerProcess.Backend) throws {
         let server = try ServerProcess.start(backend)
-        let laptop = try server.device(token: try server.addUser("ana"))
-        let desktop = try server.device(token: try server.issueToken("ana"))
+        let (laptop, desktop) = try server.twoDevices(of: "ana")
         try laptop.run(["import", MarginProcess.seeds])
         let annotation = try laptop.annotate(try laptop.articleIds()[0], range: "0:20", note: "first")
         try sync(laptop, desktop)

@@ -406,8 +406,7 @@ import Testing
     func aWebArticleSyncsWithEverythingItKnows(_ backend: ServerProcess.Backend) async throws {
         let server = try ServerProcess.start(backend)
         defer { server.stop() }
-        let laptop = try server.device(token: try server.addUser("ana"))
-        let desktop = try server.device(token: try server.issueToken("ana"))
+        let (laptop, desktop) = try server.twoDevices(of: "ana")
         let saved = WebPageCorpus.folder.appendingPathComponent("news-sidebar.html").path
 
         _ = try await margin(laptop, ["import", saved])
