@@ -24,15 +24,25 @@ public enum ServerDatabase: Sendable, Equatable, CustomStringConvertible {
             guard !path.isEmpty else {
                 throw ServerError(.badRequest, "sqlite: needs a path, for example sqlite:/var/lib/marginalia/server.sqlite")
             }
-            guard passwordFile == nil else { throw ServerError(.badRequest, "a password file is only for a postgres:// database") }
             self = .sqlite(path: path)
-            return
+        } else {
+            guard address.hasPrefix("postgres://") || address.hasPrefix("postgresql://") else {
+                throw ServerError(
+                    .badRequest, "the database must be sqlite:PATH or postgres://USER@HOST:PORT/DATABASE, not '\(address)'")
+            }
+            self = .postgres(try PostgresSettings(address))
         }
-        guard address.hasPrefix("postgres://") || address.hasPrefix("postgresql://") else {
-            throw ServerError(
-                .badRequest, "the database must be sqlite:PATH or postgres://USER@HOST:PORT/DATABASE, not '\(address)'")
+        if let passwordFile { self = try readingPassword(from: passwordFile) }
+    }
+
+    /// The database with its PostgreSQL password read from the first line of `file`.
+    public func readingPassword(from file: String) throws(ServerError) -> ServerDatabase {
+        guard case .postgres(var settings) = self else {
+            throw ServerError(.badRequest, "a password file is only for a postgres:// database")
         }
-        self = .postgres(try PostgresSettings(address, passwordFile: passwordFile))
+        guard let line = SecretFile.firstLine(of: file) else { throw ServerError(.badRequest, "cannot read the password file \(file)") }
+        settings.password = line
+        return .postgres(settings)
     }
 }
 
@@ -57,7 +67,7 @@ public struct PostgresSettings: Sendable, Equatable {
     public var timeout: Duration = .seconds(10)
 
     /// Parses `postgres://USER@HOST[:PORT]/DATABASE[?sslmode=…]`.
-    init(_ address: String, passwordFile: String?) throws(ServerError) {
+    init(_ address: String) throws(ServerError) {
         let usage = "write the database as postgres://USER@HOST:PORT/DATABASE"
         guard let components = URLComponents(string: address), let host = components.host, !host.isEmpty else {
             throw ServerError(.badRequest, "cannot read the database address; \(usage)")
@@ -88,12 +98,6 @@ public struct PostgresSettings: Sendable, Equatable {
         self.user = user
         self.database = database
         self.tls = tls
-        if let passwordFile {
-            guard let line = SecretFile.firstLine(of: passwordFile) else {
-                throw ServerError(.badRequest, "cannot read the password file \(passwordFile)")
-            }
-            password = line
-        }
     }
 
     /// The address without the password, for messages and logs.

@@ -5,10 +5,12 @@ import MarginServer
 
 /// Where the data lives (`--database`, the password file, pool and timeout), shared by every subcommand.
 struct DatabaseOptions: ParsableArguments {
-    @Option(help: ArgumentHelp(
-        "Where the server keeps its data: sqlite:PATH or postgres://USER@HOST:PORT/DATABASE[?sslmode=disable|prefer|require].",
-        discussion: "Default: $MARGIN_DATABASE, else sqlite:margin-server.sqlite."))
-    var database: String?
+    @Option(
+        help: ArgumentHelp(
+            "Where the server keeps its data: sqlite:PATH or postgres://USER@HOST:PORT/DATABASE[?sslmode=disable|prefer|require].",
+            discussion: "Default: $MARGIN_DATABASE, else sqlite:margin-server.sqlite."),
+        transform: Self.address)
+    var database: ServerDatabase?
 
     @Option(help: "A file whose first line is the PostgreSQL password (default: $MARGIN_DATABASE_PASSWORD_FILE).")
     var databasePasswordFile: String?
@@ -25,13 +27,28 @@ struct DatabaseOptions: ParsableArguments {
         guard (1...3_600).contains(databaseTimeout) else { throw ValidationError("--database-timeout must be 1 to 3600 seconds") }
     }
 
+    /// `--database`, parsed as it is read.
+    static func address(_ text: String) throws -> ServerDatabase {
+        do {
+            return try ServerDatabase(text)
+        } catch {
+            throw ValidationError(error.message)
+        }
+    }
+
     /// The database the options (or the environment) name.
     func serverDatabase() throws -> ServerDatabase {
         let environment = ProcessInfo.processInfo.environment
-        do {
-            var database = try ServerDatabase(
-                self.database ?? environment["MARGIN_DATABASE"] ?? "sqlite:margin-server.sqlite",
-                passwordFile: databasePasswordFile ?? environment["MARGIN_DATABASE_PASSWORD_FILE"])
+        do throws(ServerError) {
+            var database: ServerDatabase
+            if let parsed = self.database {
+                database = parsed
+            } else {
+                database = try ServerDatabase(environment["MARGIN_DATABASE"] ?? "sqlite:margin-server.sqlite")
+            }
+            if let file = databasePasswordFile ?? environment["MARGIN_DATABASE_PASSWORD_FILE"] {
+                database = try database.readingPassword(from: file)
+            }
             if case .postgres(var settings) = database {
                 settings.poolSize = databasePoolSize
                 settings.timeout = .seconds(databaseTimeout)
