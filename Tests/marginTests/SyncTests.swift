@@ -172,6 +172,13 @@ import Testing
         #expect(idle["pulled"] as? Int == 0)
     }
 
+    /// Pulls of four records a page, so that `libraryToPull` takes seven.
+    private static var smallPages: SyncOptions {
+        var options = SyncOptions()
+        options.pullPageCount = 4
+        return options
+    }
+
     /// A library of 5 articles and 20 annotations, synced from a first device, and a
     /// second device's store (in process) with its remote and token.
     private func libraryToPull(_ server: ServerProcess, user: String) throws -> (writer: MarginProcess, reader: MarginProcess, engine: (SyncOptions) throws -> SyncEngine) {
@@ -191,10 +198,8 @@ import Testing
     func pagesFetchedAheadAreAppliedInOrderUntilUpToDate(_ backend: ServerProcess.Backend) throws {
         let server = try ServerProcess.start(backend)
         let (writer, reader, engine) = try libraryToPull(server, user: "ahead")
-        var options = SyncOptions()
-        options.pullPageCount = 4
 
-        let report = try engine(options).run()
+        let report = try engine(Self.smallPages).run()
 
         // 25 records in 7 pages (the last one short), and the bodies of the 5 articles,
         // which are in the first two pages: one request each.
@@ -211,8 +216,7 @@ import Testing
     func aFailureWhileFetchingAheadStopsTheSyncAndKeepsEveryPageApplied(_ backend: ServerProcess.Backend) throws {
         let server = try ServerProcess.start(backend)
         let (_, reader, engine) = try libraryToPull(server, user: "cut")
-        var options = SyncOptions()
-        options.pullPageCount = 4
+        var options = Self.smallPages
         options.timeout = .seconds(2)
         // The server dies as soon as the first page is applied.
         let pid = server.processIdentifier
