@@ -17,8 +17,8 @@ public enum ServerDatabase: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// Parses `--database`. A PostgreSQL password never appears in the address: it is read
-    /// from `passwordFile` (the file's first line).
-    public init(_ address: String, passwordFile: String? = nil) throws(ServerError) {
+    /// from a file (`readingPassword(from:)`).
+    public init(_ address: String) throws(ServerError) {
         if address.hasPrefix("sqlite:") {
             let path = String(address.dropFirst("sqlite:".count))
             guard !path.isEmpty else {
@@ -32,7 +32,6 @@ public enum ServerDatabase: Sendable, Equatable, CustomStringConvertible {
             }
             self = .postgres(try PostgresSettings(address))
         }
-        if let passwordFile { self = try readingPassword(from: passwordFile) }
     }
 
     /// The database with its PostgreSQL password read from the first line of `file`.

@@ -24,7 +24,7 @@ import Testing
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("password-\(UUID().uuidString)")
         try "s3cret word\nignored\n".write(to: file, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(at: file) }
-        guard case .postgres(let settings) = try ServerDatabase("postgres://margin@127.0.0.1:6543/db", passwordFile: file.path) else {
+        guard case .postgres(let settings) = try ServerDatabase("postgres://margin@127.0.0.1:6543/db").readingPassword(from: file.path) else {
             Issue.record("not PostgreSQL")
             return
         }
@@ -33,11 +33,13 @@ import Testing
         #expect(!settings.description.contains("s3cret"))
         // A file written on Windows: the line ends at CRLF too.
         try "s3cret word\r\nignored\r\n".write(to: file, atomically: true, encoding: .utf8)
-        guard case .postgres(let crlf) = try ServerDatabase("postgres://margin@127.0.0.1/db", passwordFile: file.path) else {
+        guard case .postgres(let crlf) = try ServerDatabase("postgres://margin@127.0.0.1/db").readingPassword(from: file.path) else {
             Issue.record("not PostgreSQL")
             return
         }
         #expect(crlf.password == "s3cret word")
+        let forSQLite = #expect(throws: ServerError.self) { try ServerDatabase("sqlite:server.sqlite").readingPassword(from: file.path) }
+        #expect(forSQLite?.message == "a password file is only for a postgres:// database")
 
         let inAddress = #expect(throws: ServerError.self) { try ServerDatabase("postgres://margin:s3cret@127.0.0.1/db") }
         #expect(inAddress?.message.contains("--database-password-file") == true)
