@@ -1,4 +1,3 @@
-import Foundation
 import Logging
 import MarginCore
 import MarginTestSupport
@@ -16,17 +15,14 @@ import Testing
     static let text = "Hà Nội mùa thu, cây cơm nguội vàng."
     static let now: Int64 = 1_800_000_000_000
 
-    /// Runs `body` with a new, migrated repository of `backend`, opened as `margin-server`'s
-    /// commands open theirs.
+    /// Runs `body` with a new, migrated repository of `backend` (PostgreSQL's opened as
+    /// `margin-server`'s commands open theirs).
     static func withRepository(_ backend: ServerProcess.Backend, _ body: (any SyncRepository) async throws -> Void) async throws {
         switch backend {
         case .sqlite:
-            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("repository-\(UUID().uuidString)")
-            defer { try? FileManager.default.removeItem(at: folder) }
-            try await withSyncRepository(.sqlite(path: folder.appendingPathComponent("server.sqlite").path), logger: Logger(label: "test"), body)
+            try await withTemporaryStore { repository, _ in try await body(repository) }
         case .postgres:
-            let address = try cancelledWithoutPostgres { try PostgresCluster.shared.get().createDatabase() }
-            try await withSyncRepository(try ServerDatabase(address), logger: Logger(label: "test"), body)
+            try await withSyncRepository(try ServerDatabase(ServerProcess.postgresDatabase()), logger: Logger(label: "test"), body)
         }
     }
 

@@ -180,4 +180,12 @@ public func cancelledWithoutPostgres<T>(_ body: () throws -> T) throws -> T {
         try Test.cancel("\(error)")
     }
 }
+
+extension ServerProcess {
+    /// A new database on the shared PostgreSQL cluster, cancelling the test like
+    /// `cancelledWithoutPostgres` when there is none.
+    public static func postgresDatabase() throws -> String {
+        try cancelledWithoutPostgres { try PostgresCluster.shared.get().createDatabase() }
+    }
+}
 #endif

@@ -20,12 +20,6 @@ extension ServerProcess {
         }
     }
 
-    /// A new database on the shared PostgreSQL cluster, cancelling the test like `start`
-    /// when there is none.
-    static func postgresDatabase() throws -> String {
-        try cancelledWithoutPostgres { try PostgresCluster.shared.get().createDatabase() }
-    }
-
     /// A server on an existing `database`.
     static func start(database: String, arguments: [String] = []) throws -> ServerProcess {
         try ServerProcess(binary: executable, database: database, arguments: arguments)
