@@ -27,7 +27,7 @@ struct DatabaseOptions: ParsableArguments {
         guard (1...3_600).contains(databaseTimeout) else { throw ValidationError("--database-timeout must be 1 to 3600 seconds") }
     }
 
-    /// `--database`, parsed as it is read.
+    /// `--database` (or `$MARGIN_DATABASE`), parsed; a bad address is a usage error.
     static func address(_ text: String) throws -> ServerDatabase {
         do {
             return try ServerDatabase(text)
@@ -39,25 +39,20 @@ struct DatabaseOptions: ParsableArguments {
     /// The database the options (or the environment) name.
     func serverDatabase() throws -> ServerDatabase {
         let environment = ProcessInfo.processInfo.environment
-        do throws(ServerError) {
-            var database: ServerDatabase
-            if let parsed = self.database {
-                database = parsed
-            } else {
-                database = try ServerDatabase(environment["MARGIN_DATABASE"] ?? "sqlite:margin-server.sqlite")
-            }
-            if let file = databasePasswordFile ?? environment["MARGIN_DATABASE_PASSWORD_FILE"] {
+        var database = try self.database ?? Self.address(environment["MARGIN_DATABASE"] ?? "sqlite:margin-server.sqlite")
+        if let file = databasePasswordFile ?? environment["MARGIN_DATABASE_PASSWORD_FILE"] {
+            do {
                 database = try database.readingPassword(from: file)
+            } catch {
+                throw ValidationError(error.message)
             }
-            if case .postgres(var settings) = database {
-                settings.poolSize = databasePoolSize
-                settings.timeout = .seconds(databaseTimeout)
-                database = .postgres(settings)
-            }
-            return database
-        } catch {
-            throw ValidationError(error.message)
         }
+        if case .postgres(var settings) = database {
+            settings.poolSize = databasePoolSize
+            settings.timeout = .seconds(databaseTimeout)
+            database = .postgres(settings)
+        }
+        return database
     }
 
     /// Opens (creating and migrating) the store and runs `body` with it; a store that
