@@ -17,13 +17,17 @@ extension LibraryStore {
     /// change alone may be larger), with the bodies they need (`WireChange.bodyHash`). A body
     /// over `RecordRules.body` cannot travel: its create goes without it, the server
     /// refuses that create alone, and it is parked. Empty when nothing is pending.
-    public func pendingPush(maxCount: Int, maxBytes: Int) throws(MarginError) -> PushRequest {
+    ///
+    /// `following` a request whose reply is not applied yet: the batch after it, as it will
+    /// be once that reply is applied, provided the reply `keepsLaterChanges`.
+    public func pendingPush(maxCount: Int, maxBytes: Int, following previous: PushRequest? = nil) throws(MarginError) -> PushRequest {
         try read { db in
             let state = try SyncState.current(db)
             let rows = try Row.fetchCursor(
                 db, sql: "SELECT \(ChangeEntry.columns) FROM changes WHERE seq > ? ORDER BY seq LIMIT ?",
-                arguments: [state.pushedSeq, maxCount])
-            var request = PushRequest(changes: [], bodies: [], after: state.resumeAfter)
+                arguments: [previous?.changes.last?.seq ?? state.pushedSeq, maxCount])
+            // (Applying any reply forgets where a restored server's history resumed.)
+            var request = PushRequest(changes: [], bodies: [], after: previous == nil ? state.resumeAfter : nil)
             var bytes = 0
             while let row = try rows.next() {
                 let change = try state.change(row).wire
@@ -40,6 +44,18 @@ extension LibraryStore {
                 if let body { request.bodies.append(body) }
             }
             return request
+        }
+    }
+
+    /// Whether applying `response` leaves the changes logged after `request` as they are,
+    /// so that the next batch can be read (`pendingPush(following:)`) before it is applied.
+    /// It does unless the server refused a change (parking it rewrites later updates of its
+    /// record), lacks a record (sent again), or has an article under another id (renamed,
+    /// in the log too).
+    public static func keepsLaterChanges(_ response: PushResponse, of request: PushRequest) -> Bool {
+        zip(request.changes, response.results).allSatisfy { change, result in
+            result.outcome != .rejected && result.outcome != .missing
+                && (result.canonicalId == nil || result.canonicalId == change.id)
         }
     }
 

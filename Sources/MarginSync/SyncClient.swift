@@ -35,17 +35,34 @@ final class SyncClient {
         }
     }
 
+    /// A request's body, encoded (and compressed when large) ahead of sending: any thread
+    /// may build one.
+    struct Encoded: Sendable {
+        var endpoint: String
+        var payload: [UInt8]
+        var gzipped: Bool
+
+        init(_ endpoint: String, _ body: some WireMessage) {
+            self.endpoint = endpoint
+            payload = body.jsonBytes
+            gzipped = payload.count > 1_024
+            if gzipped { payload = Gzip.compress(payload, level: 1) }
+        }
+    }
+
     /// POSTs `body` to `/v1/<endpoint>` and decodes the reply, retrying transient failures.
     func send<Response: WireMessage>(_ endpoint: String, _ body: some WireMessage) throws(SyncError) -> Response {
-        var payload = body.jsonBytes
+        try send(Encoded(endpoint, body))
+    }
+
+    /// POSTs an encoded request and decodes the reply, retrying transient failures.
+    func send<Response: WireMessage>(_ request: Encoded) throws(SyncError) -> Response {
+        let (endpoint, payload) = (request.endpoint, request.payload)
         var headers = [
             "Content-Type: application/json", "Authorization: Bearer \(settings.token)",
             "\(SyncProtocol.versionHeader): \(SyncProtocol.version)", "\(SyncProtocol.deviceHeader): \(settings.deviceId)",
         ]
-        if payload.count > 1_024 {
-            payload = Gzip.compress(payload, level: 1)
-            headers.append("Content-Encoding: gzip")
-        }
+        if request.gzipped { headers.append("Content-Encoding: gzip") }
         let base = settings.remote.url
         let url = base.hasSuffix("/") ? base + "v1/" + endpoint : base + "/v1/" + endpoint
         var attempt = 0

@@ -109,18 +109,60 @@ public final class SyncEngine {
         }
     }
 
+    /// Pushes the pending changes in batches. While the server stores one batch, a second
+    /// thread applies the reply to the batch before it, then reads and encodes the batch after
+    /// it: the device and the server work at the same time instead of taking turns. A reply
+    /// that rewrites the changes logged after its batch (`LibraryStore.keepsLaterChanges`)
+    /// is applied before the next batch is read. Replies are applied in order, each in one
+    /// transaction; a crash between sending a batch and applying its reply sends it again
+    /// at the next sync, and the server answers `alreadyApplied`.
     private func pushBatches() throws(SyncError) {
-        while true {
-            let request = try Self.storeCall { try store.pendingPush(maxCount: options.pushBatchCount, maxBytes: options.pushBatchBytes) }
-            guard !request.changes.isEmpty else { return }
-            let response: PushResponse = try client.send("push", request)
+        let (store, maxCount, maxBytes) = (store, options.pushBatchCount, options.pushBatchBytes)
+        var request = try Self.storeCall { try store.pendingPush(maxCount: maxCount, maxBytes: maxBytes) }
+        var encoded = SyncClient.Encoded("push", request)
+        var unapplied: Reply?
+        while !request.changes.isEmpty {
+            let (previous, sent) = (unapplied, request)
+            let job = BackgroundJob { () throws(SyncError) in
+                let summary = try previous.map { reply throws(SyncError) in try Self.apply(reply, to: store) }
+                let next = try Self.storeCall { try store.pendingPush(maxCount: maxCount, maxBytes: maxBytes, following: sent) }
+                return (summary, next, SyncClient.Encoded("push", next))
+            }
+            let sending = Result { () throws(SyncError) -> PushResponse in try client.send(encoded) }
+            let (summary, next, nextEncoded) = try job.wait()
+            if let previous, let summary { count(previous.request, summary) }
+            let response = try sending.get()
             let bodies = try fetchBodies(try Self.storeCall { try store.missingBodies(of: response.records) })
-            let summary = try Self.storeCall { try store.applyPushResponse(response, for: request, bodies: bodies) }
-            report.pushed += request.changes.count
-            report.outcomes.merge(summary.outcomes, uniquingKeysWith: +)
-            report.parked += summary.parked
-            options.progress?("pushed \(report.pushed) changes")
+            let reply = Reply(request: request, response: response, bodies: bodies)
+            if LibraryStore.keepsLaterChanges(response, of: request) {
+                (unapplied, request, encoded) = (reply, next, nextEncoded)
+            } else {
+                count(request, try Self.apply(reply, to: store))
+                unapplied = nil
+                request = try Self.storeCall { try store.pendingPush(maxCount: maxCount, maxBytes: maxBytes) }
+                encoded = SyncClient.Encoded("push", request)
+            }
         }
+        if let unapplied { count(unapplied.request, try Self.apply(unapplied, to: store)) }
+    }
+
+    /// A push batch, the server's reply, and the bodies of replied articles the store lacks.
+    private struct Reply: Sendable {
+        var request: PushRequest
+        var response: PushResponse
+        var bodies: [WireBody]
+    }
+
+    private static func apply(_ reply: Reply, to store: LibraryStore) throws(SyncError) -> PushSummary {
+        try storeCall { try store.applyPushResponse(reply.response, for: reply.request, bodies: reply.bodies) }
+    }
+
+    /// Counts an applied batch in the report.
+    private func count(_ request: PushRequest, _ summary: PushSummary) {
+        report.pushed += request.changes.count
+        report.outcomes.merge(summary.outcomes, uniquingKeysWith: +)
+        report.parked += summary.parked
+        options.progress?("pushed \(report.pushed) changes")
     }
 
     /// Pulls in passes: the pages after the store's cursor up to a bound the first page
