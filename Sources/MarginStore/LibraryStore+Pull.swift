@@ -19,41 +19,40 @@ public struct PullState: Sendable, Hashable {
     public var history: String?
     /// Whether a pull from nothing (a reset) is under way.
     public var resetting: Bool
+    /// Whether the next pass pulls a snapshot of what is live (`PullRequest.snapshot`): a
+    /// reset, or a store that holds nothing the server acknowledged.
+    public var snapshot: Bool
     /// The last of this device's changes it believes the server applied.
     public var pushedSeq: Int64
 }
 
 extension LibraryStore {
     /// Where the next pull starts. A store that pulled nothing yet but holds records the
-    /// server acknowledged (its first sync pushed, then failed to pull) starts a reset: a pull
-    /// from nothing is a snapshot of what is live, without the deletes of those records. A
-    /// reset interrupted after some pages starts over: its pass would go on as an ordinary
-    /// pull, which leaves out this device's own records (they are not in `reset_seen`, and
+    /// server acknowledged (its first sync pushed them) pulls every change from cursor 0,
+    /// deletes included, without its own records (it has them); a snapshot of what is live
+    /// would bring them all back and could not tell what others deleted. A reset
+    /// interrupted after some pages starts over: its pass would go on as an ordinary pull,
+    /// which leaves out this device's own records (they are not in `reset_seen`, and
     /// `finishReset()` would drop them) and cannot tell what was deleted since its pages.
     public func pullState() throws(MarginError) -> PullState {
         let state = try read { db in
             let state = try SyncState.current(db)
-            let unseen = try state.cursor == 0 && !state.resetting && Bool.fetchOne(
+            let holdsAcknowledged = try state.cursor == 0 && !state.resetting && Bool.fetchOne(
                 db,
                 sql: """
                     SELECT EXISTS (SELECT 1 FROM articles WHERE version > 0) OR EXISTS (SELECT 1 FROM annotations WHERE version > 0) \
                     OR EXISTS (SELECT 1 FROM conflicts)
                     """) == true
-            return (
-                PullState(
-                    cursor: state.cursor, history: state.history, resetting: state.resetting,
-                    pushedSeq: state.resumeAfter ?? state.pushedSeq),
-                unseen)
+            return PullState(
+                cursor: state.cursor, history: state.history, resetting: state.resetting,
+                snapshot: state.resetting || (state.cursor == 0 && !holdsAcknowledged),
+                pushedSeq: state.resumeAfter ?? state.pushedSeq)
         }
-        if state.0.resetting, state.0.cursor > 0 {
-            try write { db in
-                try db.execute(sql: "UPDATE sync_state SET cursor = 0, history = NULL WHERE id = 1")
-                try db.execute(sql: "DELETE FROM reset_seen")
-            }
-            return try pullState()
+        guard state.resetting, state.cursor > 0 else { return state }
+        try write { db in
+            try db.execute(sql: "UPDATE sync_state SET cursor = 0, history = NULL WHERE id = 1")
+            try db.execute(sql: "DELETE FROM reset_seen")
         }
-        guard state.1 else { return state.0 }
-        try beginReset()
         return try pullState()
     }
 

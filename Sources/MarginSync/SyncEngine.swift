@@ -174,7 +174,7 @@ public final class SyncEngine {
         var resets = 0
         while true {
             let request = PullRequest(
-                cursor: state.cursor, bound: nil, limit: options.pullPageCount, snapshot: state.cursor == 0, history: state.history,
+                cursor: state.cursor, bound: nil, limit: options.pullPageCount, snapshot: state.snapshot, history: state.history,
                 pushedSeq: state.pushedSeq)
             var page = try Self.check(client.send("pull", request))
             var fetcher: PageFetcher?

@@ -1,6 +1,6 @@
 import MarginCore
 
-/// The sync protocol's messages (version 5), shared by `margin` and `margin-server`.
+/// The sync protocol's messages (version 6), shared by `margin` and `margin-server`.
 /// `Schema/openapi.json` describes the same shapes; a test keeps the two in step.
 ///
 /// Version 2 added what survives a server restored from a backup: pull pages name the
@@ -14,18 +14,25 @@ import MarginCore
 /// on; an older client would keep highlights on a text it no longer shows, so it is
 /// answered 426 as well. Version 5 names, in each pulled record, the device that wrote it
 /// last (`ServerRecord.device`), for a record's history on other machines; a server
-/// answers version 4 too, without that field.
+/// answers version 4 too, without that field. Version 6 lets a pull from cursor 0 be an
+/// ordinary pull of every change (deletes included, the device's own records left out),
+/// for a device that holds records already (its first sync pushed them): it no longer
+/// pulls its own records back. An older server would answer such a pull with a snapshot
+/// (no deletes), so it is not spoken to; older clients' pulls from 0 are snapshots still.
 ///
-/// Every request carries `Margin-Protocol: 5`, `Margin-Device: <device id>` and
+/// Every request carries `Margin-Protocol: 6`, `Margin-Device: <device id>` and
 /// `Authorization: Bearer <token>`. Records travel as maps of field values, the same
 /// values the change log records.
 public enum SyncProtocol {
     /// The protocol version this build speaks.
-    public static let version = 5
+    public static let version = 6
     /// The versions a server answers.
-    public static let supportedVersions: ClosedRange<Int> = 4...5
+    public static let supportedVersions: ClosedRange<Int> = 4...6
     /// The first version whose pulled records name the device that wrote them.
     public static let recordDeviceVersion = 5
+    /// The first version whose pulls from cursor 0 are snapshots only when they say so
+    /// (`PullRequest.snapshot`); before it, every pull from 0 is one.
+    public static let plainPullFromZeroVersion = 6
     public static let versionHeader = "Margin-Protocol"
     public static let deviceHeader = "Margin-Device"
     /// The most changes one push may carry, and the most records one pull page may hold.
@@ -186,9 +193,12 @@ public struct PullRequest: Sendable, Hashable {
     public var bound: Int64?
     /// The most records wanted in the page (the server caps it).
     public var limit: Int?
-    /// Whether the pass began at cursor 0 (a new device, or a reset): the server sends
-    /// current state (no tombstones, the device's own records too) on every page, and
-    /// tombstones purged meanwhile do not interrupt it.
+    /// Whether the pass is a snapshot (a new device, or a reset; it begins at cursor 0):
+    /// the server sends current state (no tombstones, the device's own records too) on
+    /// every page, and tombstones purged meanwhile do not interrupt it. Otherwise the server
+    /// sends the changes after `cursor`, tombstones included, the device's own records left
+    /// out — from cursor 0 too (protocol 6), unless the library's history before its
+    /// compaction horizon is gone, when it answers with a reset.
     public var snapshot: Bool
     /// The history `cursor` belongs to, as the page that gave it said (`PullResponse.history`).
     public var history: String?

@@ -354,14 +354,17 @@ import Testing
     /// Seed 994054085 (through the faulty network): a device's first sync pushed an article
     /// and failed to pull; another device deleted it. The next pull, from nothing, was a
     /// snapshot of live records, without that delete, and the device kept the article for
-    /// good. A store that holds records the server acknowledged now pulls from nothing as
-    /// a reset, which drops what the server no longer has.
-    @Test(arguments: ServerProcess.Backend.allCases)
-    func aDeviceThatPushedButNeverPulledLearnsOfDeletesMadeMeanwhile(_ backend: ServerProcess.Backend) throws {
+    /// good. A store that holds records the server acknowledged now pulls every change from
+    /// nothing, deletes included (or, once compaction purged the delete, resets).
+    @Test(arguments: ServerProcess.Backend.allCases, [false, true])
+    func aDeviceThatPushedButNeverPulledLearnsOfDeletesMadeMeanwhile(_ backend: ServerProcess.Backend, compacted: Bool) throws {
         let server = try ServerProcess.start(backend)
         let device = try devices(server, 2)
         let pushed = try article(device[0])
-        try device[0].sync()
+        let first = try device[0].sync()
+        // Its own article does not come back.
+        #expect(first.pushed == 1)
+        #expect(first.pulled == 0)
         // As if that sync's pull had failed: nothing pulled yet.
         try DatabaseQueue(path: device[0].store.path).write { db in
             try db.execute(sql: "UPDATE sync_state SET cursor = 0, history = NULL")
@@ -369,9 +372,11 @@ import Testing
         try device[1].sync()
         try device[1].store.deleteArticle(id: pushed)
         try device[1].sync()
+        if compacted { #expect(try server.compact() == 1) }
 
-        try device[0].sync()
+        let report = try device[0].sync()
 
+        #expect(report.reset == compacted)
         #expect(try device[0].state().articles.isEmpty)
         #expect(try device[0].state() == (try device[1].state()))
     }

@@ -387,4 +387,47 @@ import Testing
         let remaining = try second.run(["annotations", "--json"]).json([[String: Any]].self)
         #expect(!remaining.contains { $0["id"] as? String == doomed })
     }
+
+    /// From protocol 6 a pull from cursor 0 is a snapshot only when it asks: otherwise it
+    /// brings every change, deletes included, without the device's own records (what a
+    /// device whose first sync pushed its library needs). Older clients' pulls from 0 are
+    /// snapshots, asked for or not.
+    @Test(arguments: ServerProcess.Backend.allCases)
+    func aPullFromZeroIsASnapshotOnlyWhenItAsks(_ backend: ServerProcess.Backend) throws {
+        let server = try ServerProcess.start(backend)
+        let token = try server.addUser("zero")
+        let laptop = try server.device(token: token)
+        try laptop.run(["import", MarginProcess.seeds])
+        let first = try laptop.run(["sync", "--json"]).json([String: Any].self)
+        #expect(first["pushed"] as? Int == 5)
+        #expect(first["pulled"] as? Int == 0)
+        let articles = try laptop.articleIds()
+        try laptop.run(["delete", articles[0]])
+        try laptop.syncQuietly()
+        let laptopId = try #require((try laptop.run(["status", "--json"]).json([String: Any].self))["deviceId"] as? String)
+        let otherToken = try server.issueToken("zero")
+        let other = "01900000-0000-7000-8000-0000000000f6"
+        func records(_ body: String, version: Int, token: String, device: String) throws -> [String: Bool] {
+            let headers = [
+                "Content-Type: application/json", "Authorization: Bearer \(token)", "Margin-Protocol: \(version)", "Margin-Device: \(device)",
+            ]
+            let reply = try server.post("pull", body: Array(body.utf8), token: token, deviceId: device, headers: headers)
+            #expect(reply.status == 200, "\(String(decoding: reply.body, as: UTF8.self))")
+            let page = try #require(try JSONSerialization.jsonObject(with: Data(reply.body)) as? [String: Any])
+            let records = try #require(page["records"] as? [[String: Any]])
+            return Dictionary(uniqueKeysWithValues: records.map { ($0["id"] as? String ?? "", $0["deleted"] as? Bool ?? false) })
+        }
+        let live = Dictionary(uniqueKeysWithValues: articles.dropFirst().map { ($0, false) })
+
+        // The device that wrote everything gets nothing back, unless it asks for a snapshot.
+        #expect(try records(#"{"cursor": 0}"#, version: 6, token: token, device: laptopId).isEmpty)
+        #expect(try records(#"{"cursor": 0, "snapshot": true}"#, version: 6, token: token, device: laptopId) == live)
+        #expect(try records(#"{"cursor": 0}"#, version: 5, token: token, device: laptopId) == live)
+        // Another device gets the delete too; in a snapshot, only what is live.
+        var everything = live
+        everything[articles[0]] = true
+        #expect(try records(#"{"cursor": 0}"#, version: 6, token: otherToken, device: other) == everything)
+        #expect(try records(#"{"cursor": 0, "snapshot": true}"#, version: 6, token: otherToken, device: other) == live)
+        #expect(try records(#"{"cursor": 0}"#, version: 5, token: otherToken, device: other) == live)
+    }
 }

@@ -36,7 +36,9 @@ struct SyncController {
     }
 
     @Sendable func pull(_ request: Request, context: AuthenticatedRequestContext) async throws -> JSONReply {
-        let pull = try await JSONBody.decode(PullRequest.self, from: request)
+        var pull = try await JSONBody.decode(PullRequest.self, from: request)
+        // Before protocol 6 every pull from cursor 0 is a snapshot, asked for or not.
+        if pull.cursor == 0, context.protocolVersion < SyncProtocol.plainPullFromZeroVersion { pull.snapshot = true }
         guard pull.cursor >= 0, (pull.bound ?? 0) >= 0, (pull.pushedSeq ?? 0) >= 0,
               (1...SyncProtocol.maximumBatchCount).contains(pull.limit ?? 1)
         else {
