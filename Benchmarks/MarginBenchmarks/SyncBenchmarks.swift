@@ -206,6 +206,42 @@ struct SyncBenchmarks {
         return Double(total) / seconds
     }
 
+    /// Articles rather than annotations: `count` seed-sized article files imported into a
+    /// new library, against a new device's first sync of the same articles (bodies fetched,
+    /// stored and indexed), three rounds each, alternately. Target: syncing them is no
+    /// slower than importing them.
+    func articles(count: Int) throws {
+        let process = try ServerProcess(
+            binary: URL(fileURLWithPath: server), backend: .sqlite,
+            logLevel: ProcessInfo.processInfo.environment["MARGIN_BENCH_SERVER_LOG"] ?? "error")
+        defer { process.stop() }
+        print("\narticles, against margin-server on \(process.url) (SQLite):")
+        let folder = work.appendingPathComponent("article-files")
+        try corpus.writeSeedFiles(count: count, to: folder)
+        let token = try process.addUser("reader")
+        let source = try device(named: "articles-source", token: token, server: process)
+        guard try Spawn.run(margin, source.arguments + ["import", folder.path]).status == 0 else { fatalError("import failed") }
+        guard try Spawn.run(margin, source.arguments + ["sync", "--quiet", "--timeout", "600"]).status == 0 else {
+            fatalError("the push of the articles failed")
+        }
+        var imports: [Double] = []
+        var syncs: [Double] = []
+        for round in 0..<3 {
+            let imported = work.appendingPathComponent("articles-import-\(round).sqlite").path
+            let run = try Spawn.run(margin, ["--store", imported, "import", folder.path])
+            guard run.status == 0 else { fatalError("import failed with status \(run.status)") }
+            imports.append(run.seconds)
+            let reader = try device(named: "articles-reader-\(round)", token: try process.issueToken("reader"), server: process)
+            let sync = try Spawn.run(margin, reader.arguments + ["sync", "--quiet", "--timeout", "600"])
+            guard sync.status == 0 else { fatalError("the first sync failed with status \(sync.status)") }
+            syncs.append(sync.seconds)
+        }
+        let (importMedian, syncMedian) = (imports.sorted()[1], syncs.sorted()[1])
+        print(String(
+            format: "  %d seed-sized articles: import %.2f s (%.0f/s), first sync of a new device %.2f s (%.0f/s); ratio %.2f   [target ≤ 1.00]",
+            count, importMedian, Double(count) / importMedian, syncMedian, Double(count) / syncMedian, syncMedian / importMedian))
+    }
+
     /// SQLite next to PostgreSQL (fsync on), with one server process and with three
     /// sharing the database: concurrent push throughput, the push of a 101,000-change
     /// library from one device, and a new device's first sync of it.

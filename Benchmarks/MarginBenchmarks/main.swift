@@ -3,7 +3,7 @@
 //
 //   swift build -c release --static-swift-stdlib --product margin
 //   swift build -c release --static-swift-stdlib --product MarginBenchmarks
-//   .build/release/MarginBenchmarks [--runs N] [--articles N] [--only import|local|handles|extract|server|sync|noop-pulls|backends]
+//   .build/release/MarginBenchmarks [--runs N] [--articles N] [--only import|local|handles|extract|server|sync|articles|noop-pulls|backends]
 //                                   [--rounds N] [--pages FOLDER]
 //   (MARGIN_BENCH_KEEP=1 keeps the generated files and libraries for inspection)
 //
@@ -19,6 +19,8 @@
 //   sync        first sync, no-op sync and concurrent push against the release
 //               margin-server (see SyncBenchmarks.swift); needs
 //               swift build -c release --static-swift-stdlib --product margin-server
+//   articles    5,000 seed-sized article files: importing them against a new device's first
+//               sync of them from the release margin-server (target: no slower than importing)
 //   backends    push throughput and first sync on SQLite and on PostgreSQL with one and
 //               three server processes (only with --only backends; needs PostgreSQL 15)
 import Foundation
@@ -182,6 +184,14 @@ if enabled("sync") {
         try SyncBenchmarks(margin: binary, server: serverBinary, work: work, corpus: corpus, runs: runs).run()
     } else {
         print("\nsync: skipped — build margin-server first (no executable at \(serverBinary))")
+    }
+}
+
+if enabled("articles") {
+    if FileManager.default.isExecutableFile(atPath: serverBinary) {
+        try SyncBenchmarks(margin: binary, server: serverBinary, work: work, corpus: corpus, runs: runs).articles(count: 5_000)
+    } else {
+        print("\narticles: skipped — build margin-server first (no executable at \(serverBinary))")
     }
 }
 
