@@ -227,10 +227,7 @@ struct SyncBenchmarks {
         var imports: [Double] = []
         var syncs: [Double] = []
         for round in 0..<3 {
-            let imported = work.appendingPathComponent("articles-import-\(round).sqlite").path
-            let run = try Spawn.run(margin, ["--store", imported, "import", folder.path])
-            guard run.status == 0 else { fatalError("import failed with status \(run.status)") }
-            imports.append(run.seconds)
+            imports.append(try Spawn.importing(margin, folder, into: work.appendingPathComponent("articles-import-\(round).sqlite").path))
             let reader = try device(named: "articles-reader-\(round)", token: try process.issueToken("reader"), server: process)
             let sync = try Spawn.run(margin, reader.arguments + ["sync", "--quiet", "--timeout", "600"])
             guard sync.status == 0 else { fatalError("the first sync failed with status \(sync.status)") }

@@ -65,10 +65,7 @@ if enabled("import") {
     try corpus.writeSeedFiles(count: articleCount, to: articlesFolder)
     var importTimes: [Double] = []
     for round in 0..<3 {
-        let store = work.appendingPathComponent("import-\(round).sqlite").path
-        let run = try Spawn.run(binary, ["--store", store, "import", articlesFolder.path])
-        guard run.status == 0 else { fatalError("import failed with status \(run.status)") }
-        importTimes.append(run.seconds)
+        importTimes.append(try Spawn.importing(binary, articlesFolder, into: work.appendingPathComponent("import-\(round).sqlite").path))
     }
     let importMemory = try Spawn.peakMemory(
         binary, ["--store", work.appendingPathComponent("import-memory.sqlite").path, "import", articlesFolder.path])
@@ -232,6 +229,13 @@ enum Spawn {
 
     static func memoryText(_ kilobytes: Int?) -> String {
         kilobytes.map { String(format: "%.1f MB", Double($0) / 1024) } ?? "n/a (install GNU time)"
+    }
+
+    /// The seconds `margin` (at `path`) takes to import `folder` into a new library at `store`.
+    static func importing(_ path: String, _ folder: URL, into store: String) throws -> Double {
+        let run = try run(path, ["--store", store, "import", folder.path])
+        guard run.status == 0 else { fatalError("import failed with status \(run.status)") }
+        return run.seconds
     }
 
     static func run(_ path: String, _ arguments: [String]) throws -> Outcome {
