@@ -108,6 +108,36 @@ import Testing
         #expect(Set(states[0].conflicts.compactMap(\.value.textValue)) == ["mine", ""])
     }
 
+    /// A push reads its next batch while the server stores the current one, and reads it
+    /// again after a reply that rewrites the log: here the server answers the first batch
+    /// (an article imported on both devices) with its own id, which the article's
+    /// annotations and an edit of its title, one batch each, then carry.
+    @Test(arguments: ServerProcess.Backend.allCases)
+    func batchesAfterARenamingReplyGoUnderTheServersId(_ backend: ServerProcess.Backend) throws {
+        let server = try ServerProcess.start(backend)
+        let device = try devices(server, 2)
+        let theirs = try article(device[1])
+        try device[1].sync()
+        let mine = try article(device[0])
+        let first = try device[0].store.annotate(articleId: mine, target: .range(0..<10), note: "first")
+        let second = try device[0].store.annotate(articleId: mine, target: .range(20..<30), note: "second")
+        _ = try device[0].store.editArticle(id: mine, ArticleChanges(title: "Renamed here"))
+
+        var oneAtATime = SyncOptions()
+        oneAtATime.pushBatchCount = 1
+        let report = try device[0].sync(oneAtATime)
+        try device[1].sync()
+
+        #expect(report.pushed == 4)
+        #expect(report.outcomes[.missing] == nil && report.outcomes[.rejected] == nil, "\(report.outcomes)")
+        let states = try device.map { try $0.state() }
+        #expect(states[0] == states[1])
+        #expect(states[1].articles.keys.sorted() == [theirs])
+        #expect(states[1].articles[theirs]?.article.title == "Renamed here")
+        #expect(states[1].annotations[first.id]?.articleId == theirs)
+        #expect(states[1].annotations[second.id]?.note == "second")
+    }
+
     /// An article deleted here but annotated elsewhere comes back in the push reply (edit
     /// beats delete); its body, deleted with it here, used to be missing: "the server did
     /// not send the body of article …" on every sync from then on.

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import MarginCore
+import MarginSync
 import MarginTestSupport
 import Testing
 
@@ -13,9 +14,22 @@ import Testing
     /// A store written as an earlier margin could write it: changes the rulebook now
     /// refuses, logged without it.
     private func writeAsAnEarlierMargin(_ device: MarginProcess, title: String, of article: String, bigBody: String) throws -> String {
+        try writeAsAnEarlierMargin(device, title: title, of: article)
         let store = try LibraryStore(path: device.store)
         let time = Timestamp.now()
         return try store.mutate { db, recorder in
+            let big = Article(
+                id: Identifier.make(at: time), title: "A book", published: nil, source: "book.txt",
+                contentHash: ContentHash.of(bigBody), captions: [], tags: [], createdAt: time, updatedAt: time)
+            try big.insert(db, body: bigBody, searchableBody: SearchText.searchable(bigBody))
+            try recorder.record(db, .article, id: big.id, .create, old: nil, new: big.fieldValues, baseVersion: 0, resending: true)
+            return big.id
+        }
+    }
+
+    /// An edit of an article's title as an earlier margin could log it.
+    private func writeAsAnEarlierMargin(_ device: MarginProcess, title: String, of article: String) throws {
+        try LibraryStore(path: device.store).mutate { db, recorder in
             let old = try #require(try Article.fetchOne(db, id: article))
             var new = old
             new.title = title
@@ -23,12 +37,6 @@ import Testing
             try recorder.record(
                 db, .article, id: article, .update, old: old.fieldValues, new: new.fieldValues,
                 baseVersion: try Article.version(db, id: article), resending: true)
-            let big = Article(
-                id: Identifier.make(at: time), title: "A book", published: nil, source: "book.txt",
-                contentHash: ContentHash.of(bigBody), captions: [], tags: [], createdAt: time, updatedAt: time)
-            try big.insert(db, body: bigBody, searchableBody: SearchText.searchable(bigBody))
-            try recorder.record(db, .article, id: big.id, .create, old: nil, new: big.fieldValues, baseVersion: 0, resending: true)
-            return big.id
         }
     }
 
@@ -130,5 +138,36 @@ import Testing
         let again = try laptop.run(["sync", "--json"])
         #expect(again.status == 0, "\(again.stderr)")
         #expect((try again.json([String: Any].self))["pushed"] as? Int == 0)
+    }
+
+    /// Parking a refused edit rewrites the later edits of its fields in the log: their old
+    /// values become what the server kept. A push reads its next batch while the server
+    /// stores the current one, so after a reply that refuses something it reads that batch
+    /// again; sent as first read, the later edit would reach the server as a conflict with
+    /// the refused value.
+    @Test func anEditInTheBatchAfterARefusedOneAppliesWithoutAConflict() throws {
+        let server = try ServerProcess.start()
+        let token = try server.addUser("ana")
+        let laptop = try server.device(token: token)
+        try laptop.run(["import", MarginProcess.seeds])
+        try laptop.syncQuietly()
+        let article = try laptop.articleIds()[0]
+        try writeAsAnEarlierMargin(laptop, title: String(repeating: "x", count: 5_000), of: article)
+        #expect(try laptop.run(["edit", article, "--title", "A title that fits"]).status == 0)
+
+        let store = try LibraryStore(path: laptop.store)
+        var oneAtATime = SyncOptions()
+        oneAtATime.pushBatchCount = 1
+        let report = try SyncEngine(
+            store: store, remote: RemoteSettings(url: server.url, tokenFile: nil, insecure: false), token: token, options: oneAtATime
+        ).run()
+
+        #expect(report.pushed == 2)
+        #expect(report.outcomes == [.rejected: 1, .applied: 1])
+        #expect(report.newConflicts.isEmpty)
+        let desktop = try server.device(token: try server.issueToken("ana"))
+        try desktop.syncQuietly()
+        #expect(try title(desktop, article) == "A title that fits")
+        #expect(try desktop.state().conflicts.count == 0)
     }
 }
