@@ -92,6 +92,9 @@ struct EditLedger {
     /// that comes back after its tombstone was purged has only the fields the editing
     /// device knew).
     private var deletedValues: Set<[String]> = []
+    /// Records some device deleted, named as their tags are (annotations by id, articles by
+    /// body): one may come back whole as another device knew it.
+    private var deletedRecords: Set<String> = []
     private var deletes: [String: String] = [:]
     private var createdAnnotations: Set<String> = []
     private var importedHashes: Set<String> = []
@@ -124,6 +127,7 @@ struct EditLedger {
             }
             if let old, new == nil {
                 deletes[id] = device
+                deletedRecords.insert(id)
                 deletedValues.insert([id, "color", old.color.rawValue])
             }
         }
@@ -144,6 +148,7 @@ struct EditLedger {
             if let old, new == nil {
                 // A delete is of that article: the same text imported again is another.
                 deletes[old.id] = device
+                deletedRecords.insert(key)
                 deletedValues.insert([key, "title", old.title])
                 deletedHashes.insert(hash)
             }
@@ -203,7 +208,10 @@ struct EditLedger {
         for added in addedTags where !removedTags.contains(added) && tags(added.recordId)?.contains(added.tag) != true {
             failures.append("tag '\(added.tag)' of \(added.recordId) is lost")
         }
-        for removed in editedAwayTags where tags(removed.recordId)?.contains(removed.tag) == true {
+        // A record deleted since may come back whole as another device knew it (its edit
+        // beat a delete whose tombstone was purged): tags taken off before that delete may
+        // come back with it, as titles and colors do (`deletedValues`).
+        for removed in editedAwayTags where !deletedRecords.contains(removed.recordId) && tags(removed.recordId)?.contains(removed.tag) == true {
             failures.append("tag '\(removed.tag)' removed from \(removed.recordId) is back")
         }
         for write in writes where value(write.recordId, write.field) != nil {
