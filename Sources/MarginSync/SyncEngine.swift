@@ -117,33 +117,45 @@ public final class SyncEngine {
     /// transaction; a crash between sending a batch and applying its reply sends it again
     /// at the next sync, and the server answers `alreadyApplied`.
     private func pushBatches() throws(SyncError) {
-        let (store, maxCount, maxBytes) = (store, options.pushBatchCount, options.pushBatchBytes)
-        var request = try Self.storeCall { try store.pendingPush(maxCount: maxCount, maxBytes: maxBytes) }
-        var encoded = SyncClient.Encoded("push", request)
+        let (store, options) = (store, options)
+        var batch = try Batch(store, options)
         var unapplied: Reply?
-        while !request.changes.isEmpty {
-            let (previous, sent) = (unapplied, request)
+        while !batch.request.changes.isEmpty {
+            let (previous, sent) = (unapplied, batch.request)
             let job = BackgroundJob { () throws(SyncError) in
                 let summary = try previous.map { reply throws(SyncError) in try Self.apply(reply, to: store) }
-                let next = try Self.storeCall { try store.pendingPush(maxCount: maxCount, maxBytes: maxBytes, following: sent) }
-                return (summary, next, SyncClient.Encoded("push", next))
+                return (summary, try Batch(store, options, following: sent))
             }
-            let sending = Result { () throws(SyncError) -> PushResponse in try client.send(encoded) }
-            let (summary, next, nextEncoded) = try job.wait()
+            let sending = Result { () throws(SyncError) -> PushResponse in try client.send(batch.encoded) }
+            let (summary, next) = try job.wait()
             if let previous, let summary { count(previous.request, summary) }
             let response = try sending.get()
             let bodies = try fetchBodies(try Self.storeCall { try store.missingBodies(of: response.records) })
-            let reply = Reply(request: request, response: response, bodies: bodies)
-            if LibraryStore.keepsLaterChanges(response, of: request) {
-                (unapplied, request, encoded) = (reply, next, nextEncoded)
+            let reply = Reply(request: batch.request, response: response, bodies: bodies)
+            if LibraryStore.keepsLaterChanges(response, of: batch.request) {
+                (unapplied, batch) = (reply, next)
             } else {
-                count(request, try Self.apply(reply, to: store))
+                count(batch.request, try Self.apply(reply, to: store))
                 unapplied = nil
-                request = try Self.storeCall { try store.pendingPush(maxCount: maxCount, maxBytes: maxBytes) }
-                encoded = SyncClient.Encoded("push", request)
+                batch = try Batch(store, options)
             }
         }
         if let unapplied { count(unapplied.request, try Self.apply(unapplied, to: store)) }
+    }
+
+    /// Pending changes to push, and their request encoded.
+    private struct Batch: Sendable {
+        let request: PushRequest
+        let encoded: SyncClient.Encoded
+
+        /// The oldest pending changes; `following` a batch whose reply is not applied yet,
+        /// those after it.
+        init(_ store: LibraryStore, _ options: SyncOptions, following previous: PushRequest? = nil) throws(SyncError) {
+            request = try storeCall {
+                try store.pendingPush(maxCount: options.pushBatchCount, maxBytes: options.pushBatchBytes, following: previous)
+            }
+            encoded = SyncClient.Encoded("push", request)
+        }
     }
 
     /// A push batch, the server's reply, and the bodies of replied articles the store lacks.
